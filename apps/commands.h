@@ -1,0 +1,15 @@
+#pragma once
+// kiln's subcommands. Each takes the arguments after its name and returns the exit status;
+// `run_kiln` dispatches and turns a kiln::Error into one line on `err` and status 1.
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+int run_kiln(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+
+int info_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+int synth_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+
+}  // namespace kiln

@@ -1,0 +1,43 @@
+#include "apps/format.h"
+
+#include <charconv>
+#include <cstdio>
+
+namespace kiln {
+
+std::string with_commas(uint64_t n) {
+    std::string digits = std::to_string(n);
+    std::string out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+        if (i && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+std::string human_count(uint64_t n) {
+    static const char* const units[] = {"", " K", " M", " B", " T"};
+    double v = static_cast<double>(n);
+    int u = 0;
+    while (v >= 1000.0 && u < 4) {
+        v /= 1000.0;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u ? "%.2f%s" : "%.0f%s", v, units[u]);
+    return buf;
+}
+
+std::string format_number(float v) {
+    char buf[64];
+    auto res = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, res.ptr);
+}
+
+std::string pad_right(std::string s, size_t width) {
+    if (s.size() + 1 < width) s.resize(width, ' ');
+    else s += ' ';
+    return s;
+}
+
+}  // namespace kiln

@@ -1,0 +1,13 @@
+#pragma once
+// Number and column formatting shared by the commands' text output.
+#include <cstdint>
+#include <string>
+
+namespace kiln {
+
+std::string with_commas(uint64_t n);            // 1185376 -> "1,185,376"
+std::string human_count(uint64_t n);            // 292800 -> "292.80 K"
+std::string format_number(float v);             // shortest text that reads back as v
+std::string pad_right(std::string s, size_t width);  // at least one space after s
+
+}  // namespace kiln

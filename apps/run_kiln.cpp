@@ -1,0 +1,60 @@
+#include <exception>
+#include <new>
+#include <ostream>
+
+#include "apps/commands.h"
+#include "graph/error.h"
+
+namespace kiln {
+namespace {
+
+struct Command {
+    const char* name;
+    int (*run)(const std::vector<std::string>&, std::ostream&, std::ostream&);
+    const char* help;
+};
+
+const Command kCommands[] = {
+    {"info", info_command, "describe a GGUF model: architecture, tokenizer, metadata, tensors"},
+    {"synth", synth_command, "write a random-weight LLaMA model (tests, benchmarks)"},
+};
+
+void usage(std::ostream& out) {
+    out << "usage: kiln COMMAND [options]   (kiln COMMAND --help for its options)\n\ncommands:\n";
+    for (const Command& c : kCommands) {
+        std::string name = c.name;
+        name.resize(10, ' ');
+        out << "  " << name << c.help << "\n";
+    }
+}
+
+}  // namespace
+
+int run_kiln(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+    if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
+        usage(argv.empty() ? err : out);
+        return argv.empty() ? 1 : 0;
+    }
+    if (argv[0] == "--version") {
+        out << "kiln " << KILN_VERSION << "\n";
+        return 0;
+    }
+    for (const Command& c : kCommands) {
+        if (argv[0] != c.name) continue;
+        try {
+            return c.run({argv.begin() + 1, argv.end()}, out, err);
+        } catch (const Error& e) {
+            err << "kiln: " << e.what() << "\n";
+        } catch (const std::bad_alloc&) {
+            err << "kiln: out of memory\n";
+        } catch (const std::exception& e) {
+            err << "kiln: internal error: " << e.what() << "\n";
+        }
+        return 1;
+    }
+    err << "kiln: unknown command '" << argv[0] << "'\n";
+    usage(err);
+    return 1;
+}
+
+}  // namespace kiln
