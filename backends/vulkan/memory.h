@@ -1,0 +1,39 @@
+#pragma once
+// Device memory: which memory type each use gets, and allocation. Every buffer has a dedicated
+// allocation today; Allocation already carries an offset so that sub-allocating buffers from
+// large blocks (the model's weights, the activation arena) can replace allocate_memory alone.
+#include <cstdint>
+
+#include "backends/vulkan/api.h"
+
+namespace kiln::vk {
+
+class Device;
+
+enum class MemoryUse {
+    device,    // read and written by shaders; host-mapped too on UMA devices
+    upload,    // host writes, the GPU reads once (staging)
+    readback,  // the GPU writes, the host reads (staging)
+};
+
+struct Allocation {
+    VkDeviceMemory memory = VK_NULL_HANDLE;
+    VkDeviceSize offset = 0;  // of this allocation within `memory`
+    VkDeviceSize size = 0;
+    uint32_t type_index = 0;
+    void* mapped = nullptr;  // host address of `offset`, or null when not host-visible
+    bool coherent = true;    // host writes/reads need no flush/invalidate
+};
+
+// The memory type for `use` among `type_bits` (VkMemoryRequirements::memoryTypeBits).
+// Throws kiln::Error when none fits.
+uint32_t choose_memory_type(const Device& device, uint32_t type_bits, MemoryUse use);
+
+// Allocates (and maps, when host-visible) memory meeting `requirements`. Throws kiln::Error,
+// naming the size, when the device is out of memory.
+Allocation allocate_memory(const Device& device, const VkMemoryRequirements& requirements, MemoryUse use);
+
+// Frees `allocation` and resets it to empty; an empty allocation is ignored.
+void free_memory(const Device& device, Allocation& allocation);
+
+}  // namespace kiln::vk
