@@ -1,0 +1,39 @@
+#pragma once
+// The one way a graph reaches a device. A backend says which nodes it can run, and compiles a
+// graph into an Executable: storage bound (weights, a planned arena for intermediates, inputs,
+// state shared by name across the graphs of one backend), ready to run step after step with no
+// allocation. The scheduler (later: placement across backends) only talks to this interface.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "graph/graph.h"
+
+namespace kiln {
+
+class Executable {
+public:
+    virtual ~Executable() = default;
+    // Copies host bytes into an Input (or State) tensor; `bytes` must equal its size.
+    virtual void write(TensorId t, std::span<const uint8_t> bytes) = 0;
+    // Copies a tensor's bytes out (any tensor kind; contiguous tensors only).
+    virtual void read(TensorId t, std::span<uint8_t> bytes) const = 0;
+    // Runs every node once, in order.
+    virtual void run() = 0;
+    // Peak bytes of the intermediate arena.
+    virtual uint64_t arena_bytes() const = 0;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string_view name() const = 0;
+    virtual bool supports(const Graph& g, const Node& n) const = 0;
+    // Throws kiln::Error naming the node when a node is unsupported.
+    virtual std::unique_ptr<Executable> compile(const Graph& g) = 0;
+    // Frees the State tensors whose names start with `prefix` (a finished session's KV cache).
+    virtual void release_state(std::string_view prefix) = 0;
+};
+
+}  // namespace kiln

@@ -1,0 +1,66 @@
+#pragma once
+// The closed set of operations a graph node can perform. An op records only what it is, its
+// inputs and a few parameters; every backend implements it separately and answers
+// `supports(node)`. The scalar reference of each op is in graph/reference/.
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "graph/tensor.h"
+
+namespace kiln {
+
+// Shapes below use ggml's order: [ne0, ne1, ...], ne0 contiguous.
+enum class Op : uint8_t {
+    GetRows,    // table [n, rows] any dtype, ids I32 [m]          -> f32 [n, m]
+    Add,        // a [n, ...] + b, b broadcast over a's dims         -> f32 like a
+    Mul,        // a * b, b broadcast                                -> f32 like a
+    Scale,      // a * params.scale                                  -> f32 like a
+    RmsNorm,    // a / sqrt(mean(a^2) + eps) per row                 -> f32 like a
+    Norm,       // (a - mean) / sqrt(var + eps) per row              -> f32 like a
+    MatMul,     // w [k, n] any dtype, x [k, m, ...] f32             -> f32 [n, m, ...]
+    Rope,       // x [d, heads, tokens], pos I32 [tokens]            -> f32 like x
+    Softmax,    // softmax(a * scale + mask) per row, mask optional  -> f32 like a
+    FlashAttn,  // q [d, hq, t], k [d, hkv, kv], v [dv, hkv, kv], pos I32 [t] -> f32 [dv, hq, t]
+    Silu,       // a * sigmoid(a)
+    Gelu,       // tanh approximation, as GPT-2 and llama.cpp use
+    SwiGLU,     // silu(gate) * up
+    Copy,       // dst = convert(a); dst is an existing tensor (often a view)
+    SetRows,    // dst[:, ids[i]] = convert(a[:, i]); writes the KV cache
+    Concat,     // a and b joined along params.dim
+    Argmax,     // index of the largest value per row              -> I32 [1, rows...]
+};
+constexpr int kOpCount = static_cast<int>(Op::Argmax) + 1;
+
+std::string_view op_name(Op op);
+
+enum class RopeMode : uint8_t {
+    Normal,  // rotates pairs (x[2i], x[2i+1]) — LLaMA as converted to GGUF
+    Neox,    // rotates pairs (x[i], x[i + d/2]) — GPT-NeoX, Qwen
+};
+
+struct RopeParams {
+    RopeMode mode = RopeMode::Normal;
+    int32_t n_dims = 0;         // leading dimensions rotated; the rest pass through
+    float freq_base = 10000.0f;
+    float freq_scale = 1.0f;    // linear position scaling: angle = pos * freq_scale * base^(-2i/n_dims)
+};
+
+struct OpParams {
+    float eps = 0.0f;      // RmsNorm, Norm
+    float scale = 1.0f;    // Scale, Softmax, FlashAttn
+    int32_t dim = 0;       // Concat
+    bool causal = true;    // FlashAttn: key j is visible to query i when j <= pos[i]
+    RopeParams rope;       // Rope
+};
+
+constexpr int kMaxSrc = 4;
+
+struct Node {
+    Op op;
+    std::array<TensorId, kMaxSrc> src{kNoTensor, kNoTensor, kNoTensor, kNoTensor};
+    TensorId dst = kNoTensor;
+    OpParams params;
+};
+
+}  // namespace kiln

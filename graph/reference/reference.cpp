@@ -1,0 +1,46 @@
+#include "graph/reference/reference.h"
+
+#include <cstring>
+
+#include "graph/quant/half.h"
+
+namespace kiln {
+
+float reference::load(DType type, const uint8_t* row, int64_t i0) {
+    switch (type) {
+        case DType::F16: {
+            uint16_t h;
+            std::memcpy(&h, row + 2 * i0, 2);
+            return f16_to_f32(h);
+        }
+        case DType::BF16: {
+            uint16_t b;
+            std::memcpy(&b, row + 2 * i0, 2);
+            return bf16_to_f32(b);
+        }
+        default: {
+            float f;
+            std::memcpy(&f, row + 4 * i0, 4);
+            return f;
+        }
+    }
+}
+
+void reference_execute(const Graph& g, const Node& n, std::span<uint8_t* const> data) {
+    switch (n.op) {
+        case Op::Add: case Op::Mul: case Op::Scale: case Op::Silu: case Op::Gelu: case Op::SwiGLU:
+            return reference::elementwise(g, n, data);
+        case Op::RmsNorm: case Op::Norm: case Op::Softmax:
+            return reference::norms(g, n, data);
+        case Op::MatMul:
+            return reference::matmul(g, n, data);
+        case Op::Rope:
+            return reference::rope(g, n, data);
+        case Op::FlashAttn:
+            return reference::flash_attn(g, n, data);
+        case Op::GetRows: case Op::Copy: case Op::SetRows: case Op::Concat: case Op::Argmax:
+            return reference::data_movement(g, n, data);
+    }
+}
+
+}  // namespace kiln
