@@ -1,0 +1,44 @@
+#include "backends/cpu/cpu_features.h"
+
+namespace kiln {
+
+std::string_view isa_name(CpuIsa isa) {
+    switch (isa) {
+        case CpuIsa::Scalar: return "scalar";
+        case CpuIsa::Avx2: return "avx2";
+        case CpuIsa::Avx512: return "avx512";
+    }
+    return "?";
+}
+
+std::optional<CpuIsa> isa_from_name(std::string_view name) {
+    for (CpuIsa isa : {CpuIsa::Scalar, CpuIsa::Avx2, CpuIsa::Avx512}) {
+        if (isa_name(isa) == name) return isa;
+    }
+    return std::nullopt;
+}
+
+bool cpu_supports_isa(CpuIsa isa) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    switch (isa) {
+        case CpuIsa::Scalar: return true;
+        case CpuIsa::Avx2:
+            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+        case CpuIsa::Avx512:
+            return cpu_supports_isa(CpuIsa::Avx2) && __builtin_cpu_supports("avx512f") &&
+                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    }
+    return false;
+#else
+    return isa == CpuIsa::Scalar;
+#endif
+}
+
+CpuIsa detect_cpu_isa() {
+    if (cpu_supports_isa(CpuIsa::Avx512)) return CpuIsa::Avx512;
+    if (cpu_supports_isa(CpuIsa::Avx2)) return CpuIsa::Avx2;
+    return CpuIsa::Scalar;
+}
+
+}  // namespace kiln

@@ -1,0 +1,76 @@
+#pragma once
+// Helpers every kernel source shares: tensor addressing, thread shares, row conversion to f32.
+// Plain C++ over the primitives of simd.h, compiled once per ISA.
+#include <cstdint>
+
+#include "backends/cpu/kernels.h"
+#include "backends/cpu/kernels/scratch.h"
+#include "backends/cpu/kernels/simd.h"
+
+namespace kiln::cpu::KILN_ISA_NS {
+
+struct Range {
+    int64_t begin, end;
+};
+
+// Thread ith's share of [0, n) in contiguous pieces (the first n % nth threads get one more).
+inline Range share(int64_t n, int ith, int nth) {
+    const int64_t base = n / nth, extra = n % nth;
+    const int64_t b = ith * base + imin(ith, extra);
+    return {b, b + base + (ith < extra ? 1 : 0)};
+}
+
+inline const Tensor& src(const CpuKernelArgs& a, int i) { return a.graph->tensor(a.node->src[i]); }
+inline const Tensor& dst(const CpuKernelArgs& a) { return a.graph->tensor(a.node->dst); }
+inline uint8_t* src_data(const CpuKernelArgs& a, int i) { return a.data[static_cast<size_t>(a.node->src[i])]; }
+inline uint8_t* dst_data(const CpuKernelArgs& a) { return a.data[static_cast<size_t>(a.node->dst)]; }
+
+// Address of row (i1, i2, i3).
+inline uint8_t* row_ptr(const Tensor& t, uint8_t* base, int64_t i1, int64_t i2 = 0, int64_t i3 = 0) {
+    return base + static_cast<uint64_t>(i1) * t.nb[1] + static_cast<uint64_t>(i2) * t.nb[2] +
+           static_cast<uint64_t>(i3) * t.nb[3];
+}
+
+// Row r of a tensor counted over dims 1..3 (r = i1 + ne1 * (i2 + ne2 * i3)).
+inline uint8_t* flat_row(const Tensor& t, uint8_t* base, int64_t r) {
+    const int64_t i1 = r % t.ne[1];
+    const int64_t q = r / t.ne[1];
+    return row_ptr(t, base, i1, q % t.ne[2], q / t.ne[2]);
+}
+
+inline void f16_to_f32_row(const uint16_t* s, float* d, int64_t n) {
+    int64_t i = 0;
+    for (; i + kW <= n; i += kW) fv_store(d + i, fv_load(s + i));
+    for (; i < n; ++i) d[i] = h2f(s[i]);
+}
+
+inline void bf16_to_f32_row(const uint16_t* s, float* d, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) d[i] = bf2f(s[i]);
+}
+
+inline void f32_to_f16_row(const float* s, uint16_t* d, int64_t n) {
+    int64_t i = 0;
+    for (; i + kW <= n; i += kW) fv_store_f16(d + i, fv_load(s + i));
+    for (; i < n; ++i) d[i] = f2h(s[i]);
+}
+
+inline void f32_to_bf16_row(const float* s, uint16_t* d, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) d[i] = f2bf(s[i]);
+}
+
+// A row of an f32/f16/bf16 tensor as floats: the row itself when it is f32, else converted
+// into `buf` (n floats).
+inline const float* floats(DType t, const uint8_t* row, int64_t n, float* buf) {
+    switch (t) {
+        case DType::F16: f16_to_f32_row(reinterpret_cast<const uint16_t*>(row), buf, n); return buf;
+        case DType::BF16: bf16_to_f32_row(reinterpret_cast<const uint16_t*>(row), buf, n); return buf;
+        default: return reinterpret_cast<const float*>(row);
+    }
+}
+
+// This thread's slice of the node's scratch (see scratch.h for the layout).
+inline float* thread_scratch(const CpuKernelArgs& a) {
+    return reinterpret_cast<float*>(a.scratch + static_cast<size_t>(a.ith) * scratch_align(node_thread_bytes(*a.graph, *a.node)));
+}
+
+}  // namespace kiln::cpu::KILN_ISA_NS

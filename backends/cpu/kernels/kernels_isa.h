@@ -1,0 +1,31 @@
+#pragma once
+// The kernels of one instruction set (namespace kiln::cpu::KILN_ISA_NS), one per op, and the
+// table that collects them. Implemented in the sibling .cpp files, compiled once per ISA.
+#include "backends/cpu/kernels.h"
+
+namespace kiln::cpu::KILN_ISA_NS {
+
+void get_rows(const CpuKernelArgs& a);
+void add(const CpuKernelArgs& a);
+void mul(const CpuKernelArgs& a);
+void scale(const CpuKernelArgs& a);
+void rms_norm(const CpuKernelArgs& a);
+void norm(const CpuKernelArgs& a);
+void matmul(const CpuKernelArgs& a);
+void rope(const CpuKernelArgs& a);
+void softmax(const CpuKernelArgs& a);
+void flash_attn(const CpuKernelArgs& a);
+void silu(const CpuKernelArgs& a);
+void gelu(const CpuKernelArgs& a);
+void swiglu(const CpuKernelArgs& a);
+void copy(const CpuKernelArgs& a);
+void set_rows(const CpuKernelArgs& a);
+void concat(const CpuKernelArgs& a);
+void argmax(const CpuKernelArgs& a);
+
+// Whether matmul has a row kernel for weights of this dtype.
+bool matmul_supported(DType w);
+
+const CpuKernelTable& kernel_table();
+
+}  // namespace kiln::cpu::KILN_ISA_NS

@@ -1,0 +1,85 @@
+#pragma once
+// How much scratch each kernel uses, shared by kernel_table.cpp (which sizes the buffer) and the
+// kernels (which carve it). Functions have internal linkage so each ISA's translation units get
+// their own copy (no weak symbol compiled for another ISA).
+#include <cstddef>
+#include <cstdint>
+
+#include "graph/graph.h"
+#include "graph/quant/blocks.h"
+
+namespace kiln::cpu {
+
+// Activations of a legacy-quant matmul: 32 values as int8 codes with an f32 scale, plus
+// ds = d * sum(codes) so affine weights (Q4_1, Q5_1) and offset codes (q - 8) cost one multiply.
+struct BlockQ8A {
+    float d;
+    float ds;
+    int8_t qs[kQK];
+};
+static_assert(sizeof(BlockQ8A) == 40);
+
+constexpr int kAttnTile = 64;  // keys scored per step of the online softmax
+constexpr int kMaxAttnGroup = 64;  // query heads per KV head handled on the f16-cache path
+
+namespace {
+
+inline size_t scratch_align(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+inline bool is_kquant(DType t) {
+    return t == DType::Q2_K || t == DType::Q3_K || t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K;
+}
+
+inline bool is_legacy_quant(DType t) {
+    return t == DType::Q4_0 || t == DType::Q4_1 || t == DType::Q5_0 || t == DType::Q5_1 || t == DType::Q8_0 ||
+           t == DType::IQ4_NL;
+}
+
+// Bytes of one quantized activation column of k values for weights of type w.
+inline size_t matmul_act_col_bytes(DType w, int64_t k) {
+    if (is_kquant(w)) return static_cast<size_t>(k / kQK_K) * sizeof(BlockQ8_K);
+    if (is_legacy_quant(w)) return static_cast<size_t>(k / kQK) * sizeof(BlockQ8A);
+    return static_cast<size_t>(k) * sizeof(float);  // float weights: x as f32 (only when x is not f32)
+}
+
+// Per-thread floats of the kernels that use private scratch.
+inline size_t per_thread_floats(const Graph& g, const Node& n) {
+    const Tensor& a = g.tensor(n.src[0]);
+    const Tensor& d = g.tensor(n.dst);
+    const auto f = [](int64_t x) { return static_cast<size_t>(x); };
+    switch (n.op) {
+        case Op::FlashAttn: {
+            const Tensor& k = g.tensor(n.src[1]);
+            const Tensor& v = g.tensor(n.src[2]);
+            const int64_t group = a.ne[1] / k.ne[1];
+            // acc, scores, max, sum; a K and a V row as f32; Q rounded to f16 per query head.
+            return f(group * (v.ne[0] + kAttnTile + 2) + a.ne[0] + v.ne[0] + group * a.ne[0]);
+        }
+        case Op::Rope: return f(n.params.rope.n_dims) * 2;  // inverse frequencies (double) + cos/sin
+        case Op::Add: case Op::Mul: case Op::SwiGLU: return f(a.ne[0] + g.tensor(n.src[1]).ne[0]);
+        case Op::Scale: case Op::Silu: case Op::Gelu: case Op::RmsNorm: case Op::Norm: return f(a.ne[0]);
+        case Op::Softmax: return f(2 * a.ne[0]);
+        case Op::Copy: return f(d.ne[0]);
+        case Op::SetRows: return f(a.ne[0]);
+        default: return 0;
+    }
+}
+
+// Bytes of one thread's private slice (Rope keeps doubles: twice its floats).
+inline size_t node_thread_bytes(const Graph& g, const Node& n) {
+    return per_thread_floats(g, n) * sizeof(float) * (n.op == Op::Rope ? 2 : 1);
+}
+
+inline size_t node_scratch_bytes(const Graph& g, const Node& n, int nth) {
+    if (n.op == Op::MatMul) {
+        const Tensor& w = g.tensor(n.src[0]);
+        const Tensor& x = g.tensor(n.src[1]);
+        const bool float_w = !is_kquant(w.type) && !is_legacy_quant(w.type);
+        if (float_w && x.type == DType::F32) return 0;
+        return matmul_act_col_bytes(w.type, w.ne[0]) * static_cast<size_t>(x.n_rows());
+    }
+    return scratch_align(node_thread_bytes(g, n)) * static_cast<size_t>(nth);
+}
+
+}  // namespace
+}  // namespace kiln::cpu

@@ -1,0 +1,75 @@
+// MatMul for every weight dtype against the reference (which dequantizes weights and uses float
+// activations): quantized paths also quantize activations, hence the 5e-4 NMSE bound.
+#include "cpu/cpu_test_util.h"
+
+namespace kiln {
+namespace {
+
+using testing::Case;
+using testing::check_case;
+using testing::random_floats;
+
+const DType kAll[] = {DType::F32,  DType::F16,    DType::BF16, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
+                      DType::Q8_0, DType::IQ4_NL, DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+void run_matmul(DType wt, int64_t k, int64_t n, Shape xs, DType xt, std::vector<int> threads = {1, 2, 3}) {
+    Case c;
+    c.threshold = 5e-4;
+    const auto w = random_floats(static_cast<size_t>(k * n), 20 + static_cast<uint32_t>(k + n));
+    const TensorId W = c.weight("w", wt, {k, n, 1, 1}, w);
+    const TensorId x = c.input("x", xt, xs, random_floats(static_cast<size_t>(xs[0] * xs[1] * xs[2] * xs[3]), 21));
+    c.outputs = {c.g.matmul(W, x)};
+    check_case(c,
+               "matmul " + std::string(dtype_name(wt)) + " k=" + std::to_string(k) + " n=" + std::to_string(n) +
+                   " m=" + std::to_string(xs[1]) + "x" + std::to_string(xs[2]),
+               threads);
+}
+
+TEST(CpuMatmul, EveryDtypeMatvec) {
+    for (DType t : kAll) {
+        for (int64_t n : {1, 7, 64}) run_matmul(t, 512, n, {512, 1, 1, 1}, DType::F32);
+    }
+}
+
+TEST(CpuMatmul, EveryDtypeBatched) {
+    for (DType t : kAll) {
+        for (int64_t m : {2, 5, 33}) run_matmul(t, 256, 37, {256, m, 1, 1}, DType::F32);
+    }
+}
+
+TEST(CpuMatmul, FloatWeightsOddInnerSize) {
+    for (DType t : {DType::F32, DType::F16, DType::BF16}) {
+        for (int64_t k : {1, 7, 37, 100, 1003}) {
+            run_matmul(t, k, 9, {k, 1, 1, 1}, DType::F32);
+            run_matmul(t, k, 9, {k, 5, 1, 1}, DType::F32);
+        }
+    }
+}
+
+TEST(CpuMatmul, HalfActivationsAndBatchDims) {
+    for (DType t : {DType::F16, DType::Q8_0, DType::Q4_K}) {
+        for (DType xt : {DType::F16, DType::BF16, DType::F32}) run_matmul(t, 256, 13, {256, 3, 2, 2}, xt);
+    }
+}
+
+TEST(CpuMatmul, FewRowsManyColumnsSplitsColumns) {
+    for (DType t : {DType::F32, DType::Q4_0, DType::Q6_K}) run_matmul(t, 256, 2, {256, 33, 1, 1}, DType::F32);
+}
+
+TEST(CpuMatmul, LargeMatvec) {
+    for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::F16}) run_matmul(t, 4096, 96, {4096, 1, 1, 1}, DType::F32, {2});
+}
+
+TEST(CpuMatmul, ActivationsAsStridedView) {
+    Case c;
+    c.threshold = 5e-4;
+    const TensorId W = c.weight("w", DType::Q4_0, {64, 16, 1, 1}, random_floats(64 * 16, 22));
+    const TensorId big = c.input("x", DType::F32, {96, 6, 1, 1}, random_floats(96 * 6, 23));
+    const TensorId x = c.g.view(big, {64, 3, 1, 1}, {4, 2 * 96 * 4, 6 * 96 * 4, 6 * 96 * 4}, 32 * 4);
+    const TensorId Wf = c.weight("wf", DType::F16, {64, 16, 1, 1}, random_floats(64 * 16, 24));
+    c.outputs = {c.g.matmul(W, x), c.g.matmul(Wf, x)};
+    check_case(c, "matmul strided x");
+}
+
+}  // namespace
+}  // namespace kiln
