@@ -1,0 +1,59 @@
+#include "models/arch/blocks.h"
+
+#include <cmath>
+
+namespace kiln {
+
+TensorId rms_norm_weighted(Graph& g, TensorId x, TensorId weight, float eps) {
+    return g.mul(g.rms_norm(x, eps), weight);
+}
+
+std::string kv_cache_name(const GraphShape& shape, int layer, char which) {
+    return shape.state_prefix + "cache_" + std::string(1, which) + "." + std::to_string(layer);
+}
+
+TensorId attention_block(BlockContext& c, int layer, TensorId x, const AttentionWeights& w, const RopeParams* rope) {
+    Graph& g = c.g;
+    const int64_t T = c.shape.n_tokens;
+    const int64_t D = c.hp.head_dim, Dv = c.hp.head_dim_v;
+    const int64_t Hq = c.hp.n_head, Hkv = c.hp.n_head_kv;
+    const int64_t C = c.shape.n_ctx;
+
+    TensorId q = g.matmul(w.wq, x);
+    TensorId k = g.matmul(w.wk, x);
+    TensorId v = g.matmul(w.wv, x);
+    if (w.bq != kNoTensor) q = g.add(q, w.bq);
+    if (w.bk != kNoTensor) k = g.add(k, w.bk);
+    if (w.bv != kNoTensor) v = g.add(v, w.bv);
+    q = g.reshape(q, {D, Hq, T, 1});
+    k = g.reshape(k, {D, Hkv, T, 1});
+    if (w.q_norm != kNoTensor) q = rms_norm_weighted(g, q, w.q_norm, c.hp.norm_eps);
+    if (w.k_norm != kNoTensor) k = rms_norm_weighted(g, k, w.k_norm, c.hp.norm_eps);
+    if (rope) {
+        q = g.rope(q, c.positions, *rope);
+        k = g.rope(k, c.positions, *rope);
+    }
+
+    // One cache row per position: [D * Hkv] values of K (and V), written at the tokens' positions.
+    TensorId cache_k = g.state(kv_cache_name(c.shape, layer, 'k'), c.shape.kv_type, {D * Hkv, C, 1, 1});
+    TensorId cache_v = g.state(kv_cache_name(c.shape, layer, 'v'), c.shape.kv_type, {Dv * Hkv, C, 1, 1});
+    g.set_rows(cache_k, g.reshape(k, {D * Hkv, T, 1, 1}), c.positions);
+    g.set_rows(cache_v, g.reshape(v, {Dv * Hkv, T, 1, 1}), c.positions);
+    const Tensor& ck = g.tensor(cache_k);
+    const Tensor& cv = g.tensor(cache_v);
+    const uint64_t k_head = ck.nb[0] * static_cast<uint64_t>(D);
+    const uint64_t v_head = cv.nb[0] * static_cast<uint64_t>(Dv);
+    TensorId kview = g.view(cache_k, {D, Hkv, C, 1}, {ck.nb[0], k_head, ck.nb[1], ck.nb[1] * C}, 0);
+    TensorId vview = g.view(cache_v, {Dv, Hkv, C, 1}, {cv.nb[0], v_head, cv.nb[1], cv.nb[1] * C}, 0);
+
+    const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+    TensorId attn = g.flash_attn(q, kview, vview, c.positions, scale, true);
+    attn = g.reshape(attn, {Dv * Hq, T, 1, 1});
+    return g.matmul(w.wo, attn);
+}
+
+TensorId swiglu_ffn(Graph& g, TensorId x, TensorId gate, TensorId up, TensorId down) {
+    return g.matmul(down, g.swiglu(g.matmul(gate, x), g.matmul(up, x)));
+}
+
+}  // namespace kiln

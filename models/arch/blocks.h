@@ -1,0 +1,39 @@
+#pragma once
+// Transformer blocks shared by the architecture builders: normalisation with a learned weight,
+// grouped-query attention over the KV cache, and the SwiGLU feed-forward network.
+#include "graph/graph.h"
+#include "models/arch/architectures.h"
+#include "models/hparams.h"
+
+namespace kiln {
+
+class Model;
+
+// The weights of one attention block; biases and q/k norms are optional (kNoTensor).
+struct AttentionWeights {
+    TensorId wq = kNoTensor, wk = kNoTensor, wv = kNoTensor, wo = kNoTensor;
+    TensorId bq = kNoTensor, bk = kNoTensor, bv = kNoTensor;
+    TensorId q_norm = kNoTensor, k_norm = kNoTensor;  // per-head RMSNorm before RoPE (Qwen3)
+};
+
+struct BlockContext {
+    Graph& g;
+    const ModelHparams& hp;
+    const GraphShape& shape;
+    TensorId positions;
+};
+
+// rms_norm(x) * weight (weight broadcast over tokens).
+TensorId rms_norm_weighted(Graph& g, TensorId x, TensorId weight, float eps);
+
+// Attention for layer `layer`: projections, RoPE (when `rope` is set), the K/V written into this
+// layer's cache at the tokens' positions, flash attention over the cache, output projection.
+TensorId attention_block(BlockContext& c, int layer, TensorId x, const AttentionWeights& w, const RopeParams* rope);
+
+// down(silu(gate(x)) * up(x)).
+TensorId swiglu_ffn(Graph& g, TensorId x, TensorId gate, TensorId up, TensorId down);
+
+// The KV cache tensors' names, shared by every graph of a session (decode and prompt).
+std::string kv_cache_name(const GraphShape& shape, int layer, char which);
+
+}  // namespace kiln

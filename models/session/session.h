@@ -1,0 +1,71 @@
+#pragma once
+// A model running on a backend: the KV cache and the graphs that fill it. Tokens are evaluated
+// in chunks; each chunk size has its own static graph (1 for decode, powers of two up to
+// n_batch for prompts), built and compiled once on first use and replayed after that. A chunk
+// shorter than its graph is padded with position -1, which writes nothing and attends nothing.
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "models/arch/architectures.h"
+
+namespace kiln {
+
+class Model;
+
+struct SessionOptions {
+    int n_ctx = 0;       // KV cache slots; 0: the model's context, capped at 4096
+    int n_batch = 256;   // largest chunk evaluated by one graph
+    DType kv_type = DType::F16;
+    bool logits_all = false;  // keep logits for every evaluated token (tests, perplexity)
+};
+
+class Session {
+public:
+    // Throws kiln::Error for out-of-range options.
+    Session(const Model& model, Backend& backend, const SessionOptions& options = {});
+    ~Session();
+
+    // Evaluates `tokens` at the next positions and returns the logits of the last one (valid
+    // until the next call). Throws kiln::Error when a token id is outside the vocabulary or
+    // the tokens do not fit in the remaining context (nothing is evaluated then).
+    std::span<const float> decode(std::span<const int32_t> tokens);
+
+    // With logits_all: the logits of token i of the last decode call.
+    std::span<const float> logits_of(int i) const;
+
+    int n_past() const { return n_past_; }
+    int n_ctx() const { return n_ctx_; }
+    int n_vocab() const { return n_vocab_; }
+    // Forgets the context (the cache is overwritten as new tokens arrive).
+    void clear() { n_past_ = 0; }
+
+    // The compiled graph for chunks of `n_tokens` (built on first use).
+    const ModelGraph& graph(int n_tokens);
+
+private:
+    struct Compiled {
+        ModelGraph mg;
+        std::unique_ptr<Executable> exe;
+    };
+    Compiled& compiled(int n_tokens);
+    void run_chunk(std::span<const int32_t> tokens);
+
+    const Model& model_;
+    Backend& backend_;
+    SessionOptions options_;
+    int n_ctx_ = 0;
+    int n_vocab_ = 0;
+    int n_past_ = 0;
+    std::string state_prefix_;
+    std::map<int, std::unique_ptr<Compiled>> graphs_;
+    std::vector<int32_t> tokens_buf_, positions_buf_, rows_buf_;
+    std::vector<float> scratch_logits_;  // a padded chunk's logits (logits_all only)
+    std::vector<float> logits_;  // [rows][n_vocab] of the last call
+    size_t logits_rows_ = 0;
+};
+
+}  // namespace kiln
