@@ -27,12 +27,15 @@ build: configure
 test: build
 	@cd $(BUILD) && KILN_SHARED=$(abspath $(SHARED)) ctest --output-on-failure -j$(JOBS)
 
+PROMPT  ?= Once upon a time
+N       ?= 64
+
 run: build
 ifeq ($(MODEL),)
 	@$(KILN) synth $(BUILD)/synthetic-tiny.gguf
-	@$(KILN) info $(BUILD)/synthetic-tiny.gguf
+	@$(KILN) run -m $(BUILD)/synthetic-tiny.gguf -p "$(PROMPT)" -n $(N)
 else
-	@$(KILN) info $(MODEL)
+	@$(KILN) run -m $(MODEL) -p "$(PROMPT)" -n $(N)
 endif
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.

@@ -10,6 +10,10 @@ namespace kiln {
 int run_kiln(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 
 int info_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+int run_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+int chat_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+int tokenize_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+int devices_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int synth_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 
 }  // namespace kiln

@@ -1,5 +1,7 @@
 #include "apps/format.h"
 
+#include "models/session/generate.h"
+
 #include <charconv>
 #include <cstdio>
 
@@ -38,6 +40,18 @@ std::string pad_right(std::string s, size_t width) {
     if (s.size() + 1 < width) s.resize(width, ' ');
     else s += ' ';
     return s;
+}
+
+}  // namespace kiln
+
+namespace kiln {
+
+std::string format_timings(const GenerateStats& s) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "prompt %d tokens, %.2f tokens/s | generation %d tokens, %.2f tokens/s | stop: %s",
+                  s.prompt_tokens, s.prompt_tokens_per_second(), s.generated, s.generate_tokens_per_second(),
+                  std::string(stop_reason_text(s.stop)).c_str());
+    return buf;
 }
 
 }  // namespace kiln

@@ -1,4 +1,5 @@
 // `kiln info MODEL.gguf [--json] [--tensors]`: what a GGUF file holds, checked.
+#include <algorithm>
 #include <map>
 #include <ostream>
 #include <sstream>
@@ -8,9 +9,12 @@
 #include "apps/args.h"
 #include "apps/commands.h"
 #include "apps/format.h"
+#include "apps/graph_print.h"
 #include "graph/error.h"
 #include "models/gguf/gguf_reader.h"
 #include "models/hparams.h"
+#include "models/arch/architectures.h"
+#include "models/model.h"
 
 namespace kiln {
 namespace {
@@ -19,6 +23,9 @@ const std::vector<FlagSpec> kFlags = {
     {"--model", "-m", true, "GGUF file (or give it as the first argument)"},
     {"--json", "", false, "print JSON instead of text"},
     {"--tensors", "", false, "list every tensor (name, dtype, shape, bytes, offset)"},
+    {"--graph", "", false, "print the model's graph (nodes, shapes) and its memory plan"},
+    {"--graph-tokens", "", true, "tokens per graph for --graph (default 1: decode)"},
+    {"--ctx-size", "-c", true, "KV cache size for --graph (default: the model's, at most 4096)"},
     {"--help", "-h", false, "show this help"},
 };
 
@@ -236,7 +243,7 @@ nlohmann::json to_json(const ModelInfo& m, bool list_tensors) {
 int info_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
     Args args("info", kFlags, argv);
     if (args.has("--help")) {
-        out << "usage: kiln info MODEL.gguf [--json] [--tensors]\n" << describe_flags(kFlags);
+        out << "usage: kiln info MODEL.gguf [--json] [--tensors] [--graph]\n" << describe_flags(kFlags);
         return 0;
     }
     std::optional<std::string> path = args.get("--model");
@@ -244,6 +251,15 @@ int info_command(const std::vector<std::string>& argv, std::ostream& out, std::o
     if (!path || args.positionals().size() > (args.has("--model") ? 0u : 1u)) {
         err << "usage: kiln info MODEL.gguf [--json] [--tensors]\n";
         return 1;
+    }
+    if (args.has("--graph")) {
+        Model model = Model::load(*path);
+        GraphShape shape;
+        shape.n_tokens = static_cast<int>(args.get_int("--graph-tokens", 1, 1 << 16).value_or(1));
+        shape.n_ctx = static_cast<int>(args.get_int("--ctx-size", 1, 1 << 20)
+                                           .value_or(std::min<uint32_t>(model.hparams().context_length, 4096)));
+        print_graph(build_model_graph(model, shape).graph, out);
+        return 0;
     }
     GgufFile f = GgufFile::open(*path);
     ModelInfo m = gather(f);

@@ -15,7 +15,11 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"run", run_command, "generate text from a prompt"},
+    {"chat", chat_command, "talk with a model, turn by turn"},
+    {"tokenize", tokenize_command, "show the token ids and pieces of a text"},
     {"info", info_command, "describe a GGUF model: architecture, tokenizer, metadata, tensors"},
+    {"devices", devices_command, "list the CPU and Vulkan devices kiln can use"},
     {"synth", synth_command, "write a random-weight LLaMA model (tests, benchmarks)"},
 };
 

@@ -62,6 +62,18 @@ TEST(InfoCommand, Stories260KJson) {
     EXPECT_EQ(j["metadata"]["tokenizer.ggml.tokens"]["length"], 512);
 }
 
+TEST(InfoCommand, GraphShowsNodesAndMemoryPlan) {
+    KILN_REQUIRE_SHARED_FILE(path, "models/stories260K.gguf");
+    Result r = run({"info", path.string(), "--graph", "-c", "64"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    for (const char* fact : {"get_rows", "rms_norm", "flash_attn", "set_rows", "swiglu", "logits", "arena (peak)",
+                             "state (KV cache)  40,960 bytes"}) {  // 5 layers x K,V x 64 slots x 32 values x f16
+        EXPECT_NE(r.out.find(fact), std::string::npos) << "missing '" << fact << "' in:\n" << r.out;
+    }
+    Result prompt = run({"info", path.string(), "--graph", "--graph-tokens", "32"});
+    EXPECT_NE(prompt.out.find("[64, 32]"), std::string::npos) << prompt.out;
+}
+
 TEST(InfoCommand, VocabOnlyFile) {
     KILN_REQUIRE_SHARED_FILE(path, "models/ggml-vocab-llama-spm.gguf");
     Result r = run({"info", path.string()});

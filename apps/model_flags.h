@@ -1,0 +1,33 @@
+#pragma once
+// Flags and set-up shared by the commands that run a model (run, chat, tokenize): loading the
+// model and tokenizer, choosing the backend, the session's context, and the sampler.
+#include <memory>
+#include <vector>
+
+#include "apps/args.h"
+#include "backends/backend.h"
+#include "models/model.h"
+#include "models/session/sampler.h"
+#include "models/session/session.h"
+#include "models/tokenizer/tokenizer.h"
+
+namespace kiln {
+
+std::vector<FlagSpec> model_flags();     // -m, -c, -t, -b, --backend, --kv-f32
+std::vector<FlagSpec> sampling_flags();  // --temp, --top-k, ..., --seed
+
+struct LoadedModel {
+    std::unique_ptr<Model> model;
+    std::unique_ptr<Tokenizer> tokenizer;
+    std::unique_ptr<Backend> backend;
+    std::unique_ptr<Session> session;
+};
+
+// Throws kiln::Error for a missing -m, a bad value, or a model kiln cannot run.
+LoadedModel load_model(const Args& args, const std::string& command);
+SamplerParams sampler_params(const Args& args);
+
+// Concatenates the flag lists.
+std::vector<FlagSpec> join_flags(std::initializer_list<std::vector<FlagSpec>> lists);
+
+}  // namespace kiln

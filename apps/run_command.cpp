@@ -1,0 +1,72 @@
+// `kiln run -m MODEL -p PROMPT [-n N] ...`: generate text, streamed as it comes, then one line
+// of timings on stderr.
+#include <cstdio>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include "apps/commands.h"
+#include "apps/format.h"
+#include "apps/model_flags.h"
+#include "graph/error.h"
+#include "models/session/generate.h"
+
+namespace kiln {
+namespace {
+
+std::vector<FlagSpec> run_flags() {
+    return join_flags({model_flags(), sampling_flags(),
+                       {
+                           {"--prompt", "-p", true, "prompt text"},
+                           {"--file", "-f", true, "read the prompt from a file"},
+                           {"--n-predict", "-n", true, "tokens to generate (default -1: until end of text or a full context)"},
+                           {"--no-bos", "", false, "do not add the BOS token even where the model asks for it"},
+                           {"--special", "", false, "parse special-token text in the prompt and print special tokens"},
+                           {"--help", "-h", false, "show this help"},
+                       }});
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+    const auto flags = run_flags();
+    Args args("run", flags, argv);
+    if (args.has("--help")) {
+        out << "usage: kiln run -m MODEL.gguf -p PROMPT [options]\n" << describe_flags(flags);
+        return 0;
+    }
+    if (!args.positionals().empty()) throw Error("kiln run: unexpected argument '" + args.positionals()[0] + "'");
+    std::string prompt;
+    if (auto p = args.get("--prompt")) {
+        prompt = *p;
+    } else if (auto f = args.get("--file")) {
+        std::ifstream in(*f, std::ios::binary);
+        if (!in) throw Error(*f + ": cannot read the prompt file");
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        prompt = ss.str();
+    } else {
+        throw Error("kiln run: no prompt (-p TEXT or -f FILE)");
+    }
+    const int n_predict = static_cast<int>(args.get_int("--n-predict", -1, 1 << 30).value_or(-1));
+    SamplerParams sp = sampler_params(args);
+    LoadedModel lm = load_model(args, "run");
+    const bool special = args.has("--special");
+    std::vector<int32_t> ids = lm.tokenizer->encode(prompt, !args.has("--no-bos"), special);
+    Sampler sampler(sp, lm.tokenizer->vocab().size());
+
+    out << prompt;
+    out.flush();
+    GenerateOptions go;
+    go.n_predict = n_predict;
+    go.render_special = special;
+    GenerateStats stats = generate(*lm.session, *lm.tokenizer, sampler, ids, go, [&](std::string_view text) {
+        out << text;
+        out.flush();
+    });
+    out << "\n";
+    err << format_timings(stats) << "\n";
+    return 0;
+}
+
+}  // namespace kiln
