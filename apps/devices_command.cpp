@@ -25,7 +25,9 @@ int devices_command(const std::vector<std::string>& argv, std::ostream& out, std
     try {
         auto devices = vk::list_vulkan_devices();
         if (devices.empty()) out << "vulkan: no devices\n";
-        out << vk::describe_vulkan_devices(devices);
+        const std::string text = vk::describe_vulkan_devices(devices);
+        out << text;
+        if (!text.empty() && text.back() != '\n') out << "\n";
     } catch (const Error& e) {
         // No loader or driver is not an error of this command: the CPU still works.
         out << "vulkan: unavailable (" << e.what() << ")\n";

@@ -20,6 +20,7 @@ std::vector<FlagSpec> run_flags() {
                            {"--prompt", "-p", true, "prompt text"},
                            {"--file", "-f", true, "read the prompt from a file"},
                            {"--n-predict", "-n", true, "tokens to generate (default -1: until end of text or a full context)"},
+                           {"--ignore-eos", "", false, "keep generating past end-of-text tokens"},
                            {"--no-bos", "", false, "do not add the BOS token even where the model asks for it"},
                            {"--special", "", false, "parse special-token text in the prompt and print special tokens"},
                            {"--help", "-h", false, "show this help"},
@@ -60,6 +61,7 @@ int run_command(const std::vector<std::string>& argv, std::ostream& out, std::os
     GenerateOptions go;
     go.n_predict = n_predict;
     go.render_special = special;
+    go.ignore_eos = args.has("--ignore-eos");
     GenerateStats stats = generate(*lm.session, *lm.tokenizer, sampler, ids, go, [&](std::string_view text) {
         out << text;
         out.flush();

@@ -30,6 +30,8 @@ GenerateStats generate(Session& session, const Tokenizer& tokenizer, Sampler& sa
                     std::to_string(session.n_ctx() - session.n_past()) + " free slots of the context (use -c)");
     }
     for (int32_t t : prompt) sampler.accept(t);
+    session.prepare(static_cast<int>(prompt.size()));
+    session.prepare(1);
 
     auto t0 = Clock::now();
     std::span<const float> logits = session.decode(prompt);
@@ -55,6 +57,7 @@ GenerateStats generate(Session& session, const Tokenizer& tokenizer, Sampler& sa
         return false;
     };
 
+    stats.tokens.reserve(static_cast<size_t>(options.n_predict >= 0 ? options.n_predict : session.n_ctx()));
     t0 = Clock::now();
     for (;;) {
         if (options.n_predict >= 0 && stats.generated >= options.n_predict) {
@@ -65,7 +68,7 @@ GenerateStats generate(Session& session, const Tokenizer& tokenizer, Sampler& sa
         sampler.accept(id);
         stats.tokens.push_back(id);
         ++stats.generated;
-        if (vocab.is_eog(id)) {
+        if (!options.ignore_eos && vocab.is_eog(id)) {
             stats.stop = StopReason::EndOfGeneration;
             break;
         }

@@ -20,6 +20,7 @@ enum class StopReason { EndOfGeneration, StopText, TokenLimit, ContextFull };
 struct GenerateOptions {
     int n_predict = -1;       // -1: until end of generation or a full context
     bool render_special = false;  // print control tokens' text
+    bool ignore_eos = false;      // keep going past end-of-generation tokens (benchmarks)
     std::vector<std::string> stop;  // stop once the generated text ends with one of these
 };
 

@@ -62,6 +62,12 @@ Session::Compiled& Session::compiled(int n_tokens) {
 
 const ModelGraph& Session::graph(int n_tokens) { return compiled(n_tokens).mg; }
 
+void Session::prepare(int n_tokens) {
+    for (int at = 0; at < n_tokens; at += options_.n_batch) {
+        compiled(next_power_of_two(std::min(n_tokens - at, options_.n_batch)));
+    }
+}
+
 std::span<const float> Session::decode(std::span<const int32_t> tokens) {
     if (tokens.empty()) throw Error("decode: no tokens");
     for (int32_t t : tokens) {

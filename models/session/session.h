@@ -43,6 +43,10 @@ public:
     // Forgets the context (the cache is overwritten as new tokens arrive).
     void clear() { n_past_ = 0; }
 
+    // Builds and compiles, ahead of time, the graphs that decode() of `n_tokens` will use, so
+    // the first call is not slowed by compilation (timings, latency).
+    void prepare(int n_tokens);
+
     // The compiled graph for chunks of `n_tokens` (built on first use).
     const ModelGraph& graph(int n_tokens);
 

@@ -1,5 +1,4 @@
-// sample() and accept() never touch the heap after construction. Counts every operator new in
-// this test executable (replacing the global one is legal and affects only test_session).
+// sample() and accept() never touch the heap after construction.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,23 +8,8 @@
 #include <vector>
 
 #include "models/session/sampler.h"
+#include "support/allocation_counter.h"
 
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-// GCC pairs the malloc in operator new with the free in operator delete and wrongly calls it a
-// mismatch; the pair is exactly what a replacement allocator is.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t size) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size ? size : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace kiln {
 namespace {
@@ -36,12 +20,12 @@ void expect_no_allocation(const SamplerParams& params, int32_t vocab) {
     std::vector<float> logits(static_cast<size_t>(vocab));
     for (float& x : logits) x = normal(gen);
     Sampler s(params, vocab);
-    const long before = g_allocations.load();
+    const long before = kiln::testing::allocation_count();
     for (int i = 0; i < 300; ++i) {
         s.accept(s.sample(logits));
         if (i == 150) s.reset();
     }
-    EXPECT_EQ(g_allocations.load() - before, 0) << "top-k " << params.top_k << ", last-n "
+    EXPECT_EQ(kiln::testing::allocation_count() - before, 0) << "top-k " << params.top_k << ", last-n "
                                                 << params.penalty_last_n;
 }
 
