@@ -1,62 +1,137 @@
-// `kiln chat -m MODEL`: an interactive loop of plain-text turns. Each line the user types is
-// appended to the conversation and the model continues it until it ends its turn (an end-of-
-// generation token), a newline, or -n tokens. /clear forgets the conversation; /quit leaves.
+// `kiln chat -m MODEL`: multi-turn chat with the model's own chat template (ChatML when the
+// model has none), streaming replies. The KV cache is reused between turns: only the tokens
+// the template adds since the last turn are evaluated. Commands: /system TEXT, /clear, /help,
+// /quit.
+#include <unistd.h>
+
+#include <fstream>
 #include <iostream>
 #include <ostream>
+#include <sstream>
 
 #include "apps/commands.h"
 #include "apps/format.h"
 #include "apps/model_flags.h"
 #include "graph/error.h"
+#include "models/session/conversation.h"
 #include "models/session/generate.h"
 
 namespace kiln {
+namespace {
+
+const char* const kHelp =
+    "commands: /system TEXT (set the system message and start over), /clear (start over), /help, /quit\n";
+
+// Hides <think>...</think> from what is printed (the model still generates and sees it).
+class ThinkFilter {
+public:
+    explicit ThinkFilter(bool hide) : hide_(hide) {}
+    std::string operator()(std::string_view text) {
+        if (!hide_) return std::string(text);
+        buffer_ += text;
+        std::string out;
+        for (;;) {
+            const std::string_view tag = inside_ ? "</think>" : "<think>";
+            const size_t at = buffer_.find(tag);
+            if (at == std::string::npos) {
+                // Keep a possible partial tag; print the rest when outside.
+                const size_t keep = std::min(buffer_.size(), tag.size() - 1);
+                if (!inside_) out += buffer_.substr(0, buffer_.size() - keep);
+                buffer_.erase(0, buffer_.size() - keep);
+                return out;
+            }
+            if (!inside_) out += buffer_.substr(0, at);
+            buffer_.erase(0, at + tag.size());
+            inside_ = !inside_;
+        }
+    }
+
+private:
+    bool hide_;
+    bool inside_ = false;
+    std::string buffer_;
+};
+
+}  // namespace
 
 int chat_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
     const auto flags = join_flags({model_flags(), sampling_flags(),
                                    {
-                                       {"--n-predict", "-n", true, "most tokens per reply (default 256)"},
+                                       {"--n-predict", "-n", true, "most tokens per reply (default: until the turn ends)"},
+                                       {"--system", "", true, "system message"},
+                                       {"--chat-template", "", true, "Jinja chat template file (default: the model's)"},
+                                       {"--think", "", true, "on, off (enable_thinking=false) or hide (think, print no <think>)"},
+                                       {"--verbose", "", false, "print how many cached tokens each turn reuses"},
                                        {"--help", "-h", false, "show this help"},
                                    }});
     Args args("chat", flags, argv);
     if (args.has("--help")) {
-        out << "usage: kiln chat -m MODEL.gguf [options]   (then type; /clear, /quit)\n" << describe_flags(flags);
+        out << "usage: kiln chat -m MODEL.gguf [options]   (then type)\n" << kHelp << describe_flags(flags);
         return 0;
     }
-    const int n_predict = static_cast<int>(args.get_int("--n-predict", 1, 1 << 20).value_or(256));
+    const int n_predict = static_cast<int>(args.get_int("--n-predict", 1, 1 << 20).value_or(-1));
+    const std::string think = args.get("--think").value_or("on");
+    if (think != "on" && think != "off" && think != "hide") throw Error("kiln chat: --think is on, off or hide");
     SamplerParams sp = sampler_params(args);
     LoadedModel lm = load_model(args, "chat");
     Sampler sampler(sp, lm.tokenizer->vocab().size());
-    const bool interactive = &out == &std::cout;
+
+    std::optional<ChatTemplate> tmpl;
+    if (auto file = args.get("--chat-template")) {
+        std::ifstream in(*file, std::ios::binary);
+        if (!in) throw Error(*file + ": cannot read the chat template");
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        tmpl = ChatTemplate::parse(ss.str(), *file);
+    } else {
+        tmpl = Conversation::model_template(lm.model->file());
+    }
+    if (!tmpl) {
+        err << "(the model has no chat template: using ChatML)\n";
+        tmpl = ChatTemplate::chatml();
+    }
+    Conversation chat(*lm.session, *lm.tokenizer, *tmpl, Conversation::default_options(*lm.tokenizer));
+    if (think == "off") chat.set_thinking(false);
+    if (auto system = args.get("--system")) chat.set_system(*system);
+    const bool interactive = ::isatty(STDIN_FILENO) == 1;  // prompts only for a person at a terminal
+    if (interactive) out << kHelp;
 
     std::string line;
-    bool first_turn = true;
     for (;;) {
         if (interactive) out << "> " << std::flush;
         if (!std::getline(std::cin, line) || line == "/quit") break;
-        if (line == "/clear") {
+        if (line == "/help") {
+            out << kHelp;
+            continue;
+        }
+        if (line == "/clear" || line.rfind("/system ", 0) == 0) {
+            if (line != "/clear") chat.set_system(line.substr(8));
+            chat.clear();
             lm.session->clear();
             sampler.reset();
-            first_turn = true;
             out << "(conversation cleared)\n";
             continue;
         }
         if (line.empty()) continue;
-        std::vector<int32_t> ids = lm.tokenizer->encode(line + "\n", first_turn, false);
-        if (lm.session->n_past() + static_cast<int64_t>(ids.size()) >= lm.session->n_ctx()) {
-            out << "(the context is full: /clear to start over)\n";
+        int reused = 0;
+        std::span<const int32_t> ids;
+        try {
+            ids = chat.add_user(line, &reused);
+        } catch (const Error& e) {
+            out << "(" << e.what() << ")\n";
             continue;
         }
-        first_turn = false;
+        if (args.has("--verbose")) err << "(reusing " << reused << " cached tokens, evaluating " << ids.size() << ")\n";
         GenerateOptions go;
         go.n_predict = n_predict;
-        go.stop = {"\n"};
+        ThinkFilter filter(think == "hide");
         std::string reply;
         GenerateStats stats = generate(*lm.session, *lm.tokenizer, sampler, ids, go, [&](std::string_view text) {
-            out << text << std::flush;
             reply += text;
+            out << filter(text) << std::flush;
         });
-        if (reply.empty() || reply.back() != '\n') out << "\n";
+        out << "\n";
+        chat.add_assistant(reply, stats.tokens);
         if (stats.stop == StopReason::ContextFull) out << "(the context is full: /clear to start over)\n";
         err << format_timings(stats) << "\n";
     }

@@ -9,6 +9,7 @@
 #include "apps/format.h"
 #include "apps/model_flags.h"
 #include "graph/error.h"
+#include "models/session/conversation.h"
 #include "models/session/generate.h"
 
 namespace kiln {
@@ -23,6 +24,8 @@ std::vector<FlagSpec> run_flags() {
                            {"--ignore-eos", "", false, "keep generating past end-of-text tokens"},
                            {"--no-bos", "", false, "do not add the BOS token even where the model asks for it"},
                            {"--special", "", false, "parse special-token text in the prompt and print special tokens"},
+                           {"--chat", "", false, "wrap the prompt in the model's chat template (a user turn)"},
+                           {"--system", "", true, "system message, with --chat"},
                            {"--help", "-h", false, "show this help"},
                        }});
 }
@@ -53,11 +56,23 @@ int run_command(const std::vector<std::string>& argv, std::ostream& out, std::os
     SamplerParams sp = sampler_params(args);
     LoadedModel lm = load_model(args, "run");
     const bool special = args.has("--special");
-    std::vector<int32_t> ids = lm.tokenizer->encode(prompt, !args.has("--no-bos"), special);
     Sampler sampler(sp, lm.tokenizer->vocab().size());
-
-    out << prompt;
-    out.flush();
+    std::vector<int32_t> ids;
+    if (args.has("--chat")) {
+        std::optional<ChatTemplate> tmpl = Conversation::model_template(lm.model->file());
+        if (!tmpl) {
+            err << "(the model has no chat template: using ChatML)\n";
+            tmpl = ChatTemplate::chatml();
+        }
+        Conversation chat(*lm.session, *lm.tokenizer, *tmpl, Conversation::default_options(*lm.tokenizer));
+        if (auto system = args.get("--system")) chat.set_system(*system);
+        auto turn = chat.add_user(prompt);
+        ids.assign(turn.begin(), turn.end());
+    } else {
+        ids = lm.tokenizer->encode(prompt, !args.has("--no-bos"), special);
+        out << prompt;
+        out.flush();
+    }
     GenerateOptions go;
     go.n_predict = n_predict;
     go.render_special = special;

@@ -205,7 +205,7 @@ TensorId Graph::matmul(TensorId w, TensorId x) {
     return add_node(Op::MatMul, {w, x}, packed(DType::F32, {W.ne[1], X.ne[1], X.ne[2], X.ne[3]}, TensorKind::Intermediate));
 }
 
-TensorId Graph::rope(TensorId x, TensorId pos, const RopeParams& p) {
+TensorId Graph::rope(TensorId x, TensorId pos, const RopeParams& p, TensorId factors) {
     const Tensor& X = tensor(x);
     const Tensor& P = tensor(pos);
     if (P.type != DType::I32 || P.ne[0] != X.ne[2]) fail("rope", describe(pos) + " must be I32 [" + std::to_string(X.ne[2]) + "]");
@@ -216,7 +216,13 @@ TensorId Graph::rope(TensorId x, TensorId pos, const RopeParams& p) {
     OpParams params;
     params.rope = p;
     if (X.type != DType::F32 || !X.rows_contiguous()) fail("rope", describe(x) + " must be f32 with contiguous rows");
-    return add_node(Op::Rope, {x, pos}, packed(DType::F32, X.ne, TensorKind::Intermediate), params);
+    if (factors != kNoTensor) {
+        const Tensor& F = tensor(factors);
+        if (F.type != DType::F32 || F.n_elements() != p.n_dims / 2) {
+            fail("rope", describe(factors) + " must be f32 [" + std::to_string(p.n_dims / 2) + "]");
+        }
+    }
+    return add_node(Op::Rope, {x, pos, factors}, packed(DType::F32, X.ne, TensorKind::Intermediate), params);
 }
 
 TensorId Graph::softmax(TensorId a, TensorId mask, float scale) {
@@ -233,7 +239,7 @@ TensorId Graph::softmax(TensorId a, TensorId mask, float scale) {
     return add_node(Op::Softmax, {a, mask}, packed(DType::F32, A.ne, TensorKind::Intermediate), p);
 }
 
-TensorId Graph::flash_attn(TensorId q, TensorId k, TensorId v, TensorId pos, float scale, bool causal) {
+TensorId Graph::flash_attn(TensorId q, TensorId k, TensorId v, TensorId pos, float scale, bool causal, int32_t window) {
     const Tensor& Q = tensor(q);
     const Tensor& K = tensor(k);
     const Tensor& V = tensor(v);
@@ -245,9 +251,11 @@ TensorId Graph::flash_attn(TensorId q, TensorId k, TensorId v, TensorId pos, flo
     if (K.ne[1] == 0 || Q.ne[1] % K.ne[1] != 0) fail("flash_attn", "KV heads of " + describe(k) + " do not divide the query heads");
     if (P.type != DType::I32 || P.ne[0] != Q.ne[2]) fail("flash_attn", describe(pos) + " must be I32 [" + std::to_string(Q.ne[2]) + "]");
     if (!Q.rows_contiguous() || !K.rows_contiguous() || !V.rows_contiguous()) fail("flash_attn", "rows must be contiguous");
+    if (window < 0 || (window > 0 && !causal)) fail("flash_attn", "a sliding window needs causal attention and a positive size");
     OpParams p;
     p.scale = scale;
     p.causal = causal;
+    p.window = window;
     return add_node(Op::FlashAttn, {q, k, v, pos}, packed(DType::F32, {V.ne[0], Q.ne[1], Q.ne[2], 1}, TensorKind::Intermediate), p);
 }
 

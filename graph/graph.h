@@ -37,9 +37,12 @@ public:
     TensorId rms_norm(TensorId a, float eps);
     TensorId norm(TensorId a, float eps);
     TensorId matmul(TensorId w, TensorId x);
-    TensorId rope(TensorId x, TensorId pos, const RopeParams& p);
+    // `factors` (f32 [n_dims/2], or kNoTensor) divide each pair's frequency: Llama 3.1's rope_freqs.
+    TensorId rope(TensorId x, TensorId pos, const RopeParams& p, TensorId factors = kNoTensor);
     TensorId softmax(TensorId a, TensorId mask, float scale);  // mask may be kNoTensor
-    TensorId flash_attn(TensorId q, TensorId k, TensorId v, TensorId pos, float scale, bool causal = true);
+    // window > 0: sliding-window attention over the last `window` positions (causal only).
+    TensorId flash_attn(TensorId q, TensorId k, TensorId v, TensorId pos, float scale, bool causal = true,
+                        int32_t window = 0);
     TensorId silu(TensorId a);
     TensorId gelu(TensorId a);
     TensorId swiglu(TensorId gate, TensorId up);

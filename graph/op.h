@@ -19,7 +19,7 @@ enum class Op : uint8_t {
     RmsNorm,    // a / sqrt(mean(a^2) + eps) per row                 -> f32 like a
     Norm,       // (a - mean) / sqrt(var + eps) per row              -> f32 like a
     MatMul,     // w [k, n] any dtype, x [k, m, ...] f32             -> f32 [n, m, ...]
-    Rope,       // x [d, heads, tokens], pos I32 [tokens]            -> f32 like x
+    Rope,       // x [d, heads, tokens], pos I32 [tokens], factors f32 [n_dims/2] optional -> f32 like x
     Softmax,    // softmax(a * scale + mask) per row, mask optional  -> f32 like a
     FlashAttn,  // q [d, hq, t], k [d, hkv, kv], v [dv, hkv, kv], pos I32 [t] -> f32 [dv, hq, t]
     Silu,       // a * sigmoid(a)
@@ -44,6 +44,7 @@ struct RopeParams {
     int32_t n_dims = 0;         // leading dimensions rotated; the rest pass through
     float freq_base = 10000.0f;
     float freq_scale = 1.0f;    // linear position scaling: angle = pos * freq_scale * base^(-2i/n_dims)
+                                // (divided by factors[i] when the node has a frequency-factor input)
 };
 
 struct OpParams {
@@ -51,6 +52,7 @@ struct OpParams {
     float scale = 1.0f;    // Scale, Softmax, FlashAttn
     int32_t dim = 0;       // Concat
     bool causal = true;    // FlashAttn: key j is visible to query i when j <= pos[i]
+    int32_t window = 0;    // FlashAttn, causal: when > 0, also only when j > pos[i] - window
     RopeParams rope;       // Rope
 };
 

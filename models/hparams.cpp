@@ -118,6 +118,12 @@ ModelHparams read_hparams(const GgufFile& file) {
     if (factor != 1.0 && h.rope_scaling == "none") h.rope_scaling = "linear";
     h.rope_freq_scale = static_cast<float>(1.0 / factor);
     h.rope_orig_context = k.count("rope.scaling.original_context_length").value_or(h.context_length);
+    if (h.rope_scaling != "none" && h.rope_scaling != "linear") {
+        // Computing YaRN or LongRoPE positions as plain RoPE would be silently wrong.
+        k.fail(k.key("rope.scaling.type"), "'" + h.rope_scaling + "' is not supported (supported: none, linear; "
+                                           "Llama 3 scaling comes as rope_freqs.weight)");
+    }
+    h.sliding_window = k.count("attention.sliding_window").value_or(0);
 
     if (auto eps = k.number("attention.layer_norm_rms_epsilon")) {
         h.norm_eps = static_cast<float>(*eps);

@@ -25,6 +25,7 @@ struct ModelHparams {
     std::string rope_scaling;  // "none", "linear", "yarn", ...
     float rope_freq_scale = 1.0f;  // 1 / <arch>.rope.scaling.factor
     uint32_t rope_orig_context = 0;
+    uint32_t sliding_window = 0;  // <arch>.attention.sliding_window; 0 = full attention
     float norm_eps = 0.0f;     // RMSNorm epsilon (or LayerNorm's where the arch uses it)
     bool norm_is_rms = true;
     uint32_t vocab_size = 0;

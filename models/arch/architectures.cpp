@@ -15,6 +15,9 @@ struct Architecture {
 // GGUF `general.architecture` values and their builders. Mistral and TinyLlama GGUFs say "llama".
 const Architecture kArchitectures[] = {
     {"llama", build_llama},
+    {"qwen2", build_qwen2},
+    {"qwen3", build_qwen3},
+    {"smollm3", build_smollm3},
 };
 
 const Architecture* find(const std::string& arch) {

@@ -30,8 +30,8 @@ TensorId attention_block(BlockContext& c, int layer, TensorId x, const Attention
     if (w.q_norm != kNoTensor) q = rms_norm_weighted(g, q, w.q_norm, c.hp.norm_eps);
     if (w.k_norm != kNoTensor) k = rms_norm_weighted(g, k, w.k_norm, c.hp.norm_eps);
     if (rope) {
-        q = g.rope(q, c.positions, *rope);
-        k = g.rope(k, c.positions, *rope);
+        q = g.rope(q, c.positions, *rope, c.rope_factors);
+        k = g.rope(k, c.positions, *rope, c.rope_factors);
     }
 
     // One cache row per position: [D * Hkv] values of K (and V), written at the tokens' positions.
@@ -47,7 +47,7 @@ TensorId attention_block(BlockContext& c, int layer, TensorId x, const Attention
     TensorId vview = g.view(cache_v, {Dv, Hkv, C, 1}, {cv.nb[0], v_head, cv.nb[1], cv.nb[1] * C}, 0);
 
     const float scale = 1.0f / std::sqrt(static_cast<float>(D));
-    TensorId attn = g.flash_attn(q, kview, vview, c.positions, scale, true);
+    TensorId attn = g.flash_attn(q, kview, vview, c.positions, scale, true, static_cast<int32_t>(c.hp.sliding_window));
     attn = g.reshape(attn, {Dv * Hq, T, 1, 1});
     return g.matmul(w.wo, attn);
 }

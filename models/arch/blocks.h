@@ -21,6 +21,7 @@ struct BlockContext {
     const ModelHparams& hp;
     const GraphShape& shape;
     TensorId positions;
+    TensorId rope_factors = kNoTensor;  // rope_freqs.weight (Llama 3.1 scaling), when the model has it
 };
 
 // rms_norm(x) * weight (weight broadcast over tokens).

@@ -7,5 +7,8 @@ namespace kiln {
 class Model;
 
 ModelGraph build_llama(const Model& m, const GraphShape& shape);
+ModelGraph build_qwen2(const Model& m, const GraphShape& shape);
+ModelGraph build_qwen3(const Model& m, const GraphShape& shape);
+ModelGraph build_smollm3(const Model& m, const GraphShape& shape);
 
 }  // namespace kiln

@@ -1,65 +1,9 @@
-// LLaMA (1/2/3), Mistral, TinyLlama, SmolLM2: pre-norm decoder blocks with RMSNorm, GQA
-// attention with RoPE in "normal" (interleaved-pair) mode, SwiGLU FFN, tied or separate output.
-#include "models/arch/blocks.h"
+// LLaMA 1/2/3, Mistral, TinyLlama, SmolLM2 (all "llama" in GGUF): RoPE on neighbouring pairs.
 #include "models/arch/builders.h"
-#include "models/model.h"
+#include "models/arch/decoder.h"
 
 namespace kiln {
 
-ModelGraph build_llama(const Model& m, const GraphShape& shape) {
-    const ModelHparams& hp = m.hparams();
-    const int64_t E = hp.n_embd, V = hp.vocab_size, F = hp.n_ff;
-    const int64_t Dq = int64_t{hp.head_dim} * hp.n_head;
-    const int64_t Dk = int64_t{hp.head_dim} * hp.n_head_kv;
-    const int64_t Dv = int64_t{hp.head_dim_v} * hp.n_head_kv;
-    const int64_t T = shape.n_tokens;
-
-    ModelGraph mg;
-    Graph& g = mg.graph;
-    mg.tokens = g.input("tokens", DType::I32, {T, 1, 1, 1});
-    mg.positions = g.input("positions", DType::I32, {T, 1, 1, 1});
-    mg.output_rows = g.input("output_rows", DType::I32, {shape.logits_all ? T : 1, 1, 1, 1});
-    BlockContext c{g, hp, shape, mg.positions};
-
-    RopeParams rope;
-    rope.mode = RopeMode::Normal;
-    rope.n_dims = static_cast<int32_t>(hp.rope_dims);
-    rope.freq_base = hp.rope_freq_base;
-    rope.freq_scale = hp.rope_freq_scale;
-
-    const GgufTensorInfo& embd = m.require("token_embd.weight", {E, V});
-    TensorId token_embd = m.weight(g, embd);
-    TensorId x = g.get_rows(token_embd, mg.tokens);
-
-    for (int l = 0; l < static_cast<int>(hp.n_layer); ++l) {
-        const std::string p = "blk." + std::to_string(l) + ".";
-        AttentionWeights w;
-        w.wq = m.weight(g, m.require(p + "attn_q.weight", {E, Dq}));
-        w.wk = m.weight(g, m.require(p + "attn_k.weight", {E, Dk}));
-        w.wv = m.weight(g, m.require(p + "attn_v.weight", {E, Dv}));
-        w.wo = m.weight(g, m.require(p + "attn_output.weight", {int64_t{hp.head_dim_v} * hp.n_head, E}));
-        if (auto* b = m.optional(p + "attn_q.bias", {Dq})) w.bq = m.weight(g, *b);
-        if (auto* b = m.optional(p + "attn_k.bias", {Dk})) w.bk = m.weight(g, *b);
-        if (auto* b = m.optional(p + "attn_v.bias", {Dv})) w.bv = m.weight(g, *b);
-        TensorId attn_norm = m.weight(g, m.require(p + "attn_norm.weight", {E}));
-        TensorId ffn_norm = m.weight(g, m.require(p + "ffn_norm.weight", {E}));
-        TensorId gate = m.weight(g, m.require(p + "ffn_gate.weight", {E, F}));
-        TensorId up = m.weight(g, m.require(p + "ffn_up.weight", {E, F}));
-        TensorId down = m.weight(g, m.require(p + "ffn_down.weight", {F, E}));
-
-        TensorId h = rms_norm_weighted(g, x, attn_norm, hp.norm_eps);
-        x = g.add(x, attention_block(c, l, h, w, &rope));
-        h = rms_norm_weighted(g, x, ffn_norm, hp.norm_eps);
-        x = g.add(x, swiglu_ffn(g, h, gate, up, down));
-    }
-
-    x = rms_norm_weighted(g, x, m.weight(g, m.require("output_norm.weight", {E})), hp.norm_eps);
-    x = g.get_rows(x, mg.output_rows);
-    const GgufTensorInfo* out = m.optional("output.weight", {E, V});
-    mg.logits = g.matmul(out ? m.weight(g, *out) : token_embd, x);
-    g.set_name(mg.logits, "logits");
-    g.mark_output(mg.logits);
-    return mg;
-}
+ModelGraph build_llama(const Model& m, const GraphShape& shape) { return build_decoder(m, shape, DecoderStyle{}); }
 
 }  // namespace kiln

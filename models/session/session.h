@@ -3,6 +3,7 @@
 // in chunks; each chunk size has its own static graph (1 for decode, powers of two up to
 // n_batch for prompts), built and compiled once on first use and replayed after that. A chunk
 // shorter than its graph is padded with position -1, which writes nothing and attends nothing.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <span>
@@ -42,6 +43,8 @@ public:
     int n_vocab() const { return n_vocab_; }
     // Forgets the context (the cache is overwritten as new tokens arrive).
     void clear() { n_past_ = 0; }
+    // Keeps only the first n tokens (n <= n_past): the next decode continues at position n.
+    void truncate(int n) { n_past_ = std::clamp(n, 0, n_past_); }
 
     // Builds and compiles, ahead of time, the graphs that decode() of `n_tokens` will use, so
     // the first call is not slowed by compilation (timings, latency).

@@ -4,6 +4,7 @@
 
 #include "graph/error.h"
 #include "models/gguf/gguf_reader.h"
+#include "models/tokenizer/bpe_model.h"
 #include "models/tokenizer/special_split.h"
 #include "models/tokenizer/spm_model.h"
 
@@ -12,12 +13,14 @@ namespace kiln {
 Tokenizer Tokenizer::from_gguf(const GgufFile& file) {
     const std::string model = file.get_string("tokenizer.ggml.model").value_or("");
     // Check the model before the vocabulary so an unsupported one gets the clearer message.
-    if (!model.empty() && model != "llama") {
-        const bool later = model == "gpt2";
-        throw Error(file.name() + ": key 'tokenizer.ggml.model': tokenizer model '" + model + "' is " +
-                    (later ? "not supported yet" : "not supported"));
+    if (!model.empty() && model != "llama" && model != "gpt2") {
+        throw Error(file.name() + ": key 'tokenizer.ggml.model': tokenizer model '" + model + "' is not supported");
     }
     auto vocab = std::make_shared<const Vocab>(Vocab::from_gguf(file));
+    if (vocab->model() == "gpt2") {
+        std::shared_ptr<const TokenizerModel> bpe = BpeModel::from_gguf(file, *vocab);
+        return Tokenizer(std::move(vocab), std::move(bpe));
+    }
     auto spm = std::make_shared<const SpmModel>(*vocab);
     return Tokenizer(std::move(vocab), std::move(spm));
 }
@@ -80,7 +83,46 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, const DecodeOptions&
         // Only the very first token's piece is stripped, even when that piece is empty.
         if (i == 0 && strip_space && text.size() > start && text[start] == ' ') text.erase(start, 1);
     }
+    if (options.clean_spaces && vocab_->clean_spaces()) clean_spaces(text);
     return text;
+}
+
+// llama.cpp's three passes, in its order: " ?" " !" " ." " ," lose the space; a lone " ' "
+// loses both spaces; " 's" " 'm" " 're" " 've" lose the space (" 't" " 'd" " 'll" keep it).
+void Tokenizer::clean_spaces(std::string& text) {
+    auto pass = [&text](auto&& keep_space) {
+        std::string out;
+        out.reserve(text.size());
+        for (size_t i = 0; i < text.size(); ++i) {
+            if (i + 1 < text.size() && text[i] == ' ' && !keep_space(i + 1)) continue;
+            out += text[i];
+        }
+        text.swap(out);
+    };
+    pass([&](size_t i) {
+        const char x = text[i];
+        return !(x == '?' || x == '!' || x == '.' || x == ',');
+    });
+    // " ' ": drop the space before the apostrophe and the one after it.
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (i + 2 < text.size() && text[i] == ' ' && text[i + 1] == '\'' && text[i + 2] == ' ') {
+            out += '\'';
+            i += 2;
+            continue;
+        }
+        out += text[i];
+    }
+    text.swap(out);
+    pass([&](size_t i) {
+        if (text[i] != '\'' || i + 1 >= text.size()) return true;
+        const char a = text[i + 1];
+        if (a == 's' || a == 'm') return false;
+        if (a == 't' || a == 'd' || i + 2 >= text.size()) return true;
+        const char b = text[i + 2];
+        return !((a == 'r' && b == 'e') || (a == 'v' && b == 'e'));
+    });
 }
 
 }  // namespace kiln

@@ -30,12 +30,17 @@ struct DecodeOptions {
     // Drop one leading space from the first token's piece when the vocab adds a space prefix
     // (SentencePiece), so decode(encode(text)) == text. Turn off when decoding a continuation.
     bool strip_leading_space = true;
+    // Drop spaces before punctuation and in contractions ("Hello ?" -> "Hello?") where the vocab
+    // asks for it (most byte-level BPE pre-tokenizers), as llama.cpp's detokenize does. Only
+    // whole-sequence decode does this; TokenTextStream never does (llama.cpp's pieces do not).
+    bool clean_spaces = true;
 };
 
 class Tokenizer {
 public:
-    // Dispatches on tokenizer.ggml.model: "llama" (SentencePiece). Throws kiln::Error for other
-    // models and for vocabularies Vocab::from_gguf rejects.
+    // Dispatches on tokenizer.ggml.model: "llama" (SentencePiece), "gpt2" (byte-level BPE).
+    // Throws kiln::Error for other models, for vocabularies Vocab::from_gguf rejects and for BPE
+    // merges or pre-tokenizers BpeModel rejects.
     static Tokenizer from_gguf(const GgufFile& file);
 
     const Vocab& vocab() const { return *vocab_; }
@@ -47,7 +52,8 @@ public:
     // The same, replacing the contents of `out` (reuses its capacity).
     void encode(std::string_view text, bool add_special, bool parse_special, std::vector<int32_t>& out) const;
 
-    // The bytes one token stands for: SentencePiece "▁" -> space, `<0xNN>` -> that byte, control
+    // The bytes one token stands for: SentencePiece "▁" -> space, byte-level BPE "Ġ" -> space,
+    // `<0xNN>` -> that byte, control
     // tokens -> empty unless `render_special`. May be part of a UTF-8 character. Throws
     // kiln::Error for an id outside the vocabulary.
     std::string token_to_piece(int32_t id, bool render_special = false) const;
@@ -55,6 +61,9 @@ public:
 
     // All pieces joined, as llama.cpp's detokenize (bytes as they are, even split characters).
     std::string decode(std::span<const int32_t> ids, const DecodeOptions& options = {}) const;
+
+    // llama.cpp's clean-up of decoded text (see DecodeOptions::clean_spaces).
+    static void clean_spaces(std::string& text);
 
 private:
     Tokenizer(std::shared_ptr<const Vocab> vocab, std::shared_ptr<const TokenizerModel> model)

@@ -1,7 +1,7 @@
 #pragma once
 // What differs between tokenizer models: how a run of ordinary text becomes ids, and what bytes
 // a token stands for. Special-token splitting, BOS/EOS and decoding rules are shared and live in
-// Tokenizer. SentencePiece ("llama") implements it now; byte-level BPE ("gpt2") will.
+// Tokenizer. SentencePiece ("llama", spm_model.h) and byte-level BPE ("gpt2", bpe_model.h).
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -9,6 +9,7 @@
 #include "graph/error.h"
 #include "models/gguf/gguf_reader.h"
 #include "models/hparams.h"
+#include "models/tokenizer/pre_tokenizer.h"
 
 namespace kiln {
 namespace {
@@ -149,12 +150,18 @@ void Vocab::build_byte_fallback() {
 
 void Vocab::load_special(const GgufFile& file, const TokenizerSummary& summary) {
     const bool spm = model_ == "llama";
+    const bool bpe = model_ == "gpt2";
     // Without keys, SentencePiece files use llama's ids (as llama.cpp assumes).
     if (spm) {
         if (size() > 1) special_.bos = 1;
         if (size() > 2) special_.eos = 2;
         if (size() > 0) special_.unk = 0;
     }
+    // llama.cpp's BPE default is GPT-NeoX's <|endoftext|> at 11 (keys override it).
+    if (bpe && size() > 11) special_.bos = special_.eos = 11;
+    // The pre-tokenizer decides BPE's add-BOS default (Llama 3 adds one) and space cleaning.
+    const PreTokenizer* pre = bpe ? find_pre_tokenizer(pre_) : nullptr;
+    clean_spaces_ = pre && pre->clean_spaces;
     for (const SpecialToken& s : summary.special) {
         const auto id = static_cast<int32_t>(s.id);
         if (s.role == "bos") special_.bos = id;
@@ -168,7 +175,7 @@ void Vocab::load_special(const GgufFile& file, const TokenizerSummary& summary) 
         else if (s.role == "eom") special_.eom = id;
     }
 
-    add_bos_ = summary.add_bos.value_or(spm);
+    add_bos_ = summary.add_bos.value_or(spm || (pre && pre->add_bos));
     add_eos_ = summary.add_eos.value_or(false);
     add_space_prefix_ = file.get_bool("tokenizer.ggml.add_space_prefix").value_or(spm);
     if (add_bos_ && special_.bos == kNoToken) {

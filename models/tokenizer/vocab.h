@@ -2,7 +2,7 @@
 // A tokenizer vocabulary read from GGUF metadata (`tokenizer.ggml.*`): token texts, scores and
 // types, the special ids and the add-BOS / add-EOS / space-prefix flags. Everything is checked
 // at load, so encoding and decoding never meet an id or byte token they cannot handle.
-// Shared by every tokenizer model (SentencePiece now, byte-level BPE later).
+// Shared by every tokenizer model (SentencePiece and byte-level BPE).
 #include <array>
 #include <cstdint>
 #include <span>
@@ -72,6 +72,9 @@ public:
     bool add_bos() const { return add_bos_; }
     bool add_eos() const { return add_eos_; }
     bool add_space_prefix() const { return add_space_prefix_; }
+    // Decoding drops the space before "?!.,", around " ' " and before 's 'm 're 've, as
+    // llama.cpp's detokenize does for most BPE pre-tokenizers (clean_up_tokenization_spaces).
+    bool clean_spaces() const { return clean_spaces_; }
     // End of generation: EOS, EOT, EOM and the chat end markers llama.cpp recognises by text.
     bool is_eog(int32_t id) const;
 
@@ -112,6 +115,7 @@ private:
     bool add_bos_ = false;
     bool add_eos_ = false;
     bool add_space_prefix_ = false;
+    bool clean_spaces_ = false;
 };
 
 }  // namespace kiln

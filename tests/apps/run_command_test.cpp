@@ -46,6 +46,23 @@ TEST(RunCommand, GreedyStoriesMatchLlamaCpp) {
     }
 }
 
+// Every architecture's synthetic model (SentencePiece and byte-level BPE vocabularies) prints
+// llama.cpp's greedy continuation.
+TEST(RunCommand, SyntheticArchitecturesMatchLlamaCpp) {
+    KILN_REQUIRE_SHARED(shared);
+    for (const char* arch : {"llama", "mistral", "qwen2", "qwen3", "smollm3"}) {
+        for (const char* p : {"p1", "p2"}) {
+            std::ifstream f(shared / "golden/synthetic" / (std::string(arch) + "-f32." + p + ".json"));
+            nlohmann::json j = nlohmann::json::parse(f);
+            const std::string model = (shared / "models/synthetic" / j["model"].get<std::string>()).string();
+            const std::string prompt = j["prompt"];
+            Result r = run({"run", "-m", model, "-p", prompt, "--temp", "0", "-n", "32", "-t", "2"});
+            ASSERT_EQ(r.status, 0) << r.err;
+            EXPECT_EQ(r.out, prompt + j["text"].get<std::string>() + "\n") << arch << " " << p;
+        }
+    }
+}
+
 TEST(RunCommand, SeededSamplingIsRepeatable) {
     KILN_REQUIRE_SHARED_FILE(model, "models/stories260K.gguf");
     std::vector<std::string> argv = {"run", "-m", model.string(), "-p", "Once", "-n", "20", "--seed", "7", "--temp", "1"};

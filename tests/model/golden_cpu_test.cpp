@@ -47,7 +47,7 @@ CpuGoldenResult run_token_by_token(const GoldenRun& g, CpuBackend& backend) {
 TEST(CpuModel, GoldenLogitsAndGreedyIds) {
     KILN_REQUIRE_SHARED(shared);
     CpuBackend backend(CpuOptions{2, std::nullopt});
-    for (const GoldenCase& c : llama_golden_cases()) {
+    for (const GoldenCase& c : golden_cases()) {
         GoldenRun g = load_golden(shared, c.dir, c.name, c.model_dir);
         CpuGoldenResult r = run_token_by_token(g, backend);
         EXPECT_LT(r.worst_nmse, c.max_nmse) << c.name;

@@ -23,7 +23,7 @@ using namespace kiln::testing;
 
 TEST(ReferenceModel, GoldenLogitsTokenByToken) {
     KILN_REQUIRE_SHARED(shared);
-    for (const GoldenCase& c : llama_golden_cases()) {
+    for (const GoldenCase& c : golden_cases()) {
         SCOPED_TRACE(c.name);
         GoldenRun g = load_golden(shared, c.dir, c.name, c.model_dir);
         Model m = Model::load(g.model);

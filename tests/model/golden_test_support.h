@@ -78,7 +78,7 @@ inline int32_t argmax(std::span<const float> x) {
     return static_cast<int32_t>(std::max_element(x.begin(), x.end()) - x.begin());
 }
 
-// Golden generation runs of the LLaMA-architecture models.
+// Golden generation runs: the real llama models and the synthetic models of every architecture.
 struct GoldenCase {
     std::string dir;        // under shared/: "golden" or "golden/synthetic"
     std::string name;       // "stories260K.p1"
@@ -106,14 +106,14 @@ inline bool decisive(std::span<const float> golden_row, float top2_gap, double r
     return top2_gap > 4.0 * std::sqrt(row_nmse * ms) && top2_gap > 1e-3f;
 }
 
-inline std::vector<GoldenCase> llama_golden_cases() {
+inline std::vector<GoldenCase> golden_cases() {
     std::vector<GoldenCase> cases;
     for (std::string p : {"p1", "p2", "p3"}) {
         cases.push_back({"golden", "stories260K." + p, "models", kFloatModelNmse, false});
         cases.push_back({"golden", "TinyStories-656K.f16." + p, "models", kFloatModelNmse, false});
         cases.push_back({"golden", "tinystories-656k-q8_0." + p, "models", kQ8ModelNmse, true});
     }
-    for (std::string m : {"llama", "mistral"}) {
+    for (std::string m : {"llama", "mistral", "qwen2", "qwen3", "smollm3"}) {
         for (std::string p : {"p1", "p2"}) {
             cases.push_back({"golden/synthetic", m + "-f32." + p, "models/synthetic", kFloatModelNmse, false});
             cases.push_back({"golden/synthetic", m + "-q8_0." + p, "models/synthetic", kQ8ModelNmse, true});

@@ -25,8 +25,10 @@ inline std::string read_whole_file(const std::filesystem::path& path) {
     return s.str();
 }
 
-// `vocab` is the .gguf path; its .inp / .out sit beside it.
-inline std::vector<GoldenCase> read_golden_cases(const std::filesystem::path& vocab) {
+// Reads `<golden>.inp` / `<golden>.out`; `golden` is usually the vocab's .gguf path, but the
+// rebuilt Qwen2 / Llama 3 vocabularies use the goldens of llama.cpp's ggml-vocab-*.gguf names.
+inline std::vector<GoldenCase> read_golden_cases(const std::filesystem::path& golden) {
+    const std::filesystem::path& vocab = golden;
     const std::string inp = read_whole_file(vocab.string() + ".inp");
     const std::string out = read_whole_file(vocab.string() + ".out");
     const std::string separator = "\n__ggml_vocab_test__\n";

@@ -57,8 +57,8 @@ void axpy_f16(float* y, float p, const float* x, int64_t n) {
 }
 
 // One (token, KV head) unit over an f16 cache, key by key (see the file comment).
-void attend_f16(const CpuKernelArgs& a, int64_t t, int64_t hk, int64_t visible, float* acc, float* q16, float* kbuf,
-                float* vbuf) {
+void attend_f16(const CpuKernelArgs& a, int64_t t, int64_t hk, int64_t first, int64_t visible, float* acc, float* q16,
+                float* kbuf, float* vbuf) {
     const Tensor& Q = src(a, 0);
     const Tensor& K = src(a, 1);
     const Tensor& V = src(a, 2);
@@ -73,7 +73,7 @@ void attend_f16(const CpuKernelArgs& a, int64_t t, int64_t hk, int64_t visible, 
     float mx[kMaxAttnGroup], sum[kMaxAttnGroup];
     for (int64_t g = 0; g < group; ++g) mx[g] = -INFINITY, sum[g] = 0.0f;
     for (int64_t g = 0; g < group * dv; ++g) acc[g] = 0.0f;
-    for (int64_t j = 0; j < visible; ++j) {
+    for (int64_t j = first; j < visible; ++j) {
         const float* kr = floats(K.type, row_ptr(K, src_data(a, 1), hk, j), d, kbuf);
         const float* vr = floats(V.type, row_ptr(V, src_data(a, 2), hk, j), dv, vbuf);
         for (int64_t g = 0; g < group; ++g) {
@@ -125,8 +125,11 @@ void flash_attn(const CpuKernelArgs& a) {
     for (int64_t u = a.ith; u < units; u += a.nth) {
         const int64_t t = u / hkv, hk = u % hkv;
         const int64_t visible = a.node->params.causal ? imax(0, imin(static_cast<int64_t>(pos[t]) + 1, n_kv)) : n_kv;
+        // A sliding window of w keeps only keys j > pos[t] - w.
+        const int64_t window = a.node->params.window;
+        const int64_t first = window > 0 ? imax(0, static_cast<int64_t>(pos[t]) - window + 1) : 0;
         if (f16_cache) {
-            attend_f16(a, t, hk, visible, acc, q16, kbuf, vbuf);
+            attend_f16(a, t, hk, first, visible, acc, q16, kbuf, vbuf);
             continue;
         }
         for (int64_t g = 0; g < group * dv; ++g) acc[g] = 0.0f;
@@ -134,7 +137,7 @@ void flash_attn(const CpuKernelArgs& a) {
         const float* q0 = reinterpret_cast<const float*>(row_ptr(Q, src_data(a, 0), hk * group, t));
         const int64_t qstride = static_cast<int64_t>(Q.nb[1] / sizeof(float));
 
-        for (int64_t j0 = 0; j0 < visible; j0 += kAttnTile) {
+        for (int64_t j0 = first; j0 < visible; j0 += kAttnTile) {
             const int64_t nt = imin(kAttnTile, visible - j0);
             for (int64_t jj = 0; jj < nt; ++jj) {
                 const float* kr = floats(K.type, row_ptr(K, src_data(a, 1), hk, j0 + jj), d, kbuf);

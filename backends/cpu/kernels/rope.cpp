@@ -17,6 +17,8 @@ void rope(const CpuKernelArgs& a) {
     const Tensor& D = dst(a);
     const RopeParams& p = a.node->params.rope;
     const auto* pos = reinterpret_cast<const int32_t*>(src_data(a, 1));
+    // Frequency factors (Llama 3.1's rope_freqs) divide each pair's angle, as in the reference.
+    const auto* factors = a.node->src[2] != kNoTensor ? reinterpret_cast<const float*>(src_data(a, 2)) : nullptr;
     const int64_t half = p.n_dims / 2, n = X.ne[0];
     auto* cs = thread_scratch(a);
     float* sn = cs + half;
@@ -29,8 +31,9 @@ void rope(const CpuKernelArgs& a) {
             cached_t = t;
             float theta = static_cast<float>(pos[t]);
             for (int64_t i = 0; i < half; ++i) {
-                cs[i] = cosf(p.freq_scale * theta);
-                sn[i] = sinf(p.freq_scale * theta);
+                const float angle = p.freq_scale * (factors ? theta / factors[i] : theta);
+                cs[i] = cosf(angle);
+                sn[i] = sinf(angle);
                 theta *= theta_scale;
             }
         }
