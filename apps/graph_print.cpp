@@ -6,17 +6,6 @@
 #include "graph/memory_plan.h"
 
 namespace kiln {
-namespace {
-
-std::string shape_text(const Tensor& t) {
-    std::string s = "[";
-    int dims = kMaxDims;
-    while (dims > 1 && t.ne[dims - 1] == 1) --dims;
-    for (int d = 0; d < dims; ++d) s += (d ? ", " : "") + std::to_string(t.ne[d]);
-    return s + "]";
-}
-
-}  // namespace
 
 void print_graph(const Graph& g, std::ostream& out) {
     const MemoryPlan plan = plan_memory(g);

@@ -16,14 +16,6 @@ Tensor packed(DType type, Shape ne, TensorKind kind) {
     return t;
 }
 
-std::string shape_text(const Tensor& t) {
-    std::string s = "[";
-    int dims = kMaxDims;
-    while (dims > 1 && t.ne[dims - 1] == 1) --dims;
-    for (int d = 0; d < dims; ++d) s += (d ? ", " : "") + std::to_string(t.ne[d]);
-    return s + "]";
-}
-
 bool is_float(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
 
 }  // namespace

@@ -11,6 +11,14 @@ std::array<uint64_t, kMaxDims> packed_strides(DType type, const std::array<int64
     return nb;
 }
 
+std::string shape_text(const Tensor& t) {
+    std::string s = "[";
+    int dims = kMaxDims;
+    while (dims > 1 && t.ne[dims - 1] == 1) --dims;
+    for (int d = 0; d < dims; ++d) s += (d ? ", " : "") + std::to_string(t.ne[d]);
+    return s + "]";
+}
+
 uint64_t Tensor::n_bytes() const {
     const DTypeInfo& i = info(type);
     uint64_t bytes = static_cast<uint64_t>(ne[0] / i.block_size) * i.block_bytes;

@@ -44,6 +44,9 @@ struct Tensor {
     bool rows_contiguous() const;
 };
 
+// "[64, 5]": the shape without trailing 1s, for messages and listings.
+std::string shape_text(const Tensor& t);
+
 // Strides of a packed tensor of this dtype and shape (ne[0] a multiple of the block size).
 std::array<uint64_t, kMaxDims> packed_strides(DType type, const std::array<int64_t, kMaxDims>& ne);
 

@@ -2,6 +2,7 @@
 // UTF-8 validation (strict: no overlongs, no surrogates, nothing above U+10FFFF).
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace kiln {
@@ -41,6 +42,25 @@ inline size_t utf8_first_invalid(std::string_view s) {
         i += n;
     }
     return std::string_view::npos;
+}
+
+// Appends code point `cp` (at most U+10FFFF) as UTF-8.
+inline void append_utf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
 }
 
 }  // namespace kiln

@@ -224,11 +224,11 @@ private:
                         if (lo >= 0xDC00 && lo < 0xE000) {
                             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                         } else {
-                            text::append_utf8(out, cp);
+                            kiln::append_utf8(out, cp);
                             cp = lo;
                         }
                     }
-                    text::append_utf8(out, cp);
+                    kiln::append_utf8(out, cp);
                     break;
                 }
                 default: fail(std::string("bad escape '\\") + e + "'");

@@ -346,7 +346,7 @@ private:
                 case 'U': {
                     auto v = hex(e == 'x' ? 2 : (e == 'u' ? 4 : 8));
                     if (!v || *v > 0x10FFFF) fail(i, std::string("bad \\") + e + " escape in string literal");
-                    text::append_utf8(out, *v);
+                    kiln::append_utf8(out, *v);
                     break;
                 }
                 default:
@@ -355,7 +355,7 @@ private:
                         for (int n = 1; n < 3 && i < src_.size() && src_[i] >= '0' && src_[i] <= '7'; ++n) {
                             v = v * 8 + static_cast<uint32_t>(src_[i++] - '0');
                         }
-                        text::append_utf8(out, v);
+                        kiln::append_utf8(out, v);
                     } else {
                         out += '\\';  // unknown escapes stay as written, as in Python
                         out += e;

@@ -134,14 +134,14 @@ std::optional<Value> string_method(Interpreter& in, const std::string& s, const 
     if (name == "isalpha") {
         return Value(all_code_points(s, [](uint32_t c) {
             std::string one;
-            text::append_utf8(one, c);
+            kiln::append_utf8(one, c);
             return text::upper(one) != text::lower(one);
         }));
     }
     if (name == "isalnum") {
         return Value(all_code_points(s, [](uint32_t c) {
             std::string one;
-            text::append_utf8(one, c);
+            kiln::append_utf8(one, c);
             return (c >= '0' && c <= '9') || text::upper(one) != text::lower(one);
         }));
     }

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "models/utf8.h"
+
 namespace kiln::jinja::text {
 
 // Code points of `s` with their byte offsets: offsets has one more entry (s.size()) at the end.
@@ -15,7 +17,6 @@ std::vector<size_t> code_point_offsets(std::string_view s);
 size_t length(std::string_view s);
 // Decodes the code point at s[i] and advances i; a bad byte decodes as itself.
 uint32_t decode(std::string_view s, size_t& i);
-void append_utf8(std::string& out, uint32_t cp);
 
 // Python's str.isspace() for one code point.
 bool is_space(uint32_t cp);

@@ -70,7 +70,7 @@ void BpeModel::encode_text(std::string_view text, bool /*after_special*/, std::v
     uint32_t begin = 0;
     for (uint32_t end : s.word_ends) {
         s.word.clear();
-        for (uint32_t i = begin; i < end; ++i) append_utf8(s.code_points[i], s.word);
+        for (uint32_t i = begin; i < end; ++i) append_utf8(s.word, s.code_points[i]);
         encode_word(s.word, out);
         begin = end;
     }

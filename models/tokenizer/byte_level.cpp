@@ -33,7 +33,7 @@ struct ByteChars {
     ByteChars() {
         for (int b = 0; b < 256; ++b) {
             std::string s;
-            append_utf8(kByteToCodePoint[b], s);
+            append_utf8(s, kByteToCodePoint[b]);
             for (size_t i = 0; i < s.size(); ++i) bytes[2 * b + i] = s[i];
             size[b] = static_cast<uint8_t>(s.size());
         }
@@ -79,24 +79,6 @@ void decode_utf8_lenient(std::string_view text, std::vector<uint32_t>& out) {
         // llama.cpp cannot re-encode these and fails; U+FFFD keeps the text going.
         out.push_back(cp > 0x10FFFF ? kReplacementChar : cp);
         i += len;
-    }
-}
-
-void append_utf8(uint32_t cp, std::string& out) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
     }
 }
 

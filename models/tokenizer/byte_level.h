@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "models/utf8.h"
+
 namespace kiln {
 
 constexpr uint32_t kReplacementChar = 0xFFFD;
@@ -16,8 +18,6 @@ constexpr uint32_t kReplacementChar = 0xFFFD;
 // overlong forms and surrogates are decoded as they are. Values past U+10FFFF become U+FFFD.
 void decode_utf8_lenient(std::string_view text, std::vector<uint32_t>& out);
 
-// Appends the UTF-8 of `cp` (at most U+10FFFF).
-void append_utf8(uint32_t cp, std::string& out);
 
 // GPT-2's spelling of byte `b` as UTF-8 (one character, 1 or 2 bytes).
 std::string_view byte_level_char(uint8_t b);

@@ -7,21 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
+#include "apps/run_kiln_support.h"
 #include "support/shared_dir.h"
 
 namespace kiln {
 namespace {
 
-struct Result {
-    int status;
-    std::string out, err;
-};
-
-Result run(const std::vector<std::string>& argv) {
-    std::ostringstream out, err;
-    int status = run_kiln(argv, out, err);
-    return {status, out.str(), err.str()};
-}
+using Result = testing::KilnResult;
+const auto run = testing::run_kiln_capture;
 
 nlohmann::json golden_json(const std::filesystem::path& shared, const std::string& name) {
     std::ifstream f(shared / "golden" / (name + ".json"));

@@ -117,7 +117,7 @@ std::vector<std::string> words(std::string_view pre, const std::string& text) {
     uint32_t begin = 0;
     for (uint32_t end : ends) {
         std::string w;
-        for (uint32_t i = begin; i < end; ++i) append_utf8(cps[i], w);
+        for (uint32_t i = begin; i < end; ++i) append_utf8(w, cps[i]);
         out.push_back(w);
         begin = end;
     }
