@@ -27,7 +27,8 @@ bool cpu_supports_isa(CpuIsa isa) {
             return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
         case CpuIsa::Avx512:
             return cpu_supports_isa(CpuIsa::Avx2) && __builtin_cpu_supports("avx512f") &&
-                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                   __builtin_cpu_supports("avx512vnni");
     }
     return false;
 #else

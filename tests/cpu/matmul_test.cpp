@@ -37,6 +37,16 @@ TEST(CpuMatmul, EveryDtypeBatched) {
     }
 }
 
+// The tiled quant kernels step two 32-element blocks at a time and up to 4 rows x 4 columns:
+// an odd block count leaves a one-block tail, and n / m leave partial row and column tiles.
+TEST(CpuMatmul, LegacyQuantOddBlockCountsAndPartialTiles) {
+    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::IQ4_NL}) {
+        for (int64_t k : {32, 96, 160}) {
+            for (int64_t m : {1, 3, 6}) run_matmul(t, k, 9, {k, m, 1, 1}, DType::F32);
+        }
+    }
+}
+
 TEST(CpuMatmul, FloatWeightsOddInnerSize) {
     for (DType t : {DType::F32, DType::F16, DType::BF16}) {
         for (int64_t k : {1, 7, 37, 100, 1003}) {

@@ -3,9 +3,12 @@
 //      for the 32-element types, Q8_K for the K-quants); float weights with f16/bf16 x: x is
 //      widened to f32 in scratch. Then all threads meet at the barrier.
 //   2. each thread computes a share of the weight rows (so in a matvec every thread streams
-//      distinct weights), for up to 4 columns per pass over a weight row: the row is decoded
-//      once and dotted with 4 activation columns while it is in registers/L1.
+//      distinct weights) with register tiles (tile.h: up to 4 rows x 4 columns per call) where
+//      the ISA has them for the type, else row dots (quant_dot.h: a row decoded once and dotted
+//      with up to 4 activation columns while it is in registers/L1).
+#include "backends/cpu/kernels/float_tile.h"
 #include "backends/cpu/kernels/kernels_isa.h"
+#include "backends/cpu/kernels/pair_tile.h"
 #include "backends/cpu/kernels/quant_dot.h"
 
 namespace kiln::cpu::KILN_ISA_NS {
@@ -15,47 +18,6 @@ constexpr int kMaxCols = 4;
 // Weight rows per tile: about this many bytes, so a tile stays in L2 while each group of 4
 // activation columns (the larger stream: 4 x 40 bytes per weight block) is read from L1.
 constexpr uint64_t kRowTileBytes = 64 * 1024;
-
-// ---------------------------------------------------------------- float weights
-enum class WKind { F32, F16, BF16 };
-
-template <WKind K>
-inline FV w_load(const void* w, int64_t i) {
-    if constexpr (K == WKind::F32) return fv_load(static_cast<const float*>(w) + i);
-    else if constexpr (K == WKind::F16) return fv_load(static_cast<const uint16_t*>(w) + i);
-    else return fv_load_bf16(static_cast<const uint16_t*>(w) + i);
-}
-
-template <WKind K>
-inline float w_scalar(const void* w, int64_t i) {
-    if constexpr (K == WKind::F32) return static_cast<const float*>(w)[i];
-    else if constexpr (K == WKind::F16) return h2f(static_cast<const uint16_t*>(w)[i]);
-    else return bf2f(static_cast<const uint16_t*>(w)[i]);
-}
-
-// Two accumulators per column hide the FMA latency in the one-column (decode) case.
-template <WKind K, int NC>
-void dot_float(const void* w, int64_t k, const float* const* x, float* out) {
-    FV a0[NC], a1[NC];
-    for (int c = 0; c < NC; ++c) a0[c] = fv_zero(), a1[c] = fv_zero();
-    int64_t i = 0;
-    for (; i + 2 * kW <= k; i += 2 * kW) {
-        const FV w0 = w_load<K>(w, i), w1 = w_load<K>(w, i + kW);
-        for (int c = 0; c < NC; ++c) {
-            a0[c] = fv_fma(w0, fv_load(x[c] + i), a0[c]);
-            a1[c] = fv_fma(w1, fv_load(x[c] + i + kW), a1[c]);
-        }
-    }
-    for (; i + kW <= k; i += kW) {
-        const FV w0 = w_load<K>(w, i);
-        for (int c = 0; c < NC; ++c) a0[c] = fv_fma(w0, fv_load(x[c] + i), a0[c]);
-    }
-    for (int c = 0; c < NC; ++c) out[c] = fv_sum(fv_add(a0[c], a1[c]));
-    for (; i < k; ++i) {
-        const float wv = w_scalar<K>(w, i);
-        for (int c = 0; c < NC; ++c) out[c] += wv * x[c][i];
-    }
-}
 
 // ---------------------------------------------------------------- dispatch
 using RowDotFn = void (*)(const void* w, int64_t n, const void* const* x, float* out);
@@ -73,23 +35,16 @@ struct RowDot {
 };
 
 #define KILN_ROWDOT(X, FN) RowDot{{adapt<X, 1, FN<1>>, adapt<X, 2, FN<2>>, adapt<X, 3, FN<3>>, adapt<X, 4, FN<4>>}}
-template <int NC> void dot_wf32(const void* w, int64_t k, const float* const* x, float* o) { dot_float<WKind::F32, NC>(w, k, x, o); }
-template <int NC> void dot_wf16(const void* w, int64_t k, const float* const* x, float* o) { dot_float<WKind::F16, NC>(w, k, x, o); }
-template <int NC> void dot_wbf16(const void* w, int64_t k, const float* const* x, float* o) { dot_float<WKind::BF16, NC>(w, k, x, o); }
 
-// nullptr for a dtype without a kernel (cpu_supports keeps such nodes away).
+// Row dots of the quantized types (float weights only have tiles); nullptr for other dtypes.
 const RowDot* row_dot(DType t) {
-    static const RowDot f32 = KILN_ROWDOT(float, dot_wf32), f16 = KILN_ROWDOT(float, dot_wf16),
-                        bf16 = KILN_ROWDOT(float, dot_wbf16), q4_0 = KILN_ROWDOT(BlockQ8A, dot_q4_0),
+    static const RowDot q4_0 = KILN_ROWDOT(BlockQ8A, dot_q4_0),
                         q4_1 = KILN_ROWDOT(BlockQ8A, dot_q4_1), q5_0 = KILN_ROWDOT(BlockQ8A, dot_q5_0),
                         q5_1 = KILN_ROWDOT(BlockQ8A, dot_q5_1), q8_0 = KILN_ROWDOT(BlockQ8A, dot_q8_0),
                         iq4_nl = KILN_ROWDOT(BlockQ8A, dot_iq4_nl), q2_k = KILN_ROWDOT(BlockQ8_K, dot_q2_k),
                         q3_k = KILN_ROWDOT(BlockQ8_K, dot_q3_k), q4_k = KILN_ROWDOT(BlockQ8_K, dot_q4_k),
                         q5_k = KILN_ROWDOT(BlockQ8_K, dot_q5_k), q6_k = KILN_ROWDOT(BlockQ8_K, dot_q6_k);
     switch (t) {
-        case DType::F32: return &f32;
-        case DType::F16: return &f16;
-        case DType::BF16: return &bf16;
         case DType::Q4_0: return &q4_0;
         case DType::Q4_1: return &q4_1;
         case DType::Q5_0: return &q5_0;
@@ -127,9 +82,17 @@ void quantize_x(const Tensor& X, uint8_t* xbase, DType wtype, bool kq, int64_t n
     }
 }
 
+// Register tiles where this ISA has them for the type, else nullptr (row dots).
+const Tiles* tiles_of(DType t) {
+#if defined(KILN_CPU_PAIR_DOTS)
+    if (const Tiles* p = pair_tiles(t)) return p;
+#endif
+    return float_tiles(t);
+}
+
 }  // namespace
 
-bool matmul_supported(DType w) { return row_dot(w) != nullptr; }
+bool matmul_supported(DType w) { return tiles_of(w) != nullptr || row_dot(w) != nullptr; }
 
 void matmul(const CpuKernelArgs& a) {
     const Tensor& W = src(a, 0);
@@ -138,7 +101,6 @@ void matmul(const CpuKernelArgs& a) {
     uint8_t* wbase = src_data(a, 0);
     uint8_t* xbase = src_data(a, 1);
     auto* y = reinterpret_cast<float*>(dst_data(a));
-    const RowDot& dot = *row_dot(W.type);
     const bool kq = is_kquant(W.type), quant = kq || is_legacy_quant(W.type);
     const int64_t nblk = quant ? k / (kq ? kQK_K : kQK) : k;  // the `n` each row dot takes
     const size_t col_bytes = matmul_act_col_bytes(W.type, k);
@@ -168,11 +130,30 @@ void matmul(const CpuKernelArgs& a) {
     const Range rr = split_rows ? share(n, a.ith, a.nth) : Range{0, n};
     const Range cr = split_rows ? Range{0, cols} : share(cols, a.ith, a.nth);
     const int64_t tile = imax(1, static_cast<int64_t>(kRowTileBytes / W.nb[1]));
+    const void* xs[kMaxCols];
+    if (const Tiles* t = tiles_of(W.type)) {
+        // Register tiles (tile.h) of up to t->rows rows x 4 columns.
+        for (int64_t r0 = rr.begin; r0 < rr.end; r0 += tile) {
+            const int64_t r1 = imin(r0 + tile, rr.end);
+            for (int64_t c0 = cr.begin; c0 < cr.end; c0 += kMaxCols) {
+                const int nc = static_cast<int>(imin(kMaxCols, cr.end - c0));
+                for (int q = 0; q < nc; ++q) xs[q] = column(c0 + q);
+                // A matvec walks one row at a time: interleaving several rows' streams measured
+                // up to 2x slower once the weights come from DRAM (the prefetchers lose track).
+                const int rows_max = cols == 1 ? 1 : t->rows;
+                for (int64_t r = r0; r < r1; r += rows_max) {
+                    const int nr = static_cast<int>(imin(rows_max, r1 - r));
+                    t->f[nr - 1][nc - 1](wbase + static_cast<uint64_t>(r) * W.nb[1], W.nb[1], nblk, xs, y + c0 * n + r, n);
+                }
+            }
+        }
+        return;
+    }
+    const RowDot& dot = *row_dot(W.type);
     for (int64_t r0 = rr.begin; r0 < rr.end; r0 += tile) {
         const int64_t r1 = imin(r0 + tile, rr.end);
         for (int64_t c0 = cr.begin; c0 < cr.end; c0 += kMaxCols) {
             const int nc = static_cast<int>(imin(kMaxCols, cr.end - c0));
-            const void* xs[kMaxCols];
             for (int q = 0; q < nc; ++q) xs[q] = column(c0 + q);
             for (int64_t r = r0; r < r1; ++r) {
                 float o[kMaxCols];

@@ -328,4 +328,140 @@ inline QAcc qacc_fma(QAcc acc, I32v p, float d) { return acc + static_cast<float
 inline float qacc_sum(QAcc a) { return a; }
 #endif
 
+// ---------------------------------------------------------------- 64-byte block pairs
+// The tiled quantized matmul (pair_tile.h) works on two 32-element blocks at once:
+//   P64  the 64 codes of a pair, unsigned (0..255); block 0 in bytes 0..31, block 1 in 32..63
+//   I2   exact int32 dot products per block (AVX-512: lanes 0-7 block 0, lanes 8-15 block 1)
+//   F2   floats laid out like I2: f2_pair(a, b) puts a scale on every lane of its block (it
+//        multiplies an I2), f2_once(a, b) a term that f2_sum counts once per block
+// Only AVX-512 (which here includes VNNI) and the scalar build have them. AVX-512 VNNI's vpdpbusd
+// multiplies u8 x s8 and adds four products into an int32 lane without saturation, so codes may
+// use all of 0..255 (signed weights are shifted by 128 and the shift is subtracted through the
+// activation sums). AVX2's maddubs saturates int16 above code 127, so AVX2 keeps the B32 path.
+#if defined(__AVX512F__)
+#define KILN_CPU_PAIR_DOTS 1
+using P64 = __m512i;
+using I2 = __m512i;
+using F2 = __m512;
+inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+// 32 bytes at a (and at b, else zeros).
+inline P64 p64_load(const void* a, const void* b) {
+    const __m512i lo = _mm512_maskz_loadu_epi64(0x0f, a);
+    return b ? _mm512_mask_broadcast_i64x4(lo, 0xf0, load256(b)) : lo;
+}
+// 16 packed bytes at a (and at b) -> per block: low nibbles as bytes 0..15, high as 16..31.
+inline P64 p64_nibbles(const uint8_t* a, const uint8_t* b) {
+    __m512i v = _mm512_maskz_broadcast_i32x4(0x00ff, load128(a));
+    if (b) v = _mm512_mask_broadcast_i32x4(v, 0xff00, load128(b));
+    // 128-bit lanes 1 and 3 take the high nibbles.
+    return _mm512_and_si512(_mm512_maskz_srlv_epi64(0xff, v, _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0)),
+                            _mm512_set1_epi8(15));
+}
+inline P64 p64_or(P64 a, P64 b) { return _mm512_or_si512(a, b); }
+inline P64 p64_xor80(P64 a) { return _mm512_xor_si512(a, _mm512_set1_epi8(static_cast<char>(0x80))); }
+// Byte j of block 0 = val where bit j of a is set (block 1: b), else 0.
+inline P64 p64_bits(uint32_t a, uint32_t b, uint8_t val) {
+    return _mm512_maskz_set1_epi8(static_cast<__mmask64>(a) | (static_cast<__mmask64>(b) << 32), static_cast<char>(val));
+}
+// Byte j = table[idx[j]] (idx < 16).
+inline P64 p64_lookup16(P64 idx, const uint8_t* table) {
+    return _mm512_shuffle_epi8(_mm512_maskz_broadcast_i32x4(0xffff, load128(table)), idx);
+}
+inline I2 i2_zero() { return _mm512_setzero_si512(); }
+// acc + per block sum u[j] * s[j] (u unsigned, s signed), exact.
+inline I2 i2_dot(I2 acc, P64 u, P64 s) { return _mm512_dpbusd_epi32(acc, u, s); }
+// -o * (sum of s) per block: the start value that turns i2_dot of codes into codes - o.
+inline I2 i2_neg_offset(P64 s, uint8_t o) {
+    return _mm512_sub_epi32(_mm512_setzero_si512(),
+                            _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(static_cast<char>(o)), s));
+}
+inline F2 f2_zero() { return _mm512_setzero_ps(); }
+inline F2 f2_pair(float a, float b) { return _mm512_mask_broadcastss_ps(_mm512_set1_ps(a), 0xff00, _mm_set_ss(b)); }
+inline F2 f2_once(float a, float b) {
+    return _mm512_mask_broadcastss_ps(_mm512_maskz_broadcastss_ps(0x0001, _mm_set_ss(a)), 0x0100, _mm_set_ss(b));
+}
+inline F2 f2_mul(F2 a, F2 b) { return _mm512_mul_ps(a, b); }
+inline F2 f2_add(F2 a, F2 b) { return _mm512_add_ps(a, b); }
+inline F2 f2_fma(F2 acc, F2 a, F2 b) { return _mm512_fmadd_ps(a, b, acc); }
+// acc + p * s.
+inline F2 f2_fma_i(F2 acc, I2 p, F2 s) { return _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(kAll, p), s, acc); }
+inline float f2_sum(F2 a) { return fv_sum(a); }
+#elif !defined(__AVX2__)
+#define KILN_CPU_PAIR_DOTS 1
+struct P64 {
+    uint8_t b[64];
+};
+struct I2 {
+    int32_t v[2];
+};
+struct F2 {
+    float v[2];
+};
+inline P64 p64_load(const void* a, const void* b) {
+    P64 r{};
+    std::memcpy(r.b, a, 32);
+    if (b) std::memcpy(r.b + 32, b, 32);
+    return r;
+}
+inline P64 p64_nibbles(const uint8_t* a, const uint8_t* b) {
+    P64 r{};
+    for (int j = 0; j < 16; ++j) {
+        r.b[j] = a[j] & 15, r.b[j + 16] = a[j] >> 4;
+        if (b) r.b[j + 32] = b[j] & 15, r.b[j + 48] = b[j] >> 4;
+    }
+    return r;
+}
+inline P64 p64_or(P64 a, P64 b) {
+    for (int j = 0; j < 64; ++j) a.b[j] |= b.b[j];
+    return a;
+}
+inline P64 p64_xor80(P64 a) {
+    for (auto& x : a.b) x ^= 0x80;
+    return a;
+}
+inline P64 p64_bits(uint32_t a, uint32_t b, uint8_t val) {
+    P64 r;
+    for (int j = 0; j < 32; ++j) r.b[j] = ((a >> j) & 1) ? val : 0, r.b[j + 32] = ((b >> j) & 1) ? val : 0;
+    return r;
+}
+inline P64 p64_lookup16(P64 idx, const uint8_t* table) {
+    for (auto& x : idx.b) x = table[x & 15];
+    return idx;
+}
+inline I2 i2_zero() { return I2{}; }
+// Products of int16 operands summed into int32: the vectoriser turns this into pmaddwd-style
+// multiply-adds (a u8 x s8 product fits int16).
+inline I2 i2_dot(I2 acc, P64 u, P64 s) {
+    for (int h = 0; h < 2; ++h) {
+        int32_t sum = 0;
+        for (int j = 32 * h; j < 32 * h + 32; ++j) {
+            const int16_t a = u.b[j], b = static_cast<int8_t>(s.b[j]);
+            sum += a * b;
+        }
+        acc.v[h] += sum;
+    }
+    return acc;
+}
+inline I2 i2_neg_offset(P64 s, uint8_t o) {
+    I2 r{};
+    for (int h = 0; h < 2; ++h) {
+        int32_t sum = 0;
+        for (int j = 32 * h; j < 32 * h + 32; ++j) sum += static_cast<int8_t>(s.b[j]);
+        r.v[h] = -o * sum;
+    }
+    return r;
+}
+inline F2 f2_zero() { return F2{}; }
+inline F2 f2_pair(float a, float b) { return F2{{a, b}}; }
+inline F2 f2_once(float a, float b) { return F2{{a, b}}; }
+inline F2 f2_mul(F2 a, F2 b) { return F2{{a.v[0] * b.v[0], a.v[1] * b.v[1]}}; }
+inline F2 f2_add(F2 a, F2 b) { return F2{{a.v[0] + b.v[0], a.v[1] + b.v[1]}}; }
+inline F2 f2_fma(F2 acc, F2 a, F2 b) { return F2{{acc.v[0] + a.v[0] * b.v[0], acc.v[1] + a.v[1] * b.v[1]}}; }
+inline F2 f2_fma_i(F2 acc, I2 p, F2 s) {
+    return F2{{acc.v[0] + static_cast<float>(p.v[0]) * s.v[0], acc.v[1] + static_cast<float>(p.v[1]) * s.v[1]}};
+}
+inline float f2_sum(F2 a) { return a.v[0] + a.v[1]; }
+#endif
+
 }  // namespace kiln::cpu::KILN_ISA_NS
