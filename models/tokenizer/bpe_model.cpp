@@ -137,25 +137,7 @@ void BpeModel::emit_symbol(int32_t symbol, std::vector<int32_t>& out) const {
 }
 
 void BpeModel::append_piece(int32_t id, bool render_special, std::string& out) const {
-    const std::string_view text = vocab_.text(id);
-    switch (vocab_.type(id)) {
-        case TokenType::Normal:
-            append_byte_level_decoded(text, out);
-            break;
-        case TokenType::Byte:  // `<0xNN>` byte tokens, which some BPE vocabularies add
-            out += static_cast<char>(vocab_.byte_value(id));
-            break;
-        case TokenType::UserDefined:
-            out += text;
-            break;
-        case TokenType::Control:
-        case TokenType::Unknown:
-            if (render_special) out += text;
-            break;
-        case TokenType::Unused:
-        case TokenType::Undefined:
-            break;
-    }
+    if (!append_non_text_piece(vocab_, id, render_special, out)) append_byte_level_decoded(vocab_.text(id), out);
 }
 
 }  // namespace kiln

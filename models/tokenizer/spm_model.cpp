@@ -156,31 +156,15 @@ void SpmModel::encode_text(std::string_view text, bool after_special, std::vecto
 }
 
 void SpmModel::append_piece(int32_t id, bool render_special, std::string& out) const {
+    if (append_non_text_piece(vocab_, id, render_special, out)) return;
     const std::string_view text = vocab_.text(id);
-    switch (vocab_.type(id)) {
-        case TokenType::Normal:
-            for (size_t at = 0; at < text.size();) {
-                if (text.compare(at, kSpaceMark.size(), kSpaceMark) == 0) {
-                    out += ' ';
-                    at += kSpaceMark.size();
-                } else {
-                    out += text[at++];
-                }
-            }
-            break;
-        case TokenType::Byte:
-            out += static_cast<char>(vocab_.byte_value(id));
-            break;
-        case TokenType::UserDefined:
-            out += text;
-            break;
-        case TokenType::Control:
-        case TokenType::Unknown:
-            if (render_special) out += text;
-            break;
-        case TokenType::Unused:
-        case TokenType::Undefined:
-            break;
+    for (size_t at = 0; at < text.size();) {
+        if (text.compare(at, kSpaceMark.size(), kSpaceMark) == 0) {  // "▁" is a space
+            out += ' ';
+            at += kSpaceMark.size();
+        } else {
+            out += text[at++];
+        }
     }
 }
 

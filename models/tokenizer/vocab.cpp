@@ -254,4 +254,25 @@ void Vocab::apply_name_rules(const GgufFile& file) {
     }
 }
 
+bool append_non_text_piece(const Vocab& vocab, int32_t id, bool render_special, std::string& out) {
+    switch (vocab.type(id)) {
+        case TokenType::Normal:
+            return false;
+        case TokenType::Byte:  // `<0xNN>`
+            out += static_cast<char>(vocab.byte_value(id));
+            return true;
+        case TokenType::UserDefined:
+            out += vocab.text(id);
+            return true;
+        case TokenType::Control:
+        case TokenType::Unknown:
+            if (render_special) out += vocab.text(id);
+            return true;
+        case TokenType::Unused:
+        case TokenType::Undefined:
+            return true;
+    }
+    return true;
+}
+
 }  // namespace kiln

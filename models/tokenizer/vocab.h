@@ -118,4 +118,9 @@ private:
     bool clean_spaces_ = false;
 };
 
+// The bytes of a token that is not a normal text token (byte, user-defined, control, unknown,
+// unused), appended to `out`; returns false for a normal token, whose spelling each tokenizer
+// model decodes its own way.
+bool append_non_text_piece(const Vocab& vocab, int32_t id, bool render_special, std::string& out);
+
 }  // namespace kiln
