@@ -10,6 +10,7 @@
 #include "models/tokenizer/tokenizer.h"
 #include "support/shared_dir.h"
 #include "tokenizer/golden_cases.h"
+#include "tokenizer/prompt_ids_check.h"
 
 namespace kiln {
 namespace {
@@ -86,12 +87,7 @@ TEST(BpeTokenizer, WordPieceIsRefused) {
     GTEST_SKIP() << "bert-bge is WordPiece: out of scope for byte-level BPE (refused with a clear error)";
 }
 
-struct PromptGolden {
-    const char* model;  // under models/synthetic/
-    const char* json;   // under golden/synthetic/
-};
-
-void PrintTo(const PromptGolden& g, std::ostream* os) { *os << g.json; }
+using testing::PromptGolden;  // here: model under models/synthetic/, json under golden/synthetic/
 
 class BpePromptIds : public ::testing::TestWithParam<PromptGolden> {};
 
@@ -100,17 +96,10 @@ TEST_P(BpePromptIds, MatchGoldenJson) {
     KILN_REQUIRE_SHARED(shared);
     const std::filesystem::path json_path = shared / "golden/synthetic" / GetParam().json;
     const std::filesystem::path model_path = shared / "models/synthetic" / GetParam().model;
-    if (!std::filesystem::exists(json_path) || !std::filesystem::exists(model_path)) {
-        GTEST_SKIP() << json_path << " or " << model_path << " not found";
-    }
-    std::ifstream in(json_path);
-    const nlohmann::json j = nlohmann::json::parse(in);
-    const Tokenizer tok = Tokenizer::from_gguf(GgufFile::open(model_path));
-    const std::string prompt = j.at("prompt").get<std::string>();
-    const auto expected = j.at("prompt_ids").get<std::vector<int32_t>>();
-    const std::vector<int32_t> got = tok.encode(prompt, /*add_special=*/true, /*parse_special=*/false);
-    EXPECT_EQ(got, expected) << GetParam().json << ": " << testing::quoted(prompt)
-                             << "\n  expected: " << ids_to_string(expected) << "\n  got:      " << ids_to_string(got);
+    const auto run = testing::check_prompt_ids(json_path, model_path);
+    if (!run) GTEST_SKIP() << json_path << " or " << model_path << " not found";
+    const nlohmann::json& j = run->json;
+    const Tokenizer& tok = run->tokenizer;
     // The generated text decodes from gen_ids exactly.
     if (j.contains("gen_ids") && j.contains("text")) {
         const auto gen = j.at("gen_ids").get<std::vector<int32_t>>();

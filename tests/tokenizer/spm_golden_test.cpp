@@ -10,6 +10,7 @@
 #include "models/tokenizer/tokenizer.h"
 #include "support/shared_dir.h"
 #include "tokenizer/golden_cases.h"
+#include "tokenizer/prompt_ids_check.h"
 
 namespace kiln {
 namespace {
@@ -46,33 +47,16 @@ TEST(SpmTokenizer, Phi3Goldens) {
     expect_golden_file(path);
 }
 
-// prompt_ids were made with add_special on and parse_special off.
-void expect_prompt_ids(const std::filesystem::path& shared, const std::string& model, const std::string& json_rel) {
-    const std::filesystem::path json_path = shared / json_rel;
-    const std::filesystem::path model_path = shared / "models" / model;
-    if (!std::filesystem::exists(json_path) || !std::filesystem::exists(model_path)) {
-        GTEST_SKIP() << json_path << " or " << model_path << " not found";
-    }
-    std::ifstream in(json_path);
-    const nlohmann::json j = nlohmann::json::parse(in);
-    const Tokenizer tok = Tokenizer::from_gguf(GgufFile::open(model_path));
-    const std::string prompt = j.at("prompt").get<std::string>();
-    const auto expected = j.at("prompt_ids").get<std::vector<int32_t>>();
-    const std::vector<int32_t> got = tok.encode(prompt, /*add_special=*/true, /*parse_special=*/false);
-    EXPECT_EQ(got, expected) << json_rel << ": " << testing::quoted(prompt) << "\n  expected: " << ids_to_string(expected)
-                             << "\n  got:      " << ids_to_string(got);
-}
 
-struct PromptGolden {
-    const char* model;
-    const char* json;
-};
+using testing::PromptGolden;
 
 class SpmPromptIds : public ::testing::TestWithParam<PromptGolden> {};
 
 TEST_P(SpmPromptIds, MatchGoldenJson) {
     KILN_REQUIRE_SHARED(shared);
-    expect_prompt_ids(shared, GetParam().model, GetParam().json);
+    const std::filesystem::path json_path = shared / GetParam().json;
+    const std::filesystem::path model_path = shared / "models" / GetParam().model;
+    if (!testing::check_prompt_ids(json_path, model_path)) GTEST_SKIP() << json_path << " or " << model_path << " not found";
 }
 
 INSTANTIATE_TEST_SUITE_P(
