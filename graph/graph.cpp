@@ -65,10 +65,12 @@ TensorId Graph::add_tensor(Tensor t) {
     return static_cast<TensorId>(tensors_.size() - 1);
 }
 
-TensorId Graph::add_node(Op op, std::array<TensorId, kMaxSrc> src, Tensor out, OpParams params) {
+TensorId Graph::add_node(Op op, std::initializer_list<TensorId> src, Tensor out, OpParams params) {
     out.name = std::string(op_name(op)) + "_" + std::to_string(nodes_.size());
     TensorId dst = add_tensor(std::move(out));
-    nodes_.push_back({op, src, dst, params});
+    std::array<TensorId, kMaxSrc> sources{kNoTensor, kNoTensor, kNoTensor, kNoTensor};
+    std::copy(src.begin(), src.end(), sources.begin());
+    nodes_.push_back({op, sources, dst, params, layer_});
     return dst;
 }
 
@@ -269,7 +271,7 @@ TensorId Graph::copy(TensorId a, TensorId dst) {
     if (!is_float(A.type) || !info(D.type).computable) fail("copy", "cannot convert " + describe(a) + " to " + describe(dst));
     if (!A.rows_contiguous() || !D.rows_contiguous()) fail("copy", "rows must be contiguous");
     // The node writes into dst's bytes: its output is dst itself.
-    nodes_.push_back({Op::Copy, {a}, dst, {}});
+    nodes_.push_back({Op::Copy, {a, kNoTensor, kNoTensor, kNoTensor}, dst, {}, layer_});
     return dst;
 }
 
@@ -282,7 +284,7 @@ TensorId Graph::set_rows(TensorId dst, TensorId a, TensorId ids) {
     }
     if (I.type != DType::I32 || I.ne[0] != A.ne[1]) fail("set_rows", describe(ids) + " must be I32 [" + std::to_string(A.ne[1]) + "]");
     if (!is_float(A.type) || !info(D.type).computable) fail("set_rows", "cannot convert " + describe(a) + " to " + describe(dst));
-    nodes_.push_back({Op::SetRows, {a, ids}, dst, {}});
+    nodes_.push_back({Op::SetRows, {a, ids, kNoTensor, kNoTensor}, dst, {}, layer_});
     return dst;
 }
 

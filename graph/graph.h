@@ -4,6 +4,7 @@
 // reused every step; what changes per step lives in Input tensors, never in the graph.
 // Builder methods check shapes and dtypes and throw kiln::Error naming the tensors, so a model
 // whose weights disagree with its hyperparameters fails at load, not in a kernel.
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,6 +52,15 @@ public:
     TensorId concat(TensorId a, TensorId b, int dim);
     TensorId argmax(TensorId a);
 
+    // Nodes added from now on belong to model layer `layer` (kNoLayer: outside the layers).
+    void set_layer(int layer) { layer_ = layer; }
+
+    // ---- graph transformations (placement): tensors and nodes already checked elsewhere ----
+    // Adds `t` unchanged (a view's view_of must already be an id of this graph).
+    TensorId add_tensor_copy(Tensor t) { return add_tensor(std::move(t)); }
+    // Appends `n` unchanged (its ids must be ids of this graph).
+    void add_node_copy(const Node& n) { nodes_.push_back(n); }
+
     // Outputs stay readable after execution (the planner does not reuse their memory).
     void mark_output(TensorId t);
     void set_name(TensorId t, std::string name);
@@ -65,7 +75,8 @@ public:
 
 private:
     TensorId add_tensor(Tensor t);
-    TensorId add_node(Op op, std::array<TensorId, kMaxSrc> src, Tensor out, OpParams params = {});
+    // Sources not given are kNoTensor.
+    TensorId add_node(Op op, std::initializer_list<TensorId> src, Tensor out, OpParams params = {});
     TensorId unary(Op op, TensorId a, OpParams params = {});
     TensorId binary_broadcast(Op op, TensorId a, TensorId b);
     [[noreturn]] void fail(std::string_view op, const std::string& what) const;
@@ -74,6 +85,7 @@ private:
     std::vector<Tensor> tensors_;
     std::vector<Node> nodes_;
     std::vector<TensorId> outputs_;
+    int layer_ = kNoLayer;
 };
 
 }  // namespace kiln

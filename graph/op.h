@@ -58,11 +58,16 @@ struct OpParams {
 
 constexpr int kMaxSrc = 4;
 
+constexpr int kNoLayer = -1;
+
 struct Node {
     Op op;
     std::array<TensorId, kMaxSrc> src{kNoTensor, kNoTensor, kNoTensor, kNoTensor};
     TensorId dst = kNoTensor;
     OpParams params;
+    // The model layer the node belongs to (Graph::set_layer), or kNoLayer for the input
+    // embedding and the output head: placement puts the first N layers on a device.
+    int32_t layer = kNoLayer;
 };
 
 }  // namespace kiln

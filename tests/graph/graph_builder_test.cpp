@@ -81,3 +81,26 @@ TEST(GraphBuilder, CopyAndSetRowsWriteIntoTheirDestination) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+TEST(GraphBuilder, SourcesNotGivenAreNoTensor) {
+    Graph g;
+    TensorId tokens = g.input("tokens", DType::I32, {4, 1, 1, 1});  // id 0: what a zero would alias
+    TensorId x = g.input("x", DType::F32, {8, 4, 1, 1});
+    ASSERT_EQ(tokens, 0);
+    g.rms_norm(x, 1e-5f);
+    g.silu(x);
+    g.add(x, x);
+    g.set_layer(3);
+    g.scale(x, 2.0f);
+    for (const Node& n : g.nodes()) {
+        for (int i = n.op == Op::Add ? 2 : 1; i < kMaxSrc; ++i) EXPECT_EQ(n.src[i], kNoTensor) << op_name(n.op);
+    }
+    EXPECT_EQ(g.nodes().front().layer, kNoLayer);
+    EXPECT_EQ(g.nodes().back().layer, 3);
+}
+
+}  // namespace
+}  // namespace kiln

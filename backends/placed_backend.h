@@ -1,0 +1,39 @@
+#pragma once
+// A device backend with a host backend behind it: place_graph decides per node (the first N
+// layers on the device, the host for whatever the device cannot run), split_graph cuts the
+// graph into segments, and run() executes them in order, moving each tensor that crosses
+// from one backend to the other through host memory. A graph placed wholly on one backend
+// compiles to that backend's executable unchanged.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "graph/placement.h"
+
+namespace kiln {
+
+class PlacedBackend : public Backend {
+public:
+    PlacedBackend(std::unique_ptr<Backend> device, std::unique_ptr<Backend> host, PlacementPolicy policy = {});
+    ~PlacedBackend() override;
+
+    std::string_view name() const override { return name_; }
+    bool supports(const Graph& g, const Node& n) const override;
+    std::unique_ptr<Executable> compile(const Graph& g) override;
+    void release_state(std::string_view prefix) override;
+
+    // kDeviceBackend or kHostBackend per node, as compile() places them.
+    std::vector<int> placement(const Graph& g) const;
+    Backend& device() const { return *device_; }
+    Backend& host() const { return *host_; }
+    const PlacementPolicy& policy() const { return policy_; }
+
+private:
+    std::unique_ptr<Backend> device_;
+    std::unique_ptr<Backend> host_;
+    PlacementPolicy policy_;
+    std::string name_;
+};
+
+}  // namespace kiln
