@@ -126,6 +126,11 @@ void CommandBuffer::copy(const Buffer& src, const Buffer& dst, VkDeviceSize byte
     device_->vk().vkCmdCopyBuffer(buffer_, src.handle(), dst.handle(), 1, &region);
 }
 
+void CommandBuffer::fill(const Buffer& dst, uint32_t value, VkDeviceSize offset, VkDeviceSize bytes) {
+    if (!recording_) throw Error("Vulkan command buffer: fill outside begin()/end()");
+    device_->vk().vkCmdFillBuffer(buffer_, dst.handle(), offset, bytes, value);
+}
+
 void CommandBuffer::barrier(Barrier kind) {
     if (!recording_) throw Error("Vulkan command buffer: barrier outside begin()/end()");
     VkPipelineStageFlags src_stage = 0;
@@ -150,6 +155,12 @@ void CommandBuffer::barrier(Barrier kind) {
             dst_stage = VK_PIPELINE_STAGE_TRANSFER_BIT;
             memory.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
             memory.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+            break;
+        case Barrier::any_to_compute:
+            src_stage = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+            dst_stage = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
+            memory.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+            memory.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
             break;
         case Barrier::to_host:
             src_stage = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;

@@ -23,6 +23,7 @@ enum class Barrier {
     transfer_to_compute,  // a kernel reads what a copy wrote
     compute_to_transfer,  // a copy reads what a kernel wrote
     to_host,              // the host reads (after wait()) what kernels or copies wrote
+    any_to_compute,       // kernels read what earlier kernels or copies (e.g. a previous submit) wrote
 };
 
 // Workgroups to cover `items` with `workgroup_size` invocations each, capped at `max_groups`
@@ -57,6 +58,8 @@ public:
 
     void copy(const Buffer& src, const Buffer& dst, VkDeviceSize bytes, VkDeviceSize src_offset = 0,
               VkDeviceSize dst_offset = 0);
+    // Sets `bytes` (a multiple of 4, or VK_WHOLE_SIZE) from `offset` to copies of `value`.
+    void fill(const Buffer& dst, uint32_t value, VkDeviceSize offset = 0, VkDeviceSize bytes = VK_WHOLE_SIZE);
     void barrier(Barrier kind);
 
     // Timestamps: reset the queries inside the recording before writing them; a timestamp is

@@ -73,14 +73,18 @@ void query_extended(VkPhysicalDevice device, uint32_t api, const std::vector<std
     VkPhysicalDeviceDriverProperties driver{};
     driver.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES;
     driver.pNext = has_size_control ? &size_control : nullptr;
+    VkPhysicalDeviceMaintenance3Properties maintenance3{};
+    maintenance3.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES;
+    maintenance3.pNext = &driver;
     VkPhysicalDeviceSubgroupProperties subgroup{};
     subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
-    subgroup.pNext = &driver;
+    subgroup.pNext = &maintenance3;
     VkPhysicalDeviceProperties2 props{};
     props.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
     props.pNext = &subgroup;
     vkGetPhysicalDeviceProperties2(device, &props);
 
+    info.max_memory_allocation_size = maintenance3.maxMemoryAllocationSize;
     info.driver_name = driver.driverName;
     info.driver_info = driver.driverInfo;
     info.subgroup_size = subgroup.subgroupSize;
@@ -203,6 +207,8 @@ std::string describe(const DeviceInfo& info) {
     out << ", workgroup " << info.max_workgroup_invocations << " invocations (" << info.max_workgroup_size[0] << "x"
         << info.max_workgroup_size[1] << "x" << info.max_workgroup_size[2] << "), shared memory "
         << kib_or_mib(info.max_shared_memory);
+    out << "\n    buffers: binding range " << kib_or_mib(info.max_storage_buffer_range);
+    if (info.max_memory_allocation_size) out << ", allocation " << kib_or_mib(info.max_memory_allocation_size);
     out << "\n    features:";
     const std::pair<bool, const char*> features[] = {
         {info.shader_fp16, "fp16"},

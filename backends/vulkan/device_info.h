@@ -45,7 +45,8 @@ struct DeviceInfo {
     uint32_t max_workgroup_invocations = 0;
     uint32_t max_shared_memory = 0;  // bytes per workgroup
     uint32_t max_push_constants = 0;  // bytes
-    uint64_t max_storage_buffer_range = 0;
+    uint64_t max_storage_buffer_range = 0;   // the most bytes one binding may span
+    uint64_t max_memory_allocation_size = 0;  // the largest single allocation (0: not reported)
     uint64_t min_storage_buffer_offset_alignment = 0;
     uint64_t non_coherent_atom_size = 0;  // granularity of flush/invalidate
     float timestamp_period_ns = 0;  // nanoseconds per timestamp tick

@@ -1,0 +1,76 @@
+#pragma once
+// Device memory that outlives one compiled graph: the model's weights, uploaded once and
+// sub-allocated from large blocks, and State tensors (the KV cache) by name, zero-initialised
+// and shared by every graph the backend compiles.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/vulkan/buffer.h"
+
+namespace kiln::vk {
+
+class Device;
+
+// Bytes of one buffer: where a weight or a state tensor lives.
+struct DeviceSlice {
+    const Buffer* buffer = nullptr;
+    VkDeviceSize offset = 0;
+    VkDeviceSize size = 0;
+};
+
+// Called with bytes uploaded so far and the total of the current batch.
+using UploadProgress = std::function<void(uint64_t done, uint64_t total)>;
+
+class WeightStore {
+public:
+    explicit WeightStore(const Device& device);
+    ~WeightStore();
+    WeightStore(const WeightStore&) = delete;
+    WeightStore& operator=(const WeightStore&) = delete;
+
+    // The weight at host address `data` (`bytes` long), uploading it on first use. The same host
+    // bytes are uploaded once however many graphs use them.
+    DeviceSlice get(const void* data, uint64_t bytes) const;
+    bool contains(const void* data) const { return placed_.count(data) != 0; }
+
+    // Uploads every weight of `weights` not yet on the device, reporting progress over the batch.
+    struct Pending {
+        const void* data;
+        uint64_t bytes;
+        std::string name;  // for error messages
+    };
+    void upload(const std::vector<Pending>& weights, const UploadProgress& progress);
+
+    uint64_t bytes() const { return used_; }
+
+private:
+    DeviceSlice allocate(uint64_t bytes, const std::string& name);
+
+    const Device& device_;
+    uint64_t block_size_ = 0;
+    std::vector<std::unique_ptr<Buffer>> blocks_;
+    VkDeviceSize block_used_ = 0;  // of blocks_.back()
+    std::map<const void*, DeviceSlice> placed_;
+    std::unique_ptr<Buffer> staging_;  // reused for every upload on non-UMA devices
+    uint64_t used_ = 0;
+};
+
+class StateBuffers {
+public:
+    explicit StateBuffers(const Device& device) : device_(device) {}
+    // The zero-initialised buffer of state `name`; throws kiln::Error when it exists with another
+    // size.
+    const Buffer& get(const std::string& name, uint64_t bytes);
+    void release(std::string_view prefix);
+
+private:
+    const Device& device_;
+    std::map<std::string, std::unique_ptr<Buffer>, std::less<>> buffers_;
+};
+
+}  // namespace kiln::vk

@@ -1,0 +1,55 @@
+#include "backends/vulkan/vulkan_backend.h"
+
+#include "backends/vulkan/ops/ops.h"
+#include "backends/vulkan/vulkan_executable.h"
+#include "graph/error.h"
+
+namespace kiln::vk {
+namespace {
+
+ContextOptions context_options(const VulkanOptions& o) {
+    ContextOptions c;
+    c.device_index = o.device_index;
+    c.validation = o.validation;
+    c.validation_sink = o.validation_sink;
+    return c;
+}
+
+}  // namespace
+
+VulkanBackend::VulkanBackend(const VulkanOptions& options)
+    : context_(context_options(options)),
+      upload_progress_(options.upload_progress),
+      pipelines_(context_.device()),
+      weights_(context_.device()),
+      states_(context_.device()) {
+    if (!info().storage_16bit) {
+        throw Error("Vulkan device " + info().name + " lacks 16-bit storage buffers, which kiln's shaders need");
+    }
+}
+
+VulkanBackend::~VulkanBackend() = default;
+
+bool VulkanBackend::supports(const Graph& g, const Node& n) const {
+    const VulkanOp& op = vulkan_op(n.op);
+    if (!op.supports || !op.supports(g, n, info())) return false;
+    // Every tensor is bound as one range (plus up to the offset alignment before it).
+    const uint64_t limit = info().max_storage_buffer_range;
+    const uint64_t slack = std::max<uint64_t>(256, info().min_storage_buffer_offset_alignment);
+    for (TensorId t : n.src) {
+        if (t != kNoTensor && g.tensor(t).n_bytes() + slack > limit) return false;
+    }
+    return g.tensor(n.dst).n_bytes() + slack <= limit;
+}
+
+std::unique_ptr<Executable> VulkanBackend::compile(const Graph& g) {
+    for (const Node& n : g.nodes()) {
+        if (!supports(g, n)) {
+            throw Error("vulkan: node " + g.tensor(n.dst).name + " (" + std::string(op_name(n.op)) +
+                        ") is not supported on " + info().name);
+        }
+    }
+    return std::make_unique<VulkanExecutable>(*this, g);
+}
+
+}  // namespace kiln::vk

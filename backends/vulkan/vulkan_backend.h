@@ -1,0 +1,48 @@
+#pragma once
+// The Vulkan backend: a device chosen by index (or the best one), weights uploaded once into
+// large device blocks, the KV cache in device buffers shared by name, pipelines cached, and each
+// compiled graph recorded into one command buffer that every run() replays with one submit.
+#include <memory>
+#include <optional>
+
+#include "backends/backend.h"
+#include "backends/vulkan/context.h"
+#include "backends/vulkan/device_store.h"
+#include "backends/vulkan/pipeline_cache.h"
+
+namespace kiln::vk {
+
+struct VulkanOptions {
+    std::optional<uint32_t> device_index;  // `--device N`; unset: the best usable device
+    bool validation = false;               // VK_LAYER_KHRONOS_validation (also KILN_VK_VALIDATION=1)
+    ValidationSink validation_sink;
+    UploadProgress upload_progress;        // weights uploaded by compile()
+};
+
+class VulkanBackend : public Backend {
+public:
+    // Throws kiln::Error when there is no Vulkan, no usable device, or the device lacks what
+    // kiln's shaders need (16-bit storage).
+    explicit VulkanBackend(const VulkanOptions& options = {});
+    ~VulkanBackend() override;
+
+    std::string_view name() const override { return "vulkan"; }
+    bool supports(const Graph& g, const Node& n) const override;
+    std::unique_ptr<Executable> compile(const Graph& g) override;
+    void release_state(std::string_view prefix) override { states_.release(prefix); }
+
+    const Context& context() const { return context_; }
+    const DeviceInfo& info() const { return context_.info(); }
+    uint64_t weight_bytes() const { return weights_.bytes(); }
+
+private:
+    friend class VulkanExecutable;
+
+    Context context_;
+    UploadProgress upload_progress_;
+    PipelineCache pipelines_;
+    WeightStore weights_;
+    StateBuffers states_;
+};
+
+}  // namespace kiln::vk

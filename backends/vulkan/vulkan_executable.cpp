@@ -1,0 +1,206 @@
+#include "backends/vulkan/vulkan_executable.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "backends/vulkan/ops/ops.h"
+#include "backends/vulkan/transfer.h"
+#include "backends/vulkan/vulkan_backend.h"
+#include "graph/error.h"
+
+namespace kiln::vk {
+namespace {
+
+constexpr uint32_t kSetsPerPool = 256;
+constexpr uint32_t kBuffersPerPool = kSetsPerPool * 8;
+
+uint64_t round_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+}  // namespace
+
+VulkanExecutable::VulkanExecutable(VulkanBackend& backend, const Graph& g)
+    : backend_(backend), graph_(g), commands_(backend.context_.device()) {
+    const uint64_t align = std::max<uint64_t>(256, backend.info().min_storage_buffer_offset_alignment);
+    plan_ = plan_memory(g, align);
+    place_tensors();
+    record();
+}
+
+VulkanExecutable::~VulkanExecutable() = default;
+
+const DeviceInfo& VulkanExecutable::info() const { return backend_.info(); }
+
+void VulkanExecutable::place_tensors() {
+    const Device& device = backend_.context_.device();
+    const uint64_t align = std::max<uint64_t>(256, info().min_storage_buffer_offset_alignment);
+    const auto tensors = graph_.tensors();
+
+    std::vector<WeightStore::Pending> weights;
+    uint64_t input_bytes = 0;
+    std::vector<uint64_t> input_at(tensors.size(), 0);
+    for (size_t i = 0; i < tensors.size(); ++i) {
+        const Tensor& t = tensors[i];
+        if (t.kind == TensorKind::Weight) weights.push_back({t.host_data, t.n_bytes(), t.name});
+        if (t.kind == TensorKind::Input) {
+            input_at[i] = input_bytes;
+            input_bytes = round_up(input_bytes + t.n_bytes(), align);
+        }
+    }
+    backend_.weights_.upload(weights, backend_.upload_progress_);
+    inputs_ = std::make_unique<Buffer>(device, std::max<uint64_t>(input_bytes, 16), MemoryUse::upload);
+    arena_ = std::make_unique<Buffer>(device, std::max<uint64_t>(round_up(plan_.arena_bytes, 16), 16), MemoryUse::device);
+
+    where_.assign(tensors.size(), {});
+    for (size_t i = 0; i < tensors.size(); ++i) {  // views come after what they view
+        const Tensor& t = tensors[i];
+        switch (t.kind) {
+            case TensorKind::Weight: {
+                const DeviceSlice s = backend_.weights_.get(t.host_data, t.n_bytes());
+                where_[i] = {s.buffer, s.offset};
+                break;
+            }
+            case TensorKind::Input: where_[i] = {inputs_.get(), input_at[i]}; break;
+            case TensorKind::State: where_[i] = {&backend_.states_.get(t.name, t.n_bytes()), 0}; break;
+            case TensorKind::Intermediate: where_[i] = {arena_.get(), plan_.offset[i]}; break;
+            case TensorKind::View: {
+                const Location& base = where_[static_cast<size_t>(t.view_of)];
+                where_[i] = {base.buffer, base.offset + t.view_offset};
+                break;
+            }
+        }
+    }
+
+    // Outputs the host cannot map are copied to a readback buffer at the end of every run.
+    uint64_t readback_bytes = 0;
+    for (TensorId out : graph_.outputs()) {
+        const TensorId root = graph_.storage_of(out);
+        if (where_[static_cast<size_t>(root)].buffer->mapped() || readback_at_.count(root)) continue;
+        readback_at_[root] = readback_bytes;
+        readback_bytes = round_up(readback_bytes + tensors[static_cast<size_t>(root)].n_bytes(), 16);
+    }
+    if (readback_bytes) readback_ = std::make_unique<Buffer>(device, readback_bytes, MemoryUse::readback);
+}
+
+void VulkanExecutable::record() {
+    commands_.begin();
+    // Earlier submits (the previous step, uploads, state clears) wrote what this one reads.
+    commands_.barrier(Barrier::any_to_compute);
+    const auto nodes = graph_.nodes();
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        const Node& n = nodes[i];
+        scratch_used_ = 0;
+        vulkan_op(n.op).record(*this, n);
+        if (i + 1 < nodes.size()) commands_.barrier(Barrier::compute_to_compute);
+    }
+    if (readback_) {
+        commands_.barrier(Barrier::compute_to_transfer);
+        for (const auto& [root, at] : readback_at_) {
+            const Location& l = where_[static_cast<size_t>(root)];
+            commands_.copy(*l.buffer, *readback_, graph_.tensor(root).n_bytes(), l.offset, at);
+        }
+    }
+    commands_.barrier(Barrier::to_host);
+    commands_.end();
+}
+
+TensorBinding VulkanExecutable::bind(TensorId t) {
+    const Location& l = where_.at(static_cast<size_t>(t));
+    const uint64_t align = info().min_storage_buffer_offset_alignment;
+    const VkDeviceSize start = l.offset - l.offset % align;
+    const uint64_t rem = l.offset - start;
+    VkDeviceSize size = round_up(rem + std::max<uint64_t>(graph_.tensor(t).n_bytes(), 1), 4);
+    size = std::min(size, l.buffer->size() - start);
+    if (size > info().max_storage_buffer_range) {
+        throw Error("vulkan: tensor " + graph_.tensor(t).name + " spans " + std::to_string(size) +
+                    " bytes, more than the device binds at once");
+    }
+    return {{l.buffer->handle(), start, size}, static_cast<uint32_t>(rem)};
+}
+
+TensorBinding VulkanExecutable::scratch(uint64_t bytes) {
+    bytes = round_up(std::max<uint64_t>(bytes, 16), 16);
+    // A node's temporaries are free again once the next node starts (a barrier separates them),
+    // so buffers are reused in order; one too small is replaced, the old one kept for its users.
+    if (scratch_used_ < scratch_.size() && scratch_[scratch_used_]->size() >= bytes) {
+        const Buffer& b = *scratch_[scratch_used_++];
+        return {b.range(0, bytes), 0};
+    }
+    auto buffer = std::make_unique<Buffer>(backend_.context_.device(), bytes, MemoryUse::device);
+    const Buffer& b = *buffer;
+    if (scratch_used_ < scratch_.size()) {
+        scratch_.push_back(std::move(scratch_[scratch_used_]));
+        scratch_[scratch_used_] = std::move(buffer);
+    } else {
+        scratch_.push_back(std::move(buffer));
+    }
+    ++scratch_used_;
+    return {b.range(0, bytes), 0};
+}
+
+const ComputePipeline& VulkanExecutable::pipeline(const PipelineDesc& desc) { return backend_.pipelines_.get(desc); }
+
+void VulkanExecutable::dispatch(const ComputePipeline& p, std::span<const TensorBinding> buffers,
+                                std::span<const std::byte> push, uint32_t groups_x, uint32_t groups_y,
+                                uint32_t groups_z) {
+    const auto count = static_cast<uint32_t>(buffers.size());
+    if (pools_.empty() || pool_sets_ == kSetsPerPool || pool_buffers_ + count > kBuffersPerPool) {
+        pools_.emplace_back(backend_.context_.device(), kSetsPerPool, std::max(kBuffersPerPool, count));
+        pool_sets_ = 0;
+        pool_buffers_ = 0;
+    }
+    std::vector<BufferRange> ranges;
+    ranges.reserve(buffers.size());
+    for (const TensorBinding& b : buffers) ranges.push_back(b.range);
+    const VkDescriptorSet set = pools_.back().allocate(p, ranges);
+    ++pool_sets_;
+    pool_buffers_ += count;
+    commands_.dispatch(p, set, push, groups_x, groups_y, groups_z);
+    ++dispatches_;
+}
+
+void VulkanExecutable::barrier() { commands_.barrier(Barrier::compute_to_compute); }
+
+void VulkanExecutable::write(TensorId t, std::span<const uint8_t> bytes) {
+    const Tensor& tensor = graph_.tensor(t);
+    if (bytes.size() != tensor.n_bytes()) {
+        throw Error("vulkan: writing " + std::to_string(bytes.size()) + " bytes into " + tensor.name + " of " +
+                    std::to_string(tensor.n_bytes()) + " bytes");
+    }
+    const Location& l = where_[static_cast<size_t>(t)];
+    const auto data = std::as_bytes(bytes);
+    if (tensor.kind == TensorKind::Input) {
+        std::memcpy(l.buffer->mapped() + l.offset, data.data(), data.size());
+        l.buffer->flush(l.offset, data.size());
+    } else if (tensor.kind == TensorKind::State) {
+        upload(backend_.context_.device(), *l.buffer, data, l.offset);
+    } else {
+        throw Error("vulkan: " + tensor.name + " is not an input or state tensor");
+    }
+}
+
+void VulkanExecutable::read(TensorId t, std::span<uint8_t> bytes) const {
+    const Tensor& tensor = graph_.tensor(t);
+    if (!tensor.is_contiguous() || bytes.size() != tensor.n_bytes()) {
+        throw Error("vulkan: reading " + tensor.name + " needs a contiguous tensor and " +
+                    std::to_string(tensor.n_bytes()) + " bytes");
+    }
+    const Location& l = where_[static_cast<size_t>(t)];
+    const auto out = std::as_writable_bytes(bytes);
+    if (l.buffer->mapped()) {
+        l.buffer->invalidate(l.offset, out.size());
+        std::memcpy(out.data(), l.buffer->mapped() + l.offset, out.size());
+        return;
+    }
+    const TensorId root = graph_.storage_of(t);
+    if (const auto it = readback_at_.find(root); it != readback_at_.end()) {
+        const VkDeviceSize at = it->second + (l.offset - where_[static_cast<size_t>(root)].offset);
+        readback_->invalidate(at, out.size());
+        std::memcpy(out.data(), readback_->mapped() + at, out.size());
+        return;
+    }
+    download(backend_.context_.device(), *l.buffer, out, l.offset);
+}
+
+void VulkanExecutable::run() { commands_.submit_and_wait(); }
+
+}  // namespace kiln::vk

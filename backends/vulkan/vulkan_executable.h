@@ -1,0 +1,70 @@
+#pragma once
+// One graph compiled for the Vulkan backend: every tensor resolved to a buffer and offset
+// (weights in the backend's blocks, inputs in one host-visible buffer, state by name,
+// intermediates in the planned arena), and all nodes recorded once into a command buffer that
+// run() replays with a single submit. Op families record their nodes through OpRecorder.
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "backends/backend.h"
+#include "backends/vulkan/commands.h"
+#include "backends/vulkan/descriptors.h"
+#include "backends/vulkan/ops/op_recorder.h"
+#include "graph/memory_plan.h"
+
+namespace kiln::vk {
+
+class VulkanBackend;
+
+class VulkanExecutable : public Executable, private OpRecorder {
+public:
+    // Uploads the graph's weights not yet on the device and records the command buffer.
+    VulkanExecutable(VulkanBackend& backend, const Graph& g);
+    ~VulkanExecutable() override;
+
+    void write(TensorId t, std::span<const uint8_t> bytes) override;
+    void read(TensorId t, std::span<uint8_t> bytes) const override;
+    void run() override;
+    uint64_t arena_bytes() const override { return plan_.arena_bytes; }
+
+    uint32_t dispatches() const { return dispatches_; }
+
+private:
+    // Where a tensor's first byte lives.
+    struct Location {
+        const Buffer* buffer = nullptr;
+        VkDeviceSize offset = 0;
+    };
+
+    void place_tensors();
+    void record();
+
+    // OpRecorder
+    const Graph& graph() const override { return graph_; }
+    const DeviceInfo& info() const override;
+    TensorBinding bind(TensorId t) override;
+    TensorBinding scratch(uint64_t bytes) override;
+    const ComputePipeline& pipeline(const PipelineDesc& desc) override;
+    void dispatch(const ComputePipeline& p, std::span<const TensorBinding> buffers, std::span<const std::byte> push,
+                  uint32_t groups_x, uint32_t groups_y, uint32_t groups_z) override;
+    void barrier() override;
+
+    VulkanBackend& backend_;
+    const Graph& graph_;
+    MemoryPlan plan_;
+    std::vector<Location> where_;  // per tensor id
+    std::unique_ptr<Buffer> arena_;
+    std::unique_ptr<Buffer> inputs_;
+    std::unique_ptr<Buffer> readback_;             // outputs copied here when not host-visible
+    std::map<TensorId, VkDeviceSize> readback_at_;  // output storage tensor -> offset in readback_
+    std::vector<DescriptorPool> pools_;
+    uint32_t pool_sets_ = 0;
+    uint32_t pool_buffers_ = 0;
+    std::vector<std::unique_ptr<Buffer>> scratch_;  // every temporary stays alive with the recording
+    size_t scratch_used_ = 0;                       // of scratch_, by the node being recorded
+    CommandBuffer commands_;
+    uint32_t dispatches_ = 0;
+};
+
+}  // namespace kiln::vk
