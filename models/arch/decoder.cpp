@@ -54,6 +54,7 @@ ModelGraph build_decoder(const Model& m, const GraphShape& shape, const DecoderS
         TensorId up = m.weight(g, m.require(p + "ffn_up.weight", {E, F}));
         TensorId down = m.weight(g, m.require(p + "ffn_down.weight", {F, E}));
 
+        g.set_layer(l);
         TensorId h = rms_norm_weighted(g, x, attn_norm, hp.norm_eps);
         const bool no_rope = style.nope_every > 0 && (l + 1) % style.nope_every == 0;
         x = g.add(x, attention_block(c, l, h, w, no_rope ? nullptr : &rope));
@@ -61,6 +62,7 @@ ModelGraph build_decoder(const Model& m, const GraphShape& shape, const DecoderS
         x = g.add(x, swiglu_ffn(g, h, gate, up, down));
     }
 
+    g.set_layer(kNoLayer);
     x = rms_norm_weighted(g, x, m.weight(g, m.require("output_norm.weight", {E})), hp.norm_eps);
     x = g.get_rows(x, mg.output_rows);
     const GgufTensorInfo* out = m.optional("output.weight", {E, V});
