@@ -1,23 +1,27 @@
 #include "apps/graph_print.h"
 
 #include <ostream>
+#include <set>
 
 #include "apps/format.h"
 #include "graph/memory_plan.h"
+#include "graph/placement.h"
 
 namespace kiln {
+namespace {
 
-void print_graph(const Graph& g, std::ostream& out) {
-    const MemoryPlan plan = plan_memory(g);
-    uint64_t weights = 0, state = 0, inputs = 0;
-    for (const Tensor& t : g.tensors()) {
-        if (t.kind == TensorKind::Weight) weights += t.n_bytes();
-        if (t.kind == TensorKind::State) state += t.n_bytes();
-        if (t.kind == TensorKind::Input) inputs += t.n_bytes();
-    }
+struct BackendMemory {
+    size_t nodes = 0;
+    uint64_t arena = 0, weights = 0, state = 0, inputs = 0, imported = 0;
+};
+
+}  // namespace
+
+void print_graph(const Graph& g, const GraphPlacement& placement, std::ostream& out) {
+    const bool several = placement.names.size() > 1;
     out << "graph " << g.nodes().size() << " nodes, " << g.tensors().size() << " tensors\n";
     out << "  " << pad_right("#", 6) << pad_right("op", 11) << pad_right("output", 22) << pad_right("dtype", 7)
-        << pad_right("shape", 18) << "inputs\n";
+        << pad_right("shape", 18) << (several ? pad_right("backend", 9) : "") << "inputs\n";
     size_t i = 0;
     for (const Node& n : g.nodes()) {
         const Tensor& d = g.tensor(n.dst);
@@ -27,16 +31,47 @@ void print_graph(const Graph& g, std::ostream& out) {
             if (!inputs_text.empty()) inputs_text += ", ";
             inputs_text += g.tensor(s).name;
         }
+        const std::string backend =
+            several ? pad_right(placement.names[static_cast<size_t>(placement.backend_of_node[i])], 9) : "";
         out << "  " << pad_right(std::to_string(i++), 6) << pad_right(std::string(op_name(n.op)), 11)
             << pad_right(d.name, 22) << pad_right(std::string(dtype_name(d.type)), 7) << pad_right(shape_text(d), 18)
-            << inputs_text << "\n";
+            << backend << inputs_text << "\n";
     }
-    out << "memory\n";
-    out << "  arena (peak)      " << with_commas(plan.arena_bytes) << " bytes (" << with_commas(plan.naive_bytes)
-        << " without reuse)\n";
-    out << "  weights           " << with_commas(weights) << " bytes\n";
-    out << "  state (KV cache)  " << with_commas(state) << " bytes\n";
-    out << "  inputs            " << with_commas(inputs) << " bytes\n";
+
+    // Memory per backend, from the segments each backend would compile.
+    std::vector<BackendMemory> memory(placement.names.size());
+    std::vector<std::set<const void*>> weights(placement.names.size());
+    std::vector<std::set<std::string>> states(placement.names.size());
+    for (const Segment& s : split_graph(g, placement.backend_of_node)) {
+        BackendMemory& m = memory[static_cast<size_t>(s.backend)];
+        m.nodes += s.graph.nodes().size();
+        m.arena = std::max(m.arena, plan_memory(s.graph).arena_bytes);
+        for (const Tensor& t : s.graph.tensors()) {
+            if (t.kind == TensorKind::Weight && weights[static_cast<size_t>(s.backend)].insert(t.host_data).second) {
+                m.weights += t.n_bytes();
+            }
+            if (t.kind == TensorKind::State && states[static_cast<size_t>(s.backend)].insert(t.name).second) {
+                m.state += t.n_bytes();
+            }
+            if (t.kind == TensorKind::Input) m.inputs += t.n_bytes();
+        }
+        for (const Transfer& imp : s.imports) m.imported += g.tensor(imp.global).n_bytes();
+    }
+    const MemoryPlan whole = plan_memory(g);
+    out << "memory" << (several ? " per backend" : "") << "\n";
+    for (size_t b = 0; b < memory.size(); ++b) {
+        const BackendMemory& m = memory[b];
+        if (several && m.nodes == 0) continue;
+        const std::string indent = several ? "    " : "  ";
+        if (several) out << "  " << placement.names[b] << ": " << m.nodes << " nodes\n";
+        out << indent << pad_right("arena (peak)", 18) << with_commas(m.arena) << " bytes";
+        if (!several) out << " (" << with_commas(whole.naive_bytes) << " without reuse)";
+        out << "\n";
+        out << indent << pad_right("weights", 18) << with_commas(m.weights) << " bytes\n";
+        out << indent << pad_right("state (KV cache)", 18) << with_commas(m.state) << " bytes\n";
+        out << indent << pad_right("inputs", 18) << with_commas(m.inputs - m.imported) << " bytes\n";
+        if (m.imported) out << indent << pad_right("copied in", 18) << with_commas(m.imported) << " bytes per step\n";
+    }
 }
 
 }  // namespace kiln

@@ -1,12 +1,20 @@
 #pragma once
-// Text listing of a graph: one line per node (index, op, output name, dtype, shape, inputs)
-// and the memory plan's totals. Used by `kiln info --graph`.
+// Text listing of a graph: one line per node (index, op, output name, dtype, shape, backend,
+// inputs), then memory per backend (arena peak, weights, state) and what crosses between
+// backends each step. Used by `kiln info --graph`.
 #include <iosfwd>
+#include <string>
+#include <vector>
 
 #include "graph/graph.h"
 
 namespace kiln {
 
-void print_graph(const Graph& g, std::ostream& out);
+struct GraphPlacement {
+    std::vector<int> backend_of_node;  // index into names
+    std::vector<std::string> names;
+};
+
+void print_graph(const Graph& g, const GraphPlacement& placement, std::ostream& out);
 
 }  // namespace kiln

@@ -9,7 +9,10 @@
 #include "apps/args.h"
 #include "apps/commands.h"
 #include "apps/format.h"
+#include "apps/backend_flags.h"
 #include "apps/graph_print.h"
+#include "apps/model_flags.h"
+#include "backends/placed_backend.h"
 #include "graph/error.h"
 #include "models/gguf/gguf_reader.h"
 #include "models/hparams.h"
@@ -19,7 +22,7 @@
 namespace kiln {
 namespace {
 
-const std::vector<FlagSpec> kFlags = {
+const std::vector<FlagSpec> kFlags = join_flags({backend_flags(), {
     {"--model", "-m", true, "GGUF file (or give it as the first argument)"},
     {"--json", "", false, "print JSON instead of text"},
     {"--tensors", "", false, "list every tensor (name, dtype, shape, bytes, offset)"},
@@ -27,7 +30,7 @@ const std::vector<FlagSpec> kFlags = {
     {"--graph-tokens", "", true, "tokens per graph for --graph (default 1: decode)"},
     {"--ctx-size", "-c", true, "KV cache size for --graph (default: the model's, at most 4096)"},
     {"--help", "-h", false, "show this help"},
-};
+}});
 
 struct DTypeTotal {
     uint64_t tensors = 0;
@@ -258,7 +261,18 @@ int info_command(const std::vector<std::string>& argv, std::ostream& out, std::o
         shape.n_tokens = static_cast<int>(args.get_int("--graph-tokens", 1, 1 << 16).value_or(1));
         shape.n_ctx = static_cast<int>(args.get_int("--ctx-size", 1, 1 << 20)
                                            .value_or(std::min<uint32_t>(model.hparams().context_length, 4096)));
-        print_graph(build_model_graph(model, shape).graph, out);
+        const ModelGraph mg = build_model_graph(model, shape);
+        // Placement as `run` would do it with the same backend flags.
+        const auto backend = make_backend(args, "info", err);
+        GraphPlacement placement;
+        if (const auto* placed = dynamic_cast<const PlacedBackend*>(backend.get())) {
+            placement.backend_of_node = placed->placement(mg.graph);
+            placement.names = {std::string(placed->device().name()), std::string(placed->host().name())};
+        } else {
+            placement.backend_of_node.assign(mg.graph.nodes().size(), 0);
+            placement.names = {std::string(backend->name())};
+        }
+        print_graph(mg.graph, placement, out);
         return 0;
     }
     GgufFile f = GgufFile::open(*path);

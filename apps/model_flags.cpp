@@ -4,8 +4,9 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "backends/cpu/cpu_backend.h"
-#include "backends/reference_backend.h"
+#include <iostream>
+
+#include "apps/backend_flags.h"
 #include "graph/error.h"
 
 namespace kiln {
@@ -32,14 +33,12 @@ std::vector<FlagSpec> join_flags(std::initializer_list<std::vector<FlagSpec>> li
 }
 
 std::vector<FlagSpec> model_flags() {
-    return {
+    return join_flags({backend_flags(), {
         {"--model", "-m", true, "GGUF model file"},
         {"--ctx-size", "-c", true, "KV cache size in tokens (default: the model's, at most 4096)"},
-        {"--threads", "-t", true, "CPU threads (default: physical cores)"},
         {"--batch-size", "-b", true, "largest prompt chunk per graph (default 256)"},
-        {"--backend", "", true, "cpu (default) or reference (scalar ground truth, slow)"},
         {"--kv-f32", "", false, "keep the KV cache in f32 instead of f16"},
-    };
+    }});
 }
 
 std::vector<FlagSpec> sampling_flags() {
@@ -81,16 +80,7 @@ LoadedModel load_model(const Args& args, const std::string& command) {
         throw Error(*path + ": the tokenizer has " + std::to_string(lm.tokenizer->vocab().size()) +
                     " tokens but the model " + std::to_string(lm.model->hparams().vocab_size));
     }
-    const std::string backend = args.get("--backend").value_or("cpu");
-    if (backend == "cpu" || backend == "auto") {
-        CpuOptions o;
-        o.threads = static_cast<int>(args.get_int("--threads", 1, 1024).value_or(0));
-        lm.backend = std::make_unique<CpuBackend>(o);
-    } else if (backend == "reference") {
-        lm.backend = std::make_unique<ReferenceBackend>();
-    } else {
-        throw Error("kiln " + command + ": unknown backend '" + backend + "' (cpu, reference)");
-    }
+    lm.backend = make_backend(args, command, std::cerr);
     SessionOptions so;
     so.n_ctx = static_cast<int>(args.get_int("--ctx-size", 1, 1 << 20).value_or(0));
     so.n_batch = static_cast<int>(args.get_int("--batch-size", 1, 1 << 16).value_or(so.n_batch));

@@ -13,7 +13,7 @@
 
 namespace kiln {
 
-std::vector<FlagSpec> model_flags();     // -m, -c, -t, -b, --backend, --kv-f32
+std::vector<FlagSpec> model_flags();     // backend_flags(), -m, -c, -b, --kv-f32
 std::vector<FlagSpec> sampling_flags();  // --temp, --top-k, ..., --seed
 
 struct LoadedModel {

@@ -1,0 +1,89 @@
+#include "apps/backend_flags.h"
+
+#include "backends/cpu/cpu_backend.h"
+#include "backends/placed_backend.h"
+#include "backends/reference_backend.h"
+#include "graph/error.h"
+#if KILN_HAVE_VULKAN
+#include "backends/vulkan/context.h"
+#include "backends/vulkan/vulkan_backend.h"
+#endif
+
+namespace kiln {
+namespace {
+
+std::unique_ptr<Backend> make_cpu(const Args& args) {
+    CpuOptions o;
+    o.threads = static_cast<int>(args.get_int("--threads", 1, 1024).value_or(0));
+    return std::make_unique<CpuBackend>(o);
+}
+
+#if KILN_HAVE_VULKAN
+std::unique_ptr<Backend> make_vulkan(const Args& args, std::ostream& notes) {
+    vk::VulkanOptions o;
+    if (auto d = args.get_int("--device", 0, UINT32_MAX)) o.device_index = static_cast<uint32_t>(*d);
+    // Progress for uploads that take a moment: every 10% of a batch of at least 256 MiB.
+    o.upload_progress = [&notes, last = -1](uint64_t done, uint64_t total) mutable {
+        if (total < (uint64_t{256} << 20)) return;
+        const int tenth = static_cast<int>(done * 10 / total);
+        if (tenth == last) return;
+        last = tenth;
+        notes << "uploading weights: " << tenth * 10 << "% of " << (total >> 20) << " MiB\n" << std::flush;
+        if (tenth == 10) last = -1;
+    };
+    auto vulkan = std::make_unique<vk::VulkanBackend>(o);
+    PlacementPolicy policy;
+    policy.device_layers = static_cast<int>(args.get_int("--gpu-layers", 0, 1 << 20).value_or(-1));
+    return std::make_unique<PlacedBackend>(std::move(vulkan), make_cpu(args), policy);
+}
+
+// A GPU worth using by default: lavapipe and other CPU devices only when asked for.
+bool has_real_gpu() {
+    try {
+        for (const auto& d : vk::list_vulkan_devices()) {
+            if (d.usable() && d.type != vk::DeviceType::cpu && d.type != vk::DeviceType::other) return true;
+        }
+    } catch (const Error&) {
+    }
+    return false;
+}
+#endif
+
+}  // namespace
+
+std::vector<FlagSpec> backend_flags() {
+    return {
+        {"--backend", "", true, "auto (default: Vulkan on a GPU, else CPU), cpu, vulkan, or reference (scalar, slow)"},
+        {"--device", "", true, "Vulkan device index, as `kiln devices` lists them (default: the best)"},
+        {"--gpu-layers", "", true, "layers on the Vulkan device; the rest run on the CPU (default: all)"},
+        {"--threads", "-t", true, "CPU threads (default: physical cores)"},
+    };
+}
+
+std::unique_ptr<Backend> make_backend(const Args& args, const std::string& command, std::ostream& notes) {
+    return make_backend_named(args.get("--backend").value_or("auto"), args, command, notes);
+}
+
+std::unique_ptr<Backend> make_backend_named(const std::string& backend, const Args& args, const std::string& command,
+                                            std::ostream& notes) {
+    if (backend == "cpu") return make_cpu(args);
+    if (backend == "reference") return std::make_unique<ReferenceBackend>();
+#if KILN_HAVE_VULKAN
+    if (backend == "vulkan") return make_vulkan(args, notes);
+    if (backend == "auto") {
+        if (!has_real_gpu() && !args.has("--device")) return make_cpu(args);
+        try {
+            return make_vulkan(args, notes);
+        } catch (const Error& e) {
+            notes << "kiln " << command << ": Vulkan unavailable (" << e.what() << "); running on the CPU\n";
+            return make_cpu(args);
+        }
+    }
+#else
+    if (backend == "vulkan") throw Error("kiln " + command + ": this kiln was built without Vulkan");
+    if (backend == "auto") return make_cpu(args);
+#endif
+    throw Error("kiln " + command + ": unknown backend '" + backend + "' (auto, cpu, vulkan, reference)");
+}
+
+}  // namespace kiln
