@@ -1,0 +1,46 @@
+// Whole models on the Vulkan backend (lavapipe in CI) against llama.cpp's logits and greedy
+// tokens: the same goldens as the CPU, every node on the device, under the validation layer.
+// The Vulkan kernels compute in f32 where llama.cpp's CPU backend rounds (f16 Q and V sums in
+// attention, 8-bit activations for q8_0 weights), so rows sit further from the goldens than the
+// CPU's do: float models within the 1e-4 the Vulkan issue asks for, q8_0 models within the
+// distance exact arithmetic has from llama.cpp on them (measured 1e-3..3.8e-3).
+#include <gtest/gtest.h>
+
+#ifdef KILN_HAVE_VULKAN
+#include "backends/vulkan/vulkan_backend.h"
+#include "golden_test_support.h"
+#include "support/shared_dir.h"
+#include "vulkan/vulkan_test_support.h"
+
+namespace kiln {
+namespace {
+
+using namespace kiln::testing;
+
+constexpr double kVulkanFloatModelNmse = 1e-4;
+constexpr double kVulkanQ8ModelNmse = 5e-3;
+
+TEST(VulkanModel, GoldenLogitsAndGreedyIds) {
+    KILN_REQUIRE_SHARED(shared);
+    KILN_REQUIRE_VULKAN();
+    ValidationLog log;
+    vk::VulkanOptions options;
+    options.validation = true;
+    options.validation_sink = log.sink();
+    {
+        vk::VulkanBackend backend(options);
+        for (const GoldenCase& c : golden_cases()) {
+            GoldenRun g = load_golden(shared, c.dir, c.name, c.model_dir);
+            GoldenResult r = run_token_by_token(g, backend);
+            EXPECT_LT(r.worst_nmse, c.quantized ? kVulkanQ8ModelNmse : kVulkanFloatModelNmse) << c.name;
+            EXPECT_EQ(r.id_mismatches, 0) << c.name;
+            std::printf("vulkan %-28s worst row NMSE %.3g\n", c.name.c_str(), r.worst_nmse);
+        }
+    }
+    std::lock_guard lock(log.mutex);
+    EXPECT_TRUE(log.errors.empty()) << log.errors.size() << " validation errors, first: " << log.errors[0];
+}
+
+}  // namespace
+}  // namespace kiln
+#endif
