@@ -1,0 +1,118 @@
+#version 450
+#include "common.glsl"
+
+// Tiled matrix-matrix product for many columns (prompts): dst[col, row] = dot(w[row], x[col]).
+// A workgroup computes a BM x BN tile of dst (BM weight rows, BN columns). Per step of BK
+// elements along k it dequantizes a BM x BK tile of w and copies a BN x BK tile of x into
+// shared memory (k-major), then each invocation accumulates a TM x TN register tile, its rows
+// and columns strided by BM/TM and BN/TN so neighbouring invocations read neighbouring words.
+// The workgroup size must be (BM/TM) * (BN/TN). Per invocation the k loop runs k/BK times (448
+// for k = 14336); the inner loops have constant trip counts and are unrolled. Rows go along
+// x of the grid, column tiles along y. Weight type: one WEIGHT_<TYPE> define (dequant.glsl).
+
+#extension GL_EXT_control_flow_attributes : require
+
+#define KILN_WEIGHT_BINDING 0
+#include "dequant.glsl"
+#include "matmul_params.glsl"
+
+layout(constant_id = 1) const uint BM = 64;
+layout(constant_id = 2) const uint BN = 64;
+layout(constant_id = 3) const uint BK = 16;  // divides 32 (runs of 4 stay inside a block)
+layout(constant_id = 4) const uint TM = 4;
+layout(constant_id = 5) const uint TN = 4;
+layout(constant_id = 6) const bool X_VEC4 = false;
+
+const uint RUNS_PER_ROW = BK / 4u;
+const uint W_RUNS = BM * RUNS_PER_ROW / gl_WorkGroupSize.x;  // runs of 4 each invocation loads
+const uint X_RUNS = BN * RUNS_PER_ROW / gl_WorkGroupSize.x;
+const uint W_STRIDE = BM + 1u;  // padding spreads the k-major stores over banks
+const uint X_STRIDE = BN + 1u;
+
+shared float w_tile[BK * W_STRIDE];
+shared float x_tile[BK * X_STRIDE];
+
+// Elements p..p+3 of weight row `row` (p a multiple of 4; zero from k on for float weights).
+vec4 w_run(uint row_base, uint p) {
+#if defined(KILN_WEIGHT_FLOAT)
+    vec4 v = vec4(0.0);
+    [[unroll]] for (uint i = 0u; i < 4u; ++i) {
+        if (p + i < params.k) v[i] = weight_at(row_base + p + i);
+    }
+    return v;
+#else
+    return dequant4(row_base + (p / QK) * BLOCK_UNITS, p % QK);
+#endif
+}
+
+vec4 x_run(uint base, uint p) {
+#if defined(KILN_WEIGHT_FLOAT)
+    if (p + 4u > params.k) {
+        vec4 v = vec4(0.0);
+        [[unroll]] for (uint i = 0u; i < 4u; ++i) {
+            if (p + i < params.k) v[i] = x_data[base + p + i];
+        }
+        return v;
+    }
+#endif
+    if (X_VEC4) return x_data4[(base + p) >> 2];
+    return vec4(x_data[base + p], x_data[base + p + 1u], x_data[base + p + 2u], x_data[base + p + 3u]);
+}
+
+void main() {
+    const uint tid = gl_LocalInvocationID.x;
+    const uint row0 = gl_WorkGroupID.x * BM;
+    const uint col0 = gl_WorkGroupID.y * BN;
+    const uint tr = tid % (BM / TM);
+    const uint tc = tid / (BM / TM);
+
+    // The runs this invocation loads each step: run i is (row or column  r / RUNS_PER_ROW,
+    // k offset 4 * (r % RUNS_PER_ROW)) with r = tid + i * workgroup size. Rows and columns past
+    // the end repeat the last one; their results are never stored.
+    uint w_base[W_RUNS];
+    [[unroll]] for (uint i = 0u; i < W_RUNS; ++i) {
+        const uint row = min(row0 + (tid + i * gl_WorkGroupSize.x) / RUNS_PER_ROW, params.n - 1u);
+        w_base[i] = params.w_offset + row * params.w_row_stride;
+    }
+    uint x_base[X_RUNS];
+    [[unroll]] for (uint i = 0u; i < X_RUNS; ++i) {
+        const uint col = min(col0 + (tid + i * gl_WorkGroupSize.x) / RUNS_PER_ROW, params.cols - 1u);
+        x_base[i] = x_column_base(col);
+    }
+    const uint kq = 4u * (tid % RUNS_PER_ROW);  // same for every run: the workgroup size is a multiple of RUNS_PER_ROW
+
+    float acc[TM * TN];
+    [[unroll]] for (uint i = 0u; i < TM * TN; ++i) acc[i] = 0.0;
+
+    for (uint k0 = 0u; k0 < params.k; k0 += BK) {
+        [[unroll]] for (uint i = 0u; i < W_RUNS; ++i) {
+            const uint r = (tid + i * gl_WorkGroupSize.x) / RUNS_PER_ROW;
+            const vec4 v = w_run(w_base[i], k0 + kq);
+            [[unroll]] for (uint e = 0u; e < 4u; ++e) w_tile[(kq + e) * W_STRIDE + r] = v[e];
+        }
+        [[unroll]] for (uint i = 0u; i < X_RUNS; ++i) {
+            const uint c = (tid + i * gl_WorkGroupSize.x) / RUNS_PER_ROW;
+            const vec4 v = x_run(x_base[i], k0 + kq);
+            [[unroll]] for (uint e = 0u; e < 4u; ++e) x_tile[(kq + e) * X_STRIDE + c] = v[e];
+        }
+        barrier();
+        [[unroll]] for (uint kk = 0u; kk < BK; ++kk) {
+            float a[TM], b[TN];
+            [[unroll]] for (uint i = 0u; i < TM; ++i) a[i] = w_tile[kk * W_STRIDE + tr + i * (BM / TM)];
+            [[unroll]] for (uint j = 0u; j < TN; ++j) b[j] = x_tile[kk * X_STRIDE + tc + j * (BN / TN)];
+            [[unroll]] for (uint i = 0u; i < TM; ++i) {
+                [[unroll]] for (uint j = 0u; j < TN; ++j) acc[i * TN + j] += a[i] * b[j];
+            }
+        }
+        barrier();
+    }
+
+    [[unroll]] for (uint j = 0u; j < TN; ++j) {
+        const uint col = col0 + tc + j * (BN / TN);
+        if (col >= params.cols) continue;
+        [[unroll]] for (uint i = 0u; i < TM; ++i) {
+            const uint row = row0 + tr + i * (BM / TM);
+            if (row < params.n) d_data[params.d_offset + col * params.n + row] = acc[i * TN + j];
+        }
+    }
+}

@@ -1,0 +1,128 @@
+#version 450
+#include "common.glsl"
+
+// Matrix-vector product for few columns: dst[col, row] = dot(w[row], x[col]).
+// A workgroup computes NUM_ROWS weight rows for NUM_COLS columns. Its invocations stride over
+// the rows' units (one or two 32-element runs, dequant_units.glsl: whole words, scales decoded
+// once); each x value is loaded once and used for every row, so loads per multiply-add shrink
+// with NUM_ROWS and NUM_COLS. Per invocation the loop runs at most k / (32 * workgroup size)
+// times (7 for k = 14336 and 64 invocations), far below lavapipe's loop limit. Partial sums are
+// reduced by subgroupAdd and shared memory (USE_SUBGROUP) or a shared-memory tree. Rows spread
+// over x and y of the grid, column chunks over z. Weight type: one WEIGHT_<TYPE> define.
+
+#extension GL_EXT_control_flow_attributes : require
+#if defined(USE_SUBGROUP)
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
+
+layout(constant_id = 1) const uint NUM_ROWS = 1;
+layout(constant_id = 2) const uint NUM_COLS = 1;
+layout(constant_id = 3) const bool X_VEC4 = false;
+// Smallest subgroup size the device may use: bounds the number of subgroups in a workgroup.
+layout(constant_id = 4) const uint MIN_SUBGROUP = 1;
+layout(constant_id = 5) const bool W_ALIGNED = false;  // see dequant_units.glsl
+
+#include "matmul_params.glsl"
+#define KILN_WEIGHT_BINDING 0
+#define DQ_LAST_WORD params.w_last_word
+#include "dequant.glsl"
+#include "dequant_units.glsl"
+
+#if defined(USE_SUBGROUP)
+shared float partial[((gl_WorkGroupSize.x + MIN_SUBGROUP - 1u) / MIN_SUBGROUP) * NUM_ROWS * NUM_COLS];
+#else
+shared float partial[gl_WorkGroupSize.x * NUM_ROWS * NUM_COLS];
+#endif
+
+// x[col] elements p..p+3 (p a multiple of 4).
+vec4 x_run(uint base, uint p) {
+    if (X_VEC4) return x_data4[(base + p) >> 2];
+    return vec4(x_data[base + p], x_data[base + p + 1u], x_data[base + p + 2u], x_data[base + p + 3u]);
+}
+
+void main() {
+    const uint tid = gl_LocalInvocationID.x;
+    const uint row0 = (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * NUM_ROWS;
+    if (row0 >= params.n) return;  // the whole workgroup: the grid's last line is partial
+    const uint col0 = gl_WorkGroupID.z * NUM_COLS;
+
+    // Rows and columns past the end repeat the last one; their sums are never stored.
+    uint w_base[NUM_ROWS];
+    [[unroll]] for (uint r = 0u; r < NUM_ROWS; ++r) {
+        w_base[r] = params.w_offset + min(row0 + r, params.n - 1u) * params.w_row_stride;
+    }
+    uint x_base[NUM_COLS];
+    [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) x_base[c] = x_column_base(min(col0 + c, params.cols - 1u));
+
+    float acc[NUM_ROWS * NUM_COLS];
+    [[unroll]] for (uint i = 0u; i < NUM_ROWS * NUM_COLS; ++i) acc[i] = 0.0;
+
+    const uint units = params.k / (32u * UNIT_RUNS);  // whole units (quantized rows have nothing else)
+    for (uint u = tid; u < units; u += gl_WorkGroupSize.x) {
+        const uint block = u / UNITS_PER_BLOCK;
+        const uvec2 runs = block * QK + unit_runs(u % UNITS_PER_BLOCK);
+        // The rows' weights first, then x one vec4 at a time: registers hold NUM_ROWS units.
+        vec4 wv[NUM_ROWS * 8u * UNIT_RUNS];
+        [[unroll]] for (uint r = 0u; r < NUM_ROWS; ++r) {
+            vec4 v[8u * UNIT_RUNS];
+            dequant_unit(w_base[r] + block * BLOCK_UNITS, u % UNITS_PER_BLOCK, v);
+            [[unroll]] for (uint e = 0u; e < 8u * UNIT_RUNS; ++e) wv[r * 8u * UNIT_RUNS + e] = v[e];
+        }
+        [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) {
+            [[unroll]] for (uint e = 0u; e < 8u * UNIT_RUNS; ++e) {
+                const vec4 xv = x_run(x_base[c], runs[e >> 3] + 4u * (e & 7u));
+                [[unroll]] for (uint r = 0u; r < NUM_ROWS; ++r) {
+                    acc[r * NUM_COLS + c] += dot(wv[r * 8u * UNIT_RUNS + e], xv);
+                }
+            }
+        }
+    }
+#if defined(KILN_WEIGHT_FLOAT)
+    // Float rows may end in a partial sub-block: element by element.
+    for (uint e = 32u * units + tid; e < params.k; e += gl_WorkGroupSize.x) {
+        [[unroll]] for (uint r = 0u; r < NUM_ROWS; ++r) {
+            const float w = weight_at(w_base[r] + e);
+            [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) acc[r * NUM_COLS + c] += w * x_data[x_base[c] + e];
+        }
+    }
+#endif
+
+    // Sums of output i = r * NUM_COLS + c gathered in shared memory, then each invocation
+    // stores outputs o = tid, tid + workgroup size, ... ordered row-fastest (o = c * NUM_ROWS + r)
+    // so neighbouring invocations write neighbouring rows.
+    const uint outputs = NUM_ROWS * NUM_COLS;
+#if defined(USE_SUBGROUP)
+    [[unroll]] for (uint i = 0u; i < outputs; ++i) {
+        const float s = subgroupAdd(acc[i]);
+        if (subgroupElect()) partial[gl_SubgroupID * outputs + i] = s;
+    }
+    barrier();
+    for (uint o = tid; o < outputs; o += gl_WorkGroupSize.x) {
+        const uint r = o % NUM_ROWS, c = o / NUM_ROWS;
+        float s = 0.0;
+        for (uint sg = 0u; sg < gl_NumSubgroups; ++sg) s += partial[sg * outputs + r * NUM_COLS + c];
+        if (row0 + r < params.n && col0 + c < params.cols) {
+            d_data[params.d_offset + (col0 + c) * params.n + row0 + r] = s;
+        }
+    }
+#else
+    [[unroll]] for (uint i = 0u; i < outputs; ++i) partial[i * gl_WorkGroupSize.x + tid] = acc[i];
+    barrier();
+    for (uint s = gl_WorkGroupSize.x / 2u; s > 0u; s >>= 1u) {
+        if (tid < s) {
+            [[unroll]] for (uint i = 0u; i < outputs; ++i) {
+                partial[i * gl_WorkGroupSize.x + tid] += partial[i * gl_WorkGroupSize.x + tid + s];
+            }
+        }
+        barrier();
+    }
+    for (uint o = tid; o < outputs; o += gl_WorkGroupSize.x) {
+        const uint r = o % NUM_ROWS, c = o / NUM_ROWS;
+        if (row0 + r < params.n && col0 + c < params.cols) {
+            const float s = partial[(r * NUM_COLS + c) * gl_WorkGroupSize.x];
+            d_data[params.d_offset + (col0 + c) * params.n + row0 + r] = s;
+        }
+    }
+#endif
+}

@@ -1,0 +1,175 @@
+// MatMul on every backend against the reference, for every weight dtype: inner sizes of one
+// block up to 4096 (float rows ending mid-unit, and of odd length in MatMulKernels), 1..129
+// weight rows, 1..64 columns, batch dims, x as strided and permuted views, weights as a view
+// starting mid-buffer, every Vulkan kernel (whichever the device picks), and more rows than one
+// grid dimension holds. --full adds model-sized shapes (k = 14336, vocab-sized rows, 512-token
+// prompts).
+#include <array>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "backend_ops/op_check.h"
+
+namespace kiln {
+namespace {
+
+using testing::check_op;
+using testing::OpGraph;
+
+// The reference dequantizes exactly and sums in double; the Vulkan kernels dequantize bit for
+// bit and sum in f32, so they stay far below ggml's 5e-4 (a wrong element gives NMSE ~1). The
+// CPU quantizes activations for quantized weights and gets ggml's bound.
+constexpr testing::OpTolerance kTolerance{.max_nmse = 1e-6, .max_nmse_cpu = 5e-4};
+
+enum class XLayout {
+    Packed,
+    Strided,      // a view of a wider input: rows padded by 3 floats, starting one float in
+    Aligned,      // a view of a wider input: rows padded to a multiple of 4 floats, starting one row in
+    Permuted,     // dims 1 and 2 swapped: x[k, m, b2] read from an input laid out [k, b2, m]
+};
+
+struct MatMulCase {
+    int64_t k, n, m, b2 = 1, b3 = 1;
+    XLayout x = XLayout::Packed;
+    bool weight_view = false;  // w is rows 1..n of a weight of n + 2 rows
+};
+
+std::string describe(DType t, const MatMulCase& c) {
+    static const char* const layouts[] = {"packed", "strided", "aligned", "permuted"};
+    return std::string(dtype_name(t)) + " k=" + std::to_string(c.k) + " n=" + std::to_string(c.n) +
+           " m=" + std::to_string(c.m) + " b2=" + std::to_string(c.b2) + " b3=" + std::to_string(c.b3) + " x " +
+           layouts[static_cast<int>(c.x)] + (c.weight_view ? " w-view" : "");
+}
+
+TensorId make_x(OpGraph& og, const MatMulCase& c) {
+    Graph& g = og.g;
+    const uint64_t f = sizeof(float);
+    switch (c.x) {
+        case XLayout::Packed: return og.input("x", DType::F32, {c.k, c.m, c.b2, c.b3});
+        case XLayout::Strided:
+        case XLayout::Aligned: {
+            const int64_t width = c.x == XLayout::Strided ? c.k + 3 : (c.k + 3) / 4 * 4 + 4;
+            const int64_t rows = c.m + 1;
+            const TensorId parent = og.input("x_wide", DType::F32, {width, rows, c.b2, c.b3});
+            const uint64_t offset = c.x == XLayout::Strided ? f : width * f;  // skip a float / a row
+            const std::array<uint64_t, kMaxDims> nb = {f, width * f, width * rows * f, width * rows * c.b2 * f};
+            return g.view(parent, {c.k, c.m, c.b2, c.b3}, nb, offset);
+        }
+        case XLayout::Permuted: {
+            const TensorId parent = og.input("x_swapped", DType::F32, {c.k, c.b2, c.m, c.b3});
+            return g.permute(parent, {0, 2, 1, 3});
+        }
+    }
+    return kNoTensor;
+}
+
+void run_matmul(DType t, const MatMulCase& c) {
+    OpGraph og;
+    TensorId w;
+    if (c.weight_view) {
+        const TensorId all = og.weight("w_all", t, {c.k, c.n + 2, 1, 1});
+        const Tensor& a = og.g.tensor(all);
+        w = og.g.view(all, {c.k, c.n, 1, 1}, a.nb, a.nb[1]);
+    } else {
+        w = og.weight("w", t, {c.k, c.n, 1, 1});
+    }
+    const TensorId x = make_x(og, c);
+    check_op(og, og.g.matmul(w, x), kTolerance, describe(t, c));
+}
+
+// Three inner sizes per dtype: one block, several, and an odd count of blocks. Float rows
+// end 4 elements into a 32-element unit (odd sizes are in MatMulKernels).
+std::vector<int64_t> inner_sizes(DType t) {
+    if (!info(t).quantized) return {32, 36, 288};
+    if (info(t).block_size == 256) return {256, 512, 768};
+    return {32, 256, 288};
+}
+
+std::vector<MatMulCase> cases(DType t) {
+    const std::vector<int64_t> k = inner_sizes(t);
+    std::vector<MatMulCase> out = {
+        // GPUs: up to 8 columns matrix-vector, then tiles; lavapipe: 1 column, then chunks of 8.
+        {k[0], 1, 1},   {k[1], 7, 2},    {k[2], 33, 5},  {k[0], 129, 8},
+        {k[1], 33, 9},  {k[2], 7, 17},   {k[1], 129, 64}, {k[0], 65, 64},
+        {k[1], 33, 2, 3},    {k[2], 33, 5, 3},  // batches: 6 columns, 15 columns
+        {k[0], 7, 1, 2, 2},  {k[0], 7, 3, 2, 2},
+        {k[1], 33, 3, 2, 1, XLayout::Strided},  {k[2], 33, 20, 1, 1, XLayout::Strided},
+        {k[1], 33, 3, 1, 1, XLayout::Aligned},  {k[1], 65, 20, 2, 1, XLayout::Aligned},
+        {k[2], 7, 2, 3, 1, XLayout::Permuted},  {k[2], 7, 4, 3, 1, XLayout::Permuted},
+        {k[1], 33, 1, 1, 1, XLayout::Packed, true},  {k[1], 33, 17, 1, 1, XLayout::Packed, true},
+        {4096, 33, 1},  {4096, 65, 64},
+    };
+    if (testing::full_mode()) {
+        const std::vector<MatMulCase> full = {
+            {14336, 256, 1}, {14336, 256, 8}, {14336, 256, 64}, {4096, 4096, 1},
+            {4096, 512, 128}, {256, 152064, 1}, {1024, 2048, 512},
+        };
+        out.insert(out.end(), full.begin(), full.end());
+    }
+    return out;
+}
+
+// Runs the cases in its scope with one Vulkan matmul kernel forced (the device otherwise picks
+// one: lanes on lavapipe, vec and tiles on GPUs), so every kernel is checked on any device.
+class ForcedKernel {
+public:
+    explicit ForcedKernel(const char* kernel) { setenv("KILN_VK_MATMUL_KERNEL", kernel, 1); }
+    ~ForcedKernel() { unsetenv("KILN_VK_MATMUL_KERNEL"); }
+    ForcedKernel(const ForcedKernel&) = delete;
+    ForcedKernel& operator=(const ForcedKernel&) = delete;
+};
+
+class MatMulTest : public ::testing::TestWithParam<DType> {};
+
+TEST_P(MatMulTest, Shapes) {
+    for (const MatMulCase& c : cases(GetParam())) run_matmul(GetParam(), c);
+}
+
+INSTANTIATE_TEST_SUITE_P(MatMul, MatMulTest,
+                         ::testing::Values(DType::F32, DType::F16, DType::BF16, DType::Q4_0, DType::Q4_1, DType::Q5_0,
+                                           DType::Q5_1, DType::Q8_0, DType::Q2_K, DType::Q3_K, DType::Q4_K,
+                                           DType::Q5_K, DType::Q6_K, DType::IQ4_NL),
+                         [](const ::testing::TestParamInfo<DType>& p) { return std::string(dtype_name(p.param)); });
+
+// Every kernel, whichever this device picks by itself (lanes on lavapipe, vec and tiles on
+// GPUs), on a few shapes: partial row and column blocks, unaligned x and weights, float rows
+// ending mid-unit. The dtypes cover each way of walking a row (floats, one 32-element run per
+// block, two runs per K-quant unit); the per-dtype decoding they share with the default kernel
+// (dequant_units.glsl) and with get_rows (dequant4 in dequant.glsl) is checked for every dtype
+// by the Shapes and GetRows tests.
+TEST(MatMulKernels, EveryKernel) {
+    for (DType t : {DType::F32, DType::Q4_0, DType::Q4_K}) {
+        // F32 rows of 37 end mid-unit on an odd element and are never 16-byte aligned.
+        const std::vector<int64_t> k = t == DType::F32 ? std::vector<int64_t>{37, 37, 288} : inner_sizes(t);
+        {
+            ForcedKernel forced("vec");
+            run_matmul(t, {k[1], 7, 1, 1, 1, XLayout::Packed, true});
+            run_matmul(t, {k[2], 33, 5, 1, 1, XLayout::Strided});
+        }
+        {
+            ForcedKernel forced("lanes");
+            run_matmul(t, {k[1], 33, 3, 1, 1, XLayout::Strided, true});
+        }
+        if (t != DType::Q4_0) {  // tiles read runs of 4 (dequant4, checked per dtype by GetRows)
+            ForcedKernel forced("tiles");
+            run_matmul(t, {k[1], 65, 17, 1, 1, XLayout::Aligned});
+            run_matmul(t, {k[2], 7, 9, 3, 1, XLayout::Permuted, true});
+        }
+        if (t != DType::Q4_0) {  // the reduction does not depend on the dtype
+            ForcedKernel forced("vec_shared");
+            run_matmul(t, {k[1], 7, 1});
+            run_matmul(t, {k[2], 33, 5, 1, 1, XLayout::Strided});
+        }
+    }
+}
+
+// More weight rows than one grid dimension takes (65535 groups of a few rows): the rows spread
+// over x and y of the grid.
+TEST(MatMulGrid, RowsBeyondOneGridDimension) {
+    run_matmul(DType::Q4_0, {32, 300007, 1});
+    run_matmul(DType::Q8_0, {32, 300007, 3});
+}
+
+}  // namespace
+}  // namespace kiln
