@@ -13,6 +13,7 @@ int info_command(const std::vector<std::string>& argv, std::ostream& out, std::o
 int run_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int chat_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int tokenize_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int compare_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int devices_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int synth_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);

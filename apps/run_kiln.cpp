@@ -19,6 +19,7 @@ const Command kCommands[] = {
     {"chat", chat_command, "talk with a model, turn by turn"},
     {"tokenize", tokenize_command, "show the token ids and pieces of a text"},
     {"info", info_command, "describe a GGUF model: architecture, tokenizer, metadata, tensors"},
+    {"bench", bench_command, "measure prompt (pp) and generation (tg) speed, as llama-bench does"},
     {"compare", compare_command, "run a prompt on two backends and compare every node's output"},
     {"devices", devices_command, "list the CPU and Vulkan devices kiln can use"},
     {"synth", synth_command, "write a random-weight LLaMA model (tests, benchmarks)"},

@@ -1,6 +1,6 @@
 #pragma once
 // SPIR-V of the compute shaders built from shaders/ and embedded in the binary, by name.
-// A shader's name is its .comp file's stem ("add"), or the NAME given to kiln_add_shader
+// A shader's name is its .comp file's stem ("softmax"), or the NAME given to kiln_add_shader
 // for a variant compiled with extra -D defines (see shaders/README.md).
 #include <cstdint>
 #include <span>

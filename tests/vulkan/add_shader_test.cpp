@@ -1,4 +1,5 @@
-// Dispatches shaders/add.comp on the Vulkan device and compares with the CPU exactly.
+// Dispatches binary_add (shaders/binary.comp) through the device layer alone (pipeline, descriptors,
+// commands, no backend) and compares with the CPU exactly.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -17,10 +18,19 @@
 namespace kiln::vk {
 namespace {
 
+// The push constants of shaders/binary.comp (binary_add), for c[i] = a[i] + b[i % nb]: a is one
+// row of n f32, b one row of nb f32 whose index wraps.
 struct AddParams {
-    uint32_t n;
-    uint32_t nb;
+    uint32_t n, ne0, ne1, ne2;
+    uint32_t a_offset, a_nb1, a_nb2, a_nb3, a_type;
+    uint32_t b_ne0, b_ne1, b_ne2, b_ne3;
+    uint32_t b_offset, b_nb1, b_nb2, b_nb3, b_type;
 };
+static_assert(sizeof(AddParams) == 18 * 4);
+
+AddParams add_params(uint32_t n, uint32_t nb) {
+    return {n, n, 1, 1, 0, n, n, n, 0, nb, 1, 1, 1, 0, nb, nb, nb, 0};
+}
 
 std::vector<float> random_floats(size_t count, uint32_t seed) {
     std::mt19937 rng(seed);
@@ -49,7 +59,7 @@ std::vector<float> download_floats(const Device& device, const Buffer& buffer, s
 }
 
 ComputePipeline add_pipeline(const Device& device, uint32_t workgroup_size) {
-    return ComputePipeline(device, {.shader = "add",
+    return ComputePipeline(device, {.shader = "binary_add",
                                     .storage_buffers = 3,
                                     .push_constant_bytes = sizeof(AddParams),
                                     .spec_constants = {workgroup_size}});
@@ -69,7 +79,7 @@ std::vector<float> gpu_add(const Device& device, const std::vector<float>& a, co
     CommandBuffer commands(device);
     commands.begin();
     const auto n = static_cast<uint32_t>(a.size());
-    commands.dispatch(pipeline, set, AddParams{n, static_cast<uint32_t>(b.size())},
+    commands.dispatch(pipeline, set, add_params(n, static_cast<uint32_t>(b.size())),
                       group_count(n, workgroup_size, max_groups));
     commands.end();
     commands.submit_and_wait();
@@ -143,7 +153,7 @@ TEST_F(AddShaderGrid, ReplayWithCopyAndTimestamps) {
         commands.reset_queries(*timestamps);
         commands.write_timestamp(*timestamps, 0);
     }
-    commands.dispatch(pipeline, set, AddParams{n, n}, group_count(n, 128, 1u << 16));
+    commands.dispatch(pipeline, set, add_params(n, n), group_count(n, 128, 1u << 16));
     commands.barrier(Barrier::compute_to_transfer);
     commands.copy(c_buf, result, n * sizeof(float));
     commands.barrier(Barrier::to_host);

@@ -11,12 +11,12 @@ namespace kiln {
 namespace {
 
 TEST(ShaderRegistry, AddIsEmbeddedAsSpirv) {
-    const auto code = shader_spirv("add");
+    const auto code = shader_spirv("binary_add");
     ASSERT_GE(code.size(), 5u);  // the SPIR-V header is five words
     EXPECT_EQ(code[0], 0x07230203u);
-    EXPECT_TRUE(has_shader("add"));
+    EXPECT_TRUE(has_shader("binary_add"));
     const auto names = shader_names();
-    EXPECT_NE(std::find(names.begin(), names.end(), "add"), names.end());
+    EXPECT_NE(std::find(names.begin(), names.end(), "binary_add"), names.end());
     EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
 }
 
@@ -28,7 +28,7 @@ TEST(ShaderRegistry, UnknownNameIsACleanError) {
     } catch (const Error& e) {
         const std::string message = e.what();
         EXPECT_NE(message.find("no_such_shader"), std::string::npos) << message;
-        EXPECT_NE(message.find("add"), std::string::npos) << "should list known shaders: " << message;
+        EXPECT_NE(message.find("binary_add"), std::string::npos) << "should list known shaders: " << message;
     }
 }
 

@@ -1,0 +1,189 @@
+// `kiln bench -m M1[,M2...] [-p 512] [-n 128] [-r 5] [--backend ...] [-o md|json|csv]`: llama-bench's
+// two tests on each model — pp (one prompt batch of p tokens) and tg (n tokens generated one at a
+// time from an empty cache) — timed over r repetitions after an uncounted warm-up, as t/s ± std.
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/backend_flags.h"
+#include "apps/commands.h"
+#include "apps/format.h"
+#include "apps/profile_flags.h"
+#include "graph/error.h"
+#include "models/model.h"
+#include "models/session/session.h"
+
+namespace kiln {
+namespace {
+
+struct BenchResult {
+    std::string model;
+    uint64_t bytes = 0, params = 0;
+    std::string backend;
+    std::string test;  // "pp512", "tg128"
+    std::vector<double> tokens_per_second;
+
+    double mean() const {
+        double s = 0;
+        for (double v : tokens_per_second) s += v;
+        return s / static_cast<double>(tokens_per_second.size());
+    }
+    double stddev() const {
+        if (tokens_per_second.size() < 2) return 0;
+        const double m = mean();
+        double s = 0;
+        for (double v : tokens_per_second) s += (v - m) * (v - m);
+        return std::sqrt(s / static_cast<double>(tokens_per_second.size() - 1));
+    }
+};
+
+std::vector<std::string> split_list(const std::string& list) {
+    std::vector<std::string> out;
+    std::stringstream in(list);
+    for (std::string item; std::getline(in, item, ',');) {
+        if (!item.empty()) out.push_back(item);
+    }
+    return out;
+}
+
+// Deterministic token ids spread over the vocabulary (what the tokens are does not change the work).
+std::vector<int32_t> bench_tokens(int n, int vocab) {
+    std::vector<int32_t> ids(static_cast<size_t>(n));
+    uint64_t s = 0x9e3779b97f4a7c15ull;
+    for (int32_t& id : ids) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        id = static_cast<int32_t>((s >> 33) % static_cast<uint64_t>(vocab));
+    }
+    return ids;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double run_pp(Session& s, const std::vector<int32_t>& prompt) {
+    s.clear();
+    const auto t0 = std::chrono::steady_clock::now();
+    s.decode(prompt);
+    return static_cast<double>(prompt.size()) / seconds_since(t0);
+}
+
+double run_tg(Session& s, const std::vector<int32_t>& tokens) {
+    s.clear();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const int32_t& t : tokens) s.decode({&t, 1});
+    return static_cast<double>(tokens.size()) / seconds_since(t0);
+}
+
+std::string fixed(double v, int digits) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(digits) << v;
+    return o.str();
+}
+
+std::string size_text(uint64_t bytes) {
+    if (bytes >= (uint64_t{1} << 30)) return fixed(static_cast<double>(bytes) / (1 << 30), 2) + " GiB";
+    return fixed(static_cast<double>(bytes) / (1 << 20), 2) + " MiB";
+}
+
+void print_markdown(const std::vector<BenchResult>& results, std::ostream& out) {
+    out << "| model | size | params | backend | test | t/s |\n";
+    out << "| --- | ---: | ---: | --- | ---: | ---: |\n";
+    for (const BenchResult& r : results) {
+        out << "| " << r.model << " | " << size_text(r.bytes) << " | " << human_count(r.params) << " | " << r.backend
+            << " | " << r.test << " | " << fixed(r.mean(), 2) << " ± " << fixed(r.stddev(), 2) << " |\n";
+    }
+}
+
+void print_csv(const std::vector<BenchResult>& results, std::ostream& out) {
+    out << "model,size_bytes,params,backend,test,tokens_per_second,stddev,repetitions\n";
+    for (const BenchResult& r : results) {
+        out << '"' << r.model << "\"," << r.bytes << ',' << r.params << ',' << r.backend << ',' << r.test << ','
+            << fixed(r.mean(), 4) << ',' << fixed(r.stddev(), 4) << ',' << r.tokens_per_second.size() << "\n";
+    }
+}
+
+void print_json(const std::vector<BenchResult>& results, std::ostream& out) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const BenchResult& r : results) {
+        j.push_back({{"model", r.model}, {"size_bytes", r.bytes}, {"params", r.params}, {"backend", r.backend},
+                     {"test", r.test}, {"tokens_per_second", r.mean()}, {"stddev", r.stddev()},
+                     {"samples", r.tokens_per_second}});
+    }
+    out << j.dump(1) << "\n";
+}
+
+}  // namespace
+
+int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+    std::vector<FlagSpec> flags = backend_flags();
+    flags.insert(flags.end(), {
+        {"--model", "-m", true, "GGUF model(s), comma-separated"},
+        {"--n-prompt", "-p", true, "prompt tokens of the pp test (default 512; 0 = no pp test)"},
+        {"--n-gen", "-n", true, "generated tokens of the tg test (default 128; 0 = no tg test)"},
+        {"--repetitions", "-r", true, "timed runs of each test (default 5)"},
+        {"--output", "-o", true, "md (default), json or csv"},
+        {"--kv-f32", "", false, "keep the KV cache in f32 instead of f16"},
+        {"--help", "-h", false, "show this help"},
+    });
+    const auto profiling = profile_flags();
+    flags.insert(flags.end(), profiling.begin(), profiling.end());
+    Args args("bench", flags, argv);
+    if (args.has("--help")) {
+        out << "usage: kiln bench -m M1.gguf[,M2.gguf...] [-p 512] [-n 128] [-r 5] [-o md|json|csv]\n"
+            << describe_flags(flags);
+        return 0;
+    }
+    const auto models = split_list(args.get("--model").value_or(""));
+    if (models.empty()) throw Error("kiln bench: no model given (-m MODEL.gguf[,MODEL2.gguf])");
+    const int n_prompt = static_cast<int>(args.get_int("--n-prompt", 0, 1 << 16).value_or(512));
+    const int n_gen = static_cast<int>(args.get_int("--n-gen", 0, 1 << 16).value_or(128));
+    const int reps = static_cast<int>(args.get_int("--repetitions", 1, 1000).value_or(5));
+    const std::string format = args.get("--output").value_or("md");
+    if (format != "md" && format != "json" && format != "csv") {
+        throw Error("kiln bench: --output must be md, json or csv, not '" + format + "'");
+    }
+    if (n_prompt == 0 && n_gen == 0) throw Error("kiln bench: -p 0 and -n 0 leave nothing to measure");
+    ProfileRun profile(args);  // the timed runs are profiled, not the warm-ups
+
+    std::vector<BenchResult> results;
+    for (const std::string& path : models) {
+        const Model model = Model::load(path);
+        uint64_t bytes = 0, params = 0;
+        for (const GgufTensorInfo& t : model.file().tensors()) {
+            bytes += t.n_bytes;
+            params += t.n_elements;
+        }
+        auto backend = make_backend(args, "bench", err);
+        SessionOptions so;
+        so.n_ctx = std::max(n_prompt, n_gen) + 1;
+        so.n_batch = std::max(n_prompt, 1);
+        so.kv_type = args.has("--kv-f32") ? DType::F32 : DType::F16;
+        Session session(model, *backend, so);
+        const int vocab = session.n_vocab();
+        const std::string name = std::filesystem::path(path).filename().string();
+        const auto add_test = [&](const std::string& test, auto&& run, const std::vector<int32_t>& tokens) {
+            run(session, tokens);  // warm-up: graphs compiled, weights uploaded, caches hot
+            BenchResult r{name, bytes, params, std::string(backend->name()), test, {}};
+            profile.attach(session);
+            for (int i = 0; i < reps; ++i) r.tokens_per_second.push_back(run(session, tokens));
+            profile.detach(session);
+            results.push_back(std::move(r));
+        };
+        if (n_prompt > 0) add_test("pp" + std::to_string(n_prompt), run_pp, bench_tokens(n_prompt, vocab));
+        if (n_gen > 0) add_test("tg" + std::to_string(n_gen), run_tg, bench_tokens(n_gen, vocab));
+        profile.session_ended();
+    }
+    if (format == "md") print_markdown(results, out);
+    if (format == "csv") print_csv(results, out);
+    if (format == "json") print_json(results, out);
+    profile.finish(err);
+    return 0;
+}
+
+}  // namespace kiln
