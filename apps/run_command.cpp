@@ -1,5 +1,5 @@
 // `kiln run -m MODEL -p PROMPT [-n N] ...`: generate text, streamed as it comes, then one line
-// of timings on stderr.
+// of timings on stderr (and, with --profile, the time of every node).
 #include <cstdio>
 #include <fstream>
 #include <ostream>
@@ -8,6 +8,7 @@
 #include "apps/commands.h"
 #include "apps/format.h"
 #include "apps/model_flags.h"
+#include "apps/profile_flags.h"
 #include "graph/error.h"
 #include "models/session/conversation.h"
 #include "models/session/generate.h"
@@ -16,7 +17,7 @@ namespace kiln {
 namespace {
 
 std::vector<FlagSpec> run_flags() {
-    return join_flags({model_flags(), sampling_flags(),
+    return join_flags({model_flags(), sampling_flags(), profile_flags(),
                        {
                            {"--prompt", "-p", true, "prompt text"},
                            {"--file", "-f", true, "read the prompt from a file"},
@@ -54,7 +55,9 @@ int run_command(const std::vector<std::string>& argv, std::ostream& out, std::os
     }
     const int n_predict = static_cast<int>(args.get_int("--n-predict", -1, 1 << 30).value_or(-1));
     SamplerParams sp = sampler_params(args);
+    ProfileRun profile(args);
     LoadedModel lm = load_model(args, "run");
+    profile.attach(*lm.session);
     const bool special = args.has("--special");
     Sampler sampler(sp, lm.tokenizer->vocab().size());
     std::vector<int32_t> ids;
@@ -83,6 +86,7 @@ int run_command(const std::vector<std::string>& argv, std::ostream& out, std::os
     });
     out << "\n";
     err << format_timings(stats) << "\n";
+    profile.finish(err);
     return 0;
 }
 

@@ -12,6 +12,24 @@
 
 namespace kiln {
 
+// Where one node's time went in a profiled run (Executable::set_profiling). Times are
+// nanoseconds from the start of that run() call.
+struct NodeTiming {
+    uint32_t node = 0;          // index in the compiled graph's nodes()
+    double start_ns = 0;
+    double end_ns = 0;
+    std::string_view backend;   // the backend that ran it (valid while that backend lives)
+};
+
+// A host copy between two backends in a profiled run of a placed graph.
+struct TransferTiming {
+    TensorId tensor = kNoTensor;  // in the compiled graph
+    uint64_t bytes = 0;
+    double start_ns = 0;
+    double end_ns = 0;
+    std::string_view from, to;    // backend names
+};
+
 class Executable {
 public:
     virtual ~Executable() = default;
@@ -23,6 +41,15 @@ public:
     virtual void run() = 0;
     // Peak bytes of the intermediate arena.
     virtual uint64_t arena_bytes() const = 0;
+
+    // Per-node timing of the following runs; off by default, and off costs nothing. On, the
+    // order and results of the computation stay the same. Throws kiln::Error when the device
+    // cannot time its work.
+    virtual void set_profiling(bool on) = 0;
+    // The nodes' times of the last run() made with profiling on, in node order.
+    virtual std::span<const NodeTiming> node_timings() const = 0;
+    // The copies between backends of that run (only a graph placed over several has any).
+    virtual std::span<const TransferTiming> transfer_timings() const { return {}; }
 };
 
 class Backend {

@@ -1,6 +1,8 @@
 #include "backends/cpu/cpu_backend.h"
 
+#include <chrono>
 #include <cstring>
+#include <vector>
 
 #include "backends/cpu/kernels.h"
 #include "graph/error.h"
@@ -20,19 +22,45 @@ public:
     void write(TensorId t, std::span<const uint8_t> bytes) override { storage_.write(t, bytes); }
     void read(TensorId t, std::span<uint8_t> bytes) const override { storage_.read(t, bytes); }
 
-    void run() override { pool_.run(&CpuExecutable::worker, this); }
+    void run() override {
+        if (!profiling_) return pool_.run(&CpuExecutable::worker<false>, this);
+        run_start_ = std::chrono::steady_clock::now();
+        pool_.run(&CpuExecutable::worker<true>, this);
+    }
 
     uint64_t arena_bytes() const override { return storage_.arena_bytes(); }
 
+    void set_profiling(bool on) override {
+        profiling_ = on;
+        timings_.assign(on ? graph_.nodes().size() : 0, {});
+        for (size_t i = 0; i < timings_.size(); ++i) timings_[i] = {static_cast<uint32_t>(i), 0, 0, "cpu"};
+    }
+    std::span<const NodeTiming> node_timings() const override { return timings_; }
+
 private:
+    // `timed` is a template argument so that the unprofiled loop has no clock code at all.
+    template <bool timed>
     static void worker(void* self, int ith) {
         auto* e = static_cast<CpuExecutable*>(self);
         CpuKernelArgs args{&e->graph_, nullptr, e->storage_.addresses(), ith, e->pool_.size(), e->scratch_->data(),
                            &e->barrier_};
-        for (const Node& n : e->graph_.nodes()) {
-            args.node = &n;
-            e->kernels_.op[static_cast<int>(n.op)](args);
+        const auto nodes = e->graph_.nodes();
+        double previous_end = 0;
+        for (size_t i = 0; i < nodes.size(); ++i) {
+            args.node = &nodes[i];
+            e->kernels_.op[static_cast<int>(nodes[i].op)](args);
             e->barrier_.wait();
+            // After the barrier every thread has finished node i; only thread 0 reads the clock,
+            // so the other threads go straight on to node i + 1 as they would unprofiled.
+            if constexpr (timed) {
+                if (ith == 0) {
+                    const double now = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() -
+                                                                                e->run_start_).count();
+                    e->timings_[i].start_ns = previous_end;
+                    e->timings_[i].end_ns = now;
+                    previous_end = now;
+                }
+            }
         }
     }
 
@@ -42,6 +70,9 @@ private:
     HostStorage storage_;
     std::unique_ptr<AlignedBytes> scratch_;
     Barrier barrier_;
+    bool profiling_ = false;
+    std::chrono::steady_clock::time_point run_start_;
+    std::vector<NodeTiming> timings_;
 };
 
 }  // namespace

@@ -82,14 +82,26 @@ void VulkanExecutable::place_tensors() {
 }
 
 void VulkanExecutable::record() {
-    commands_.begin();
+    commands_.begin();  // waits for a pending submission of the previous recording
+    // A new recording allocates its descriptor sets again: the old ones go with their pools.
+    // Scratch buffers are reused in order.
+    pools_.clear();
+    pool_sets_ = 0;
+    pool_buffers_ = 0;
+    dispatches_ = 0;
     // Earlier submits (the previous step, uploads, state clears) wrote what this one reads.
     commands_.barrier(Barrier::any_to_compute);
+    if (timestamps_) {
+        commands_.reset_queries(*timestamps_);
+        commands_.write_timestamp(*timestamps_, 0);
+    }
     const auto nodes = graph_.nodes();
     for (size_t i = 0; i < nodes.size(); ++i) {
         const Node& n = nodes[i];
         scratch_used_ = 0;
         vulkan_op(n.op).record(*this, n);
+        // Written once node i's work (and the barrier before it) has finished.
+        if (timestamps_) commands_.write_timestamp(*timestamps_, static_cast<uint32_t>(i + 1));
         if (i + 1 < nodes.size()) commands_.barrier(Barrier::compute_to_compute);
     }
     if (readback_) {
@@ -201,6 +213,33 @@ void VulkanExecutable::read(TensorId t, std::span<uint8_t> bytes) const {
     download(backend_.context_.device(), *l.buffer, out, l.offset);
 }
 
-void VulkanExecutable::run() { commands_.submit_and_wait(); }
+void VulkanExecutable::run() {
+    commands_.submit_and_wait();
+    if (!timestamps_) return;
+    const std::vector<double> ns = timestamps_->read_ns();  // converted with timestampPeriod
+    for (size_t i = 0; i < timings_.size(); ++i) {
+        timings_[i].start_ns = ns[i];
+        timings_[i].end_ns = ns[i + 1];
+    }
+}
+
+void VulkanExecutable::set_profiling(bool on) {
+    if (on == (timestamps_ != nullptr)) return;
+    const Device& device = backend_.context_.device();
+    if (!on) {
+        timings_.clear();
+        auto queries = std::move(timestamps_);  // kept until the recording that uses it is replaced
+        record();
+        return;
+    }
+    if (!device.queue_timestamps()) {
+        throw Error("vulkan: cannot profile on " + info().name + ": its compute queue has no timestamp queries");
+    }
+    const auto nodes = graph_.nodes();
+    timestamps_ = std::make_unique<TimestampQueries>(device, static_cast<uint32_t>(nodes.size() + 1));
+    timings_.resize(nodes.size());
+    for (size_t i = 0; i < nodes.size(); ++i) timings_[i] = {static_cast<uint32_t>(i), 0, 0, "vulkan"};
+    record();
+}
 
 }  // namespace kiln::vk

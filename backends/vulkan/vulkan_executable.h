@@ -2,7 +2,7 @@
 // One graph compiled for the Vulkan backend: every tensor resolved to a buffer and offset
 // (weights in the backend's blocks, inputs in one host-visible buffer, state by name,
 // intermediates in the planned arena), and all nodes recorded once into a command buffer that
-// run() replays with a single submit. Op families record their nodes through OpRecorder.
+// run() replays with a single submit (recorded again only when profiling is turned on or off). Op families record their nodes through OpRecorder.
 #include <map>
 #include <memory>
 #include <vector>
@@ -10,6 +10,7 @@
 #include "backends/backend.h"
 #include "backends/vulkan/commands.h"
 #include "backends/vulkan/descriptors.h"
+#include "backends/vulkan/timestamps.h"
 #include "backends/vulkan/ops/op_recorder.h"
 #include "graph/memory_plan.h"
 
@@ -27,6 +28,9 @@ public:
     void read(TensorId t, std::span<uint8_t> bytes) const override;
     void run() override;
     uint64_t arena_bytes() const override { return plan_.arena_bytes; }
+    // Re-records the command buffer with (or without) a timestamp after every node.
+    void set_profiling(bool on) override;
+    std::span<const NodeTiming> node_timings() const override { return timings_; }
 
     uint32_t dispatches() const { return dispatches_; }
 
@@ -65,6 +69,9 @@ private:
     size_t scratch_used_ = 0;                       // of scratch_, by the node being recorded
     CommandBuffer commands_;
     uint32_t dispatches_ = 0;
+    // Profiling: query i is written before node i runs, query n after the last node.
+    std::unique_ptr<TimestampQueries> timestamps_;
+    std::vector<NodeTiming> timings_;
 };
 
 }  // namespace kiln::vk

@@ -57,10 +57,16 @@ Session::Compiled& Session::compiled(int n_tokens) {
     shape.state_prefix = state_prefix_;
     c->mg = build_model_graph(model_, shape);
     c->exe = backend_.compile(c->mg.graph);
+    if (profile_sink_) c->exe->set_profiling(true);
     return *graphs_.emplace(n_tokens, std::move(c)).first->second;
 }
 
 const ModelGraph& Session::graph(int n_tokens) { return compiled(n_tokens).mg; }
+
+void Session::set_profile_sink(ProfileSink sink) {
+    for (auto& [n, c] : graphs_) c->exe->set_profiling(static_cast<bool>(sink));
+    profile_sink_ = std::move(sink);
+}
 
 void Session::prepare(int n_tokens) {
     for (int at = 0; at < n_tokens; at += options_.n_batch) {
@@ -109,7 +115,13 @@ void Session::run_chunk(std::span<const int32_t> tokens) {
         rows_buf_[0] = n - 1;
         c.exe->write(c.mg.output_rows, bytes(rows_buf_, 1));
     }
-    c.exe->run();
+    if (profile_sink_) {
+        const auto start = std::chrono::steady_clock::now();
+        c.exe->run();
+        profile_sink_({&c.mg.graph, graph_tokens, n, start, c.exe->node_timings(), c.exe->transfer_timings()});
+    } else {
+        c.exe->run();
+    }
     n_past_ += n;
 
     const size_t row_floats = static_cast<size_t>(n_vocab_);

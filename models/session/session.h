@@ -4,6 +4,8 @@
 // n_batch for prompts), built and compiled once on first use and replayed after that. A chunk
 // shorter than its graph is padded with position -1, which writes nothing and attends nothing.
 #include <algorithm>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -23,6 +25,19 @@ struct SessionOptions {
     DType kv_type = DType::F16;
     bool logits_all = false;  // keep logits for every evaluated token (tests, perplexity)
 };
+
+// One profiled step (Session::set_profile_sink): which compiled graph ran — prompt chunks and
+// decode use different graphs — when it started, and its executable's timings (valid only
+// during the call).
+struct StepProfile {
+    const Graph* graph = nullptr;
+    int graph_tokens = 0;  // the graph's chunk size
+    int tokens = 0;        // real tokens in this chunk (the rest is padding)
+    std::chrono::steady_clock::time_point start;
+    std::span<const NodeTiming> nodes;
+    std::span<const TransferTiming> transfers;
+};
+using ProfileSink = std::function<void(const StepProfile&)>;
 
 class Session {
 public:
@@ -53,6 +68,10 @@ public:
     // The compiled graph for chunks of `n_tokens` (built on first use).
     const ModelGraph& graph(int n_tokens);
 
+    // Times every node of the steps that follow and hands each step to `sink`; an empty sink
+    // turns profiling off. Throws kiln::Error when the backend cannot time its work.
+    void set_profile_sink(ProfileSink sink);
+
 private:
     struct Compiled {
         ModelGraph mg;
@@ -73,6 +92,7 @@ private:
     std::vector<float> scratch_logits_;  // a padded chunk's logits (logits_all only)
     std::vector<float> logits_;  // [rows][n_vocab] of the last call
     size_t logits_rows_ = 0;
+    ProfileSink profile_sink_;
 };
 
 }  // namespace kiln

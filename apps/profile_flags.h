@@ -1,0 +1,45 @@
+#pragma once
+// --profile, --profile-out FILE.json and --profile-jsonl FILE for the commands that run a model
+// (run, bench): a ProfileRun made from the flags profiles the sessions attached to it and, at
+// the end, prints the table and writes the files.
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "apps/args.h"
+#include "apps/profile_recorder.h"
+
+namespace kiln {
+
+std::vector<FlagSpec> profile_flags();
+
+// Throws kiln::Error (one line naming the file) when `path` cannot be written, so that a bad
+// path fails before the run rather than after it.
+void check_profile_path(const std::string& path);
+
+class ProfileRun {
+public:
+    // Checks the output paths now. Throws kiln::Error for an unwritable one.
+    explicit ProfileRun(const Args& args);
+
+    // Whether any profiling flag was given.
+    bool enabled() const { return table_ || trace_path_ || jsonl_path_; }
+    // Profiles the session's following steps (no-op when disabled); throws when its backend
+    // cannot time its work.
+    void attach(Session& session);
+    // Stops profiling the session.
+    void detach(Session& session);
+    // Call before a session that was attached is destroyed: graphs seen after this are new
+    // ones, even at the addresses of the old.
+    void session_ended() { profiler_.forget_graphs(); }
+    // Prints the table (with --profile) to `report` and writes the files.
+    void finish(std::ostream& report) const;
+
+private:
+    bool table_ = false;
+    std::optional<std::string> trace_path_, jsonl_path_;
+    Profiler profiler_;
+};
+
+}  // namespace kiln
