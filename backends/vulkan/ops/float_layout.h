@@ -56,6 +56,13 @@ inline uint64_t storage_offset(const Graph& g, TensorId id) {
     return offset;
 }
 
+// Whether shaders reading 32-bit words reach every row of `id`: row strides and the tensor's
+// offset within its (aligned) storage are multiples of 4 bytes.
+inline bool rows_word_aligned(const Graph& g, TensorId id) {
+    const Tensor& x = g.tensor(id);
+    return x.nb[1] % 4 == 0 && x.nb[2] % 4 == 0 && x.nb[3] % 4 == 0 && storage_offset(g, id) % 4 == 0;
+}
+
 // Whether the shaders can address tensor `id` element by element: a float type (or I32 when
 // `allow_i32`), contiguous rows, strides and its byte offset within its storage multiples of
 // the element size, and few enough bytes to bind at once and index with 32 bits.

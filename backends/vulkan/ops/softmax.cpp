@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 
+#include "backends/vulkan/ops/float_layout.h"
 #include "backends/vulkan/ops/ops.h"
 
 namespace kiln::vk {
@@ -38,15 +39,6 @@ uint32_t group_size(int64_t row, const DeviceInfo& info) {
     return size;
 }
 
-// Whether the shader's 32-bit word addressing reaches t's rows: every row starts on a 4-byte
-// boundary of the tensor that owns the bytes (whose own placement is aligned).
-bool rows_word_aligned(const Graph& g, TensorId t) {
-    const Tensor& x = g.tensor(t);
-    if (x.nb[1] % 4 != 0 || x.nb[2] % 4 != 0 || x.nb[3] % 4 != 0) return false;
-    uint64_t offset = 0;
-    for (TensorId s = t; g.tensor(s).kind == TensorKind::View; s = g.tensor(s).view_of) offset += g.tensor(s).view_offset;
-    return offset % 4 == 0;
-}
 
 }  // namespace
 

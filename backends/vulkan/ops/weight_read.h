@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "backends/vulkan/ops/float_layout.h"
 #include "graph/graph.h"
 
 namespace kiln::vk {
@@ -35,17 +36,6 @@ inline std::optional<std::string_view> weight_shader_suffix(DType t) {
 // dequant.glsl reads F32 weights as floats and everything else as 16-bit words (quant blocks
 // are only 2-byte aligned); offsets and strides are passed in these units.
 inline uint32_t weight_unit_bytes(DType t) { return t == DType::F32 ? 4 : 2; }
-
-// Bytes from the start of the tensor owning `t`'s storage to `t`'s first byte. Storage starts
-// are aligned to at least 16 bytes by the backend, so this decides the alignment of the
-// shader's offset.
-inline uint64_t storage_offset(const Graph& g, TensorId t) {
-    uint64_t offset = 0;
-    for (const Tensor* x = &g.tensor(t); x->kind == TensorKind::View; x = &g.tensor(x->view_of)) {
-        offset += x->view_offset;
-    }
-    return offset;
-}
 
 // `t`'s stride along dimension d in units, 0 where the dimension has one element (its stride
 // is never used).
