@@ -39,8 +39,8 @@ TensorId attention_block(BlockContext& c, int layer, TensorId x, const Attention
     TensorId cache_v = g.state(kv_cache_name(c.shape, layer, 'v'), c.shape.kv_type, {Dv * Hkv, C, 1, 1});
     g.set_rows(cache_k, g.reshape(k, {D * Hkv, T, 1, 1}), c.positions);
     g.set_rows(cache_v, g.reshape(v, {Dv * Hkv, T, 1, 1}), c.positions);
-    const Tensor& ck = g.tensor(cache_k);
-    const Tensor& cv = g.tensor(cache_v);
+    const Tensor ck = g.tensor(cache_k);  // copies: g.view() may move the tensor table
+    const Tensor cv = g.tensor(cache_v);
     const uint64_t k_head = ck.nb[0] * static_cast<uint64_t>(D);
     const uint64_t v_head = cv.nb[0] * static_cast<uint64_t>(Dv);
     TensorId kview = g.view(cache_k, {D, Hkv, C, 1}, {ck.nb[0], k_head, ck.nb[1], ck.nb[1] * C}, 0);

@@ -86,8 +86,8 @@ void run_attn(const AttnCase& c) {
         const int64_t ctx = c.n_kv + 5;
         const TensorId ck = kv_input(og, "cache_k", c.kv, c.d * c.hkv, ctx, lo, hi, 11);
         const TensorId cv = kv_input(og, "cache_v", c.kv, c.dv * c.hkv, ctx, lo, hi, 12);
-        const Tensor& K = g.tensor(ck);
-        const Tensor& V = g.tensor(cv);
+        const Tensor K = g.tensor(ck);  // copies: adding views may move the tensor table
+        const Tensor V = g.tensor(cv);
         k = g.view(ck, {c.d, c.hkv, c.n_kv, 1}, {K.nb[0], K.nb[0] * c.d, K.nb[1], K.nb[1] * c.n_kv}, 0);
         v = g.view(cv, {c.dv, c.hkv, c.n_kv, 1}, {V.nb[0], V.nb[0] * c.dv, V.nb[1], V.nb[1] * c.n_kv}, 0);
     } else {
