@@ -160,19 +160,4 @@ std::vector<Segment> split_graph(const Graph& g, const std::vector<int>& backend
     return segments;
 }
 
-std::string placement_summary(const Graph& g, const std::vector<int>& backend_of_node,
-                              const std::vector<std::string>& backend_names) {
-    std::string out;
-    for (size_t b = 0; b < backend_names.size(); ++b) {
-        std::vector<std::string> names;
-        for (size_t i = 0; i < backend_of_node.size(); ++i) {
-            if (backend_of_node[i] == static_cast<int>(b)) names.push_back(g.tensor(g.nodes()[i].dst).name);
-        }
-        if (names.empty()) continue;
-        if (!out.empty()) out += ", ";
-        out += backend_names[b] + ": " + std::to_string(names.size()) + " nodes";
-    }
-    return out;
-}
-
 }  // namespace kiln

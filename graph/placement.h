@@ -46,8 +46,4 @@ struct Segment {
 // Outputs of `g` are outputs of the segment that last writes them.
 std::vector<Segment> split_graph(const Graph& g, const std::vector<int>& backend_of_node);
 
-// "vulkan: 120 nodes, cpu: 3 nodes (rms_norm_7, ...)": placement in one line for listings.
-std::string placement_summary(const Graph& g, const std::vector<int>& backend_of_node,
-                              const std::vector<std::string>& backend_names);
-
 }  // namespace kiln
