@@ -68,8 +68,7 @@ void GgufWriter::add_tensor(const std::string& name, DType type, std::vector<uin
     add_tensor(name, type, std::move(dims), std::vector<uint8_t>(data.begin(), data.end()));
 }
 
-void GgufWriter::add_tensor(const std::string& name, DType type, std::vector<uint64_t> dims,
-                            std::vector<uint8_t>&& data) {
+uint64_t GgufWriter::checked_bytes(const std::string& name, DType type, const std::vector<uint64_t>& dims) const {
     for (const Tensor& t : tensors_) {
         if (t.name == name) throw Error("gguf writer: tensor '" + name + "' added twice");
     }
@@ -79,11 +78,33 @@ void GgufWriter::add_tensor(const std::string& name, DType type, std::vector<uin
     uint64_t rows = 1;
     for (size_t i = 1; i < dims.size(); ++i) rows *= dims[i];
     std::optional<uint64_t> row = row_bytes(type, dims[0]);
-    if (!row || *row * rows != data.size()) {
+    if (!row) {
+        throw Error("gguf writer: tensor '" + name + "': rows of " + std::to_string(dims[0]) + " do not fit " +
+                    std::string(dtype_name(type)) + "'s blocks");
+    }
+    return *row * rows;
+}
+
+void GgufWriter::add_tensor(const std::string& name, DType type, std::vector<uint64_t> dims,
+                            std::vector<uint8_t>&& data) {
+    const uint64_t n = checked_bytes(name, type, dims);
+    if (n != data.size()) {
         throw Error("gguf writer: tensor '" + name + "': " + std::to_string(data.size()) +
                     " bytes do not match its " + std::string(dtype_name(type)) + " shape");
     }
-    tensors_.push_back({name, type, std::move(dims), std::move(data)});
+    tensors_.push_back({name, type, std::move(dims), n, std::move(data), {}});
+}
+
+void GgufWriter::add_tensor(const std::string& name, DType type, std::vector<uint64_t> dims, TensorFill fill) {
+    const uint64_t n = checked_bytes(name, type, dims);
+    tensors_.push_back({name, type, std::move(dims), n, {}, std::move(fill)});
+}
+
+std::span<const uint8_t> GgufWriter::bytes_of(const Tensor& t, std::vector<uint8_t>& scratch) const {
+    if (!t.fill) return t.data;
+    scratch.assign(t.n_bytes, 0);
+    t.fill(scratch);
+    return scratch;
 }
 
 uint64_t GgufWriter::alignment() const {
@@ -116,7 +137,7 @@ std::vector<uint8_t> GgufWriter::header_bytes() const {
         for (uint64_t d : t.dims) sink.put<uint64_t>(d);
         sink.put<uint32_t>(static_cast<uint32_t>(t.type));
         sink.put<uint64_t>(offset);
-        offset += (t.data.size() + align - 1) / align * align;
+        offset += (t.n_bytes + align - 1) / align * align;
     }
     sink.pad_to(align);
     return out;
@@ -124,13 +145,15 @@ std::vector<uint8_t> GgufWriter::header_bytes() const {
 
 uint64_t GgufWriter::padding_after(const Tensor& t) const {
     const uint64_t align = alignment();
-    return (align - t.data.size() % align) % align;
+    return (align - t.n_bytes % align) % align;
 }
 
 std::vector<uint8_t> GgufWriter::to_bytes() const {
     std::vector<uint8_t> out = header_bytes();
+    std::vector<uint8_t> scratch;
     for (const Tensor& t : tensors_) {
-        out.insert(out.end(), t.data.begin(), t.data.end());
+        const auto bytes = bytes_of(t, scratch);
+        out.insert(out.end(), bytes.begin(), bytes.end());
         out.resize(out.size() + padding_after(t), 0);
     }
     return out;
@@ -139,7 +162,7 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
 void GgufWriter::write(const std::filesystem::path& path) const {
     std::filesystem::path tmp = path;
     tmp += ".partial";
-    {
+    try {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         auto put = [&](const uint8_t* p, uint64_t n) {
             if (out) out.write(reinterpret_cast<const char*>(p), static_cast<std::streamsize>(n));
@@ -147,15 +170,17 @@ void GgufWriter::write(const std::filesystem::path& path) const {
         const std::vector<uint8_t> header = header_bytes();
         put(header.data(), header.size());
         const std::vector<uint8_t> zeros(alignment(), 0);
+        std::vector<uint8_t> scratch;
         for (const Tensor& t : tensors_) {
-            put(t.data.data(), t.data.size());
+            const auto bytes = bytes_of(t, scratch);
+            put(bytes.data(), bytes.size());
             put(zeros.data(), padding_after(t));
         }
-        if (!out || !out.flush()) {
-            std::error_code ec;
-            std::filesystem::remove(tmp, ec);
-            throw Error(path.string() + ": cannot write");
-        }
+        if (!out || !out.flush()) throw Error(path.string() + ": cannot write");
+    } catch (...) {
+        std::error_code ec;
+        std::filesystem::remove(tmp, ec);
+        throw;
     }
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);

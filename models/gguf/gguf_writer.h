@@ -4,6 +4,7 @@
 // renamed into place, so a failure never leaves a half-written model behind.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,7 +26,13 @@ public:
     // The same, taking ownership of the bytes (no copy).
     void add_tensor(const std::string& name, DType type, std::vector<uint64_t> dims, std::vector<uint8_t>&& data);
 
-    // Throws kiln::Error naming the path on I/O failure; the destination is then untouched.
+    // Fills a tensor's bytes when the file is written rather than now, so a model larger than
+    // memory streams out one tensor at a time. `fill` gets exactly the tensor's byte count.
+    using TensorFill = std::function<void(std::span<uint8_t>)>;
+    void add_tensor(const std::string& name, DType type, std::vector<uint64_t> dims, TensorFill fill);
+
+    // Throws kiln::Error naming the path on I/O failure, or what a TensorFill threw; the
+    // destination is then untouched.
     void write(const std::filesystem::path& path) const;
 
     // The whole file in memory (tests, small models).
@@ -36,8 +43,12 @@ private:
         std::string name;
         DType type;
         std::vector<uint64_t> dims;
-        std::vector<uint8_t> data;
+        uint64_t n_bytes;
+        std::vector<uint8_t> data;  // empty when `fill` makes the bytes
+        TensorFill fill;
     };
+    uint64_t checked_bytes(const std::string& name, DType type, const std::vector<uint64_t>& dims) const;
+    std::span<const uint8_t> bytes_of(const Tensor& t, std::vector<uint8_t>& scratch) const;
     uint64_t alignment() const;
     std::vector<uint8_t> header_bytes() const;  // everything before the first tensor's data
     uint64_t padding_after(const Tensor& t) const;

@@ -149,6 +149,36 @@ TEST(GgufRoundTrip, FileOnDiskMatchesMemoryAndFailuresLeaveNothing) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(GgufRoundTrip, FilledTensorsStreamAndAFailingFillLeavesNothing) {
+    const auto dir = std::filesystem::temp_directory_path() / ("kiln-gguf-fill-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    GgufWriter w;
+    w.add_tensor("a", DType::F32, {3}, pattern(12, 1));
+    w.add_tensor("b", DType::F32, {5}, [](std::span<uint8_t> out) {
+        ASSERT_EQ(out.size(), 20u);
+        for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(i * 7);
+    });
+    const auto path = dir / "filled.gguf";
+    w.write(path);
+    GgufFile f = GgufFile::open(path);
+    ASSERT_EQ(f.tensors().size(), 2u);
+    const auto b = f.tensor_data(f.tensors()[1]);
+    ASSERT_EQ(b.size(), 20u);
+    EXPECT_EQ(b[19], static_cast<uint8_t>(19 * 7));
+    EXPECT_EQ(std::filesystem::file_size(path), w.to_bytes().size());
+
+    // A fill that throws (a quantizer refusing a tensor, say) leaves neither file nor partial.
+    GgufWriter bad;
+    bad.add_tensor("c", DType::F32, {2}, [](std::span<uint8_t>) { throw Error("fill failed for 'c'"); });
+    const auto out = dir / "bad.gguf";
+    EXPECT_THROW(bad.write(out), Error);
+    EXPECT_FALSE(std::filesystem::exists(out));
+    std::filesystem::path partial = out;
+    partial += ".partial";
+    EXPECT_FALSE(std::filesystem::exists(partial));
+    std::filesystem::remove_all(dir);
+}
+
 TEST(GgufRoundTrip, OpenMissingFileNamesIt) {
     try {
         GgufFile::open("/nonexistent/kiln/model.gguf");
