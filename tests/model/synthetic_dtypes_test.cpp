@@ -3,13 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/reference_backend.h"
+#include "graph/error.h"
 #include "golden_test_support.h"
+#include "support/shared_dir.h"
 #include "models/model.h"
 #include "models/session/session.h"
-#include "models/synthetic.h"
+#include "models/synth/synthetic.h"
+#include "models/tokenizer/tokenizer.h"
 
 namespace kiln {
 namespace {
@@ -24,14 +29,20 @@ protected:
     }
     static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
 
-    static std::filesystem::path write(DType t) {
+    static std::filesystem::path write(DType t, const std::string& shape = "tiny", unsigned threads = 0) {
         SynthOptions o;
-        o.shape = *synth_shape("tiny");
+        o.shape = *synth_shape(shape);
         o.dtype = t;
         o.seed = 5;
-        const auto path = dir_ / (std::string(dtype_name(t)) + ".gguf");
-        write_synthetic_llama(path, o);
+        o.threads = threads;
+        const auto path = dir_ / (shape + "-" + std::string(dtype_name(t)) + "-" + std::to_string(threads) + ".gguf");
+        write_synthetic_model(path, o);
         return path;
+    }
+
+    static std::vector<uint8_t> bytes_of(const std::filesystem::path& p) {
+        std::ifstream in(p, std::ios::binary);
+        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     }
 
     static std::vector<float> logits(const Model& m, Backend& b, const std::vector<int32_t>& prompt) {
@@ -65,6 +76,67 @@ TEST_F(SyntheticModels, EveryWeightDtypeMatchesTheReference) {
         const bool quantized = info(t).quantized;
         EXPECT_LT(e, quantized ? 2e-3 : 1e-5) << dtype_name(t);
     }
+}
+
+// Every architecture synth writes (qwen2 biases, qwen3's per-head norms and wider heads,
+// smollm3's RoPE-less layers) runs on the CPU as the reference computes it.
+TEST_F(SyntheticModels, EveryArchitectureMatchesTheReference) {
+    CpuBackend cpu(CpuOptions{2, std::nullopt});
+    ReferenceBackend ref;
+    for (const std::string shape : {"qwen2-tiny", "qwen3-tiny", "smollm3-tiny"}) {
+        for (DType t : {DType::F32, DType::Q4_K}) {
+            Model m = Model::load(write(t, shape));
+            const SynthShape s = *synth_shape(shape);
+            EXPECT_EQ(m.file().get_string("general.architecture"), s.arch);
+            EXPECT_EQ(m.hparams().head_dim, s.head_size()) << shape;
+            EXPECT_EQ(m.hparams().tied_output, s.tied_output) << shape;
+            EXPECT_EQ(m.hparams().vocab_size, s.n_vocab) << shape;
+            const Tokenizer tok = Tokenizer::from_gguf(m.file());
+            const std::string text = "the quick brown fox";
+            const auto ids = tok.encode(text, true, false);
+            EXPECT_EQ(tok.decode(ids), text) << shape;
+            EXPECT_LT(ids.size(), text.size()) << shape << ": merges should join letters";
+            const double e = nmse(logits(m, cpu, ids), logits(m, ref, ids));
+            std::printf("%-13s %-5s CPU vs reference NMSE %.3g\n", shape.c_str(), std::string(dtype_name(t)).c_str(), e);
+            EXPECT_LT(e, info(t).quantized ? 2e-3 : 1e-5) << shape << " " << dtype_name(t);
+        }
+    }
+}
+
+// Weights depend on the seed alone, not on how rows are split across threads.
+TEST_F(SyntheticModels, WeightsDoNotDependOnTheThreadCount) {
+    EXPECT_EQ(bytes_of(write(DType::Q4_0, "qwen3-tiny", 1)), bytes_of(write(DType::Q4_0, "qwen3-tiny", 3)));
+}
+
+// --vocab-from: the model takes the vocabulary file's tokenizer and size, and tokenizes as it does.
+TEST_F(SyntheticModels, VocabularyComesFromAnotherFile) {
+    KILN_REQUIRE_SHARED_FILE(vocab, "models/vocab-qwen2.gguf");
+    SynthOptions o;
+    o.shape = *synth_shape("qwen2-tiny");
+    o.vocab_from = vocab;
+    const auto path = dir_ / "qwen2-vocab.gguf";
+    const SynthSummary sum = write_synthetic_model(path, o);
+    const GgufFile v = GgufFile::open(vocab);
+    Model m = Model::load(path);
+    EXPECT_EQ(sum.n_vocab, v.get_array("tokenizer.ggml.tokens", GgufType::STRING)->items.size());
+    EXPECT_EQ(m.hparams().vocab_size, sum.n_vocab);
+    const std::string text = "Hello, world! 你好 123";
+    EXPECT_EQ(Tokenizer::from_gguf(m.file()).encode(text, true, false), Tokenizer::from_gguf(v).encode(text, true, false));
+}
+
+TEST_F(SyntheticModels, RowsABlockTypeCannotHoldAreRefusedNamingTheTensor) {
+    SynthOptions o;
+    o.shape = *synth_shape("qwen2-tiny");
+    o.shape.n_embd = 96;  // not a multiple of 256
+    o.dtype = DType::Q4_K;
+    const auto path = dir_ / "refused.gguf";
+    try {
+        write_synthetic_model(path, o);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("token_embd.weight"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 }  // namespace

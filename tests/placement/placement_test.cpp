@@ -11,7 +11,7 @@
 #include "models/arch/architectures.h"
 #include "models/model.h"
 #include "models/session/session.h"
-#include "models/synthetic.h"
+#include "models/synth/synthetic.h"
 
 namespace kiln {
 namespace {
@@ -22,7 +22,7 @@ const std::filesystem::path& tiny_model() {
         SynthOptions o;
         o.shape = *synth_shape("tiny");
         o.dtype = DType::Q8_0;
-        write_synthetic_llama(p, o);
+        write_synthetic_model(p, o);
         return p;
     }();
     return path;
