@@ -2,6 +2,7 @@
 // The registry of architectures: one graph builder per architecture, chosen by
 // `general.architecture`.
 #include <string>
+#include <vector>
 
 #include "graph/graph.h"
 
@@ -16,6 +17,9 @@ struct GraphShape {
     DType kv_type = DType::F16;
     bool logits_all = false;  // logits for every token, or only the last
     std::string state_prefix;  // prepended to the KV cache's names: one cache per session
+    // Batched decode across sessions: when set (one per token), token i writes and attends the
+    // cache of the session whose prefix is seq_state_prefixes[i] (state_prefix is then unused).
+    std::vector<std::string> seq_state_prefixes;
 };
 
 // Names of the graph's inputs and output, the same for every architecture.

@@ -35,6 +35,6 @@ TensorId attention_block(BlockContext& c, int layer, TensorId x, const Attention
 TensorId swiglu_ffn(Graph& g, TensorId x, TensorId gate, TensorId up, TensorId down);
 
 // The KV cache tensors' names, shared by every graph of a session (decode and prompt).
-std::string kv_cache_name(const GraphShape& shape, int layer, char which);
+std::string kv_cache_name(const std::string& state_prefix, int layer, char which);
 
 }  // namespace kiln

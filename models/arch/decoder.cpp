@@ -1,4 +1,5 @@
 // The decoder every supported architecture is built from (see decoder.h).
+#include "graph/error.h"
 #include "models/arch/blocks.h"
 #include "models/arch/decoder.h"
 #include "models/model.h"
@@ -13,6 +14,10 @@ ModelGraph build_decoder(const Model& m, const GraphShape& shape, const DecoderS
     const int64_t Dv = int64_t{hp.head_dim_v} * hp.n_head_kv;
     const int64_t T = shape.n_tokens;
 
+    if (!shape.seq_state_prefixes.empty() && shape.seq_state_prefixes.size() != static_cast<size_t>(T)) {
+        throw Error("batched decode graph: " + std::to_string(shape.seq_state_prefixes.size()) + " sequences for " +
+                    std::to_string(T) + " tokens");
+    }
     ModelGraph mg;
     Graph& g = mg.graph;
     mg.tokens = g.input("tokens", DType::I32, {T, 1, 1, 1});

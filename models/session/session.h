@@ -60,6 +60,12 @@ public:
     void clear() { n_past_ = 0; }
     // Keeps only the first n tokens (n <= n_past): the next decode continues at position n.
     void truncate(int n) { n_past_ = std::clamp(n, 0, n_past_); }
+    // The cache gained `n` tokens written by another graph that shares this session's state
+    // (BatchSession's batched decode); n_past + n must fit in the context.
+    void advance(int n) { n_past_ = std::clamp(n_past_ + n, 0, n_ctx_); }
+    // The prefix of this session's KV cache names on its backend.
+    const std::string& state_prefix() const { return state_prefix_; }
+    const SessionOptions& options() const { return options_; }
 
     // Builds and compiles, ahead of time, the graphs that decode() of `n_tokens` will use, so
     // the first call is not slowed by compilation (timings, latency).
