@@ -1,6 +1,7 @@
 #include "apps/backend_compare.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -37,7 +38,8 @@ double op_nmse_threshold(Op op) {
     }
 }
 
-std::vector<NodeDiff> compare_backends(Graph& g, std::span<const GraphInput> inputs, Backend& a, Backend& b) {
+std::vector<NodeDiff> compare_backends(Graph& g, std::span<const GraphInput> inputs, Backend& a, Backend& b,
+                                       const CompareProfile& profile) {
     for (const Node& n : g.nodes()) g.mark_output(n.dst);
     auto ea = a.compile(g);
     auto eb = b.compile(g);
@@ -45,8 +47,16 @@ std::vector<NodeDiff> compare_backends(Graph& g, std::span<const GraphInput> inp
         ea->write(in.tensor, in.bytes);
         eb->write(in.tensor, in.bytes);
     }
-    ea->run();
-    eb->run();
+    for (Executable* e : {ea.get(), eb.get()}) {
+        if (!profile.sink) {
+            e->run();
+            continue;
+        }
+        e->set_profiling(true);  // the same work and results, timed
+        const auto start = std::chrono::steady_clock::now();
+        e->run();
+        profile.sink({&g, profile.graph_tokens, profile.graph_tokens, start, e->node_timings(), e->transfer_timings()});
+    }
 
     std::vector<double> error_of(g.tensors().size(), 0.0);  // per storage root: NMSE of its last write
     std::vector<NodeDiff> diffs;

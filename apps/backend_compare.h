@@ -10,6 +10,7 @@
 
 #include "backends/backend.h"
 #include "graph/graph.h"
+#include "models/session/session.h"
 
 namespace kiln {
 
@@ -34,8 +35,16 @@ struct GraphInput {
     std::vector<uint8_t> bytes;
 };
 
+// Profiling the two runs (kiln compare --profile): with a sink, both executables time their
+// nodes and each run goes to it as one step, a's first.
+struct CompareProfile {
+    ProfileSink sink;
+    int graph_tokens = 0;  // the graph's chunk size, for the report
+};
+
 // Marks every node's output as a graph output (so none is overwritten), compiles `g` on both
 // backends, writes `inputs`, runs once, and compares node by node.
-std::vector<NodeDiff> compare_backends(Graph& g, std::span<const GraphInput> inputs, Backend& a, Backend& b);
+std::vector<NodeDiff> compare_backends(Graph& g, std::span<const GraphInput> inputs, Backend& a, Backend& b,
+                                       const CompareProfile& profile = {});
 
 }  // namespace kiln

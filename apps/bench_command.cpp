@@ -1,10 +1,13 @@
 // `kiln bench -m M1[,M2...] [-p 512] [-n 128] [-r 5] [--backend ...] [-o md|json|csv]`: llama-bench's
 // two tests on each model — pp (one prompt batch of p tokens) and tg (n tokens generated one at a
 // time from an empty cache) — timed over r repetitions after an uncounted warm-up, as t/s ± std.
+// On a device backend each test also reports what one step asked of the device (RunCounts): in
+// the JSON always, as a line after the profile with --profile.
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
@@ -27,6 +30,8 @@ struct BenchResult {
     std::string backend;
     std::string test;  // "pp512", "tg128"
     std::vector<double> tokens_per_second;
+    std::optional<RunCounts> counts;  // of one step: a decode token (tg) or the prompt batch (pp)
+    int step_tokens = 0;              // real tokens of that step
 
     double mean() const {
         double s = 0;
@@ -108,14 +113,53 @@ void print_csv(const std::vector<BenchResult>& results, std::ostream& out) {
     }
 }
 
+bool is_tg(const BenchResult& r) { return r.test.rfind("tg", 0) == 0; }
+
+nlohmann::json counts_json(const RunCounts& c, uint64_t weight_bytes) {
+    return {{"dispatches", c.dispatches},
+            {"submits", c.submits},
+            {"host_waits", c.host_waits},
+            {"barriers", c.barriers},
+            {"bytes_bound_for_reading", c.bytes_bound_for_reading},
+            {"bound_per_weight_byte",
+             static_cast<double>(c.bytes_bound_for_reading) / static_cast<double>(weight_bytes)},
+            {"host_copies", c.host_copies},
+            {"host_copy_bytes", c.host_copy_bytes}};
+}
+
 void print_json(const std::vector<BenchResult>& results, std::ostream& out) {
     nlohmann::json j = nlohmann::json::array();
     for (const BenchResult& r : results) {
-        j.push_back({{"model", r.model}, {"size_bytes", r.bytes}, {"params", r.params}, {"backend", r.backend},
-                     {"test", r.test}, {"tokens_per_second", r.mean()}, {"stddev", r.stddev()},
-                     {"samples", r.tokens_per_second}});
+        nlohmann::json row = {{"model", r.model}, {"size_bytes", r.bytes}, {"params", r.params}, {"backend", r.backend},
+                              {"test", r.test}, {"tokens_per_second", r.mean()}, {"stddev", r.stddev()},
+                              {"samples", r.tokens_per_second}};
+        if (r.counts && is_tg(r)) row["per_token_counts"] = counts_json(*r.counts, r.bytes);
+        if (r.counts && !is_tg(r)) {
+            row["per_batch_counts"] = counts_json(*r.counts, r.bytes);
+            row["per_batch_counts"]["batch_tokens"] = r.step_tokens;
+        }
+        j.push_back(std::move(row));
     }
     out << j.dump(1) << "\n";
+}
+
+// "per decode token: 60 dispatches, 1 submits, ... = 2.10× the model's weight bytes (1.12 MiB)"
+void print_counts(const std::vector<BenchResult>& results, std::ostream& out) {
+    const auto mib = [](uint64_t b) { return fixed(static_cast<double>(b) / (1 << 20), 2) + " MiB"; };
+    for (const BenchResult& r : results) {
+        if (!r.counts) continue;
+        const RunCounts& c = *r.counts;
+        out << r.model << " " << r.backend << " " << r.test << " per "
+            << (is_tg(r) ? std::string("decode token") : std::to_string(r.step_tokens) + "-token batch") << ": "
+            << c.dispatches << " dispatches, " << c.submits << " submits, " << c.host_waits << " host waits, "
+            << c.barriers << " barriers, " << mib(c.bytes_bound_for_reading) << " bound for shader reads = "
+            << fixed(static_cast<double>(c.bytes_bound_for_reading) / static_cast<double>(r.bytes), 2)
+            << "× the model's weight bytes (" << mib(r.bytes) << ")";
+        if (c.host_copies) {
+            out << ", " << c.host_copies << " host copies (" << with_commas(c.host_copy_bytes) << " bytes)";
+        }
+        out << "\n";
+    }
 }
 
 }  // namespace
@@ -169,10 +213,12 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
         const std::string name = std::filesystem::path(path).filename().string();
         const auto add_test = [&](const std::string& test, auto&& run, const std::vector<int32_t>& tokens) {
             run(session, tokens);  // warm-up: graphs compiled, weights uploaded, caches hot
-            BenchResult r{name, bytes, params, std::string(backend->name()), test, {}};
+            BenchResult r{name, bytes, params, std::string(backend->name()), test, {}, std::nullopt, 0};
             profile.attach(session);
             for (int i = 0; i < reps; ++i) r.tokens_per_second.push_back(run(session, tokens));
             profile.detach(session);
+            r.counts = session.last_step_counts();  // every step of a test asks the same
+            r.step_tokens = is_tg(r) ? 1 : static_cast<int>(tokens.size());  // n_batch holds the whole prompt
             results.push_back(std::move(r));
         };
         if (n_prompt > 0) add_test("pp" + std::to_string(n_prompt), run_pp, bench_tokens(n_prompt, vocab));
@@ -183,6 +229,7 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
     if (format == "csv") print_csv(results, out);
     if (format == "json") print_json(results, out);
     profile.finish(err);
+    if (profile.wants_table()) print_counts(results, err);
     return 0;
 }
 

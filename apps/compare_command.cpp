@@ -1,5 +1,6 @@
-// `kiln compare -m MODEL -p TEXT [--backends cpu,vulkan] [--json]`: the prompt's graph run on two
-// backends, every node's output compared; exit code 1 when a node disagrees past its threshold.
+// `kiln compare -m MODEL -p TEXT [--backends cpu,vulkan] [--json] [--profile ...]`: the prompt's
+// graph run on two backends, every node's output compared; exit code 1 when a node disagrees past
+// its threshold. The profile flags time both runs: a table per backend, one trace for both.
 #include <cstring>
 #include <iomanip>
 #include <ostream>
@@ -10,6 +11,7 @@
 #include "apps/backend_compare.h"
 #include "apps/backend_flags.h"
 #include "apps/commands.h"
+#include "apps/profile_flags.h"
 #include "graph/error.h"
 #include "models/arch/architectures.h"
 #include "models/model.h"
@@ -51,9 +53,12 @@ int compare_command(const std::vector<std::string>& argv, std::ostream& out, std
         {"--all", "", false, "list every node, not only the first 10 and the failures"},
         {"--help", "-h", false, "show this help"},
     });
+    const auto profiling = profile_flags();
+    flags.insert(flags.end(), profiling.begin(), profiling.end());
     Args args("compare", flags, argv);
     if (args.has("--help")) {
-        out << "usage: kiln compare -m MODEL.gguf -p TEXT [--backends cpu,vulkan] [--json]\n" << describe_flags(flags);
+        out << "usage: kiln compare -m MODEL.gguf -p TEXT [--backends cpu,vulkan] [--json] [--profile]\n"
+            << describe_flags(flags);
         return 0;
     }
     const auto path = args.get("--model");
@@ -61,6 +66,7 @@ int compare_command(const std::vector<std::string>& argv, std::ostream& out, std
     if (!path || !prompt) throw Error("kiln compare: needs -m MODEL.gguf and -p TEXT");
     const auto names = split_names(args.get("--backends").value_or("cpu,vulkan"));
     if (names.size() != 2) throw Error("kiln compare: --backends takes two names, e.g. cpu,vulkan");
+    ProfileRun profile(args);
 
     const Model model = Model::load(*path);
     const Tokenizer tok = Tokenizer::from_gguf(model.file());
@@ -78,7 +84,8 @@ int compare_command(const std::vector<std::string>& argv, std::ostream& out, std
 
     auto a = make_backend_named(names[0], args, "compare", err);
     auto b = make_backend_named(names[1], args, "compare", err);
-    const auto diffs = compare_backends(mg.graph, inputs, *a, *b);
+    const auto diffs = compare_backends(mg.graph, inputs, *a, *b, {profile.sink(), shape.n_tokens});
+    profile.finish(err, {"profile of " + std::string(a->name()) + ":", "profile of " + std::string(b->name()) + ":"});
 
     const NodeDiff* first = nullptr;
     size_t failures = 0;

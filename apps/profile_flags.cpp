@@ -25,8 +25,12 @@ void ProfileRun::detach(Session& session) {
     session.set_profile_sink({});
 }
 
-void ProfileRun::finish(std::ostream& report) const {
-    if (table_) profiler_.print_table(report);
+void ProfileRun::finish(std::ostream& report, const std::vector<std::string>& step_titles) const {
+    if (table_ && step_titles.empty()) profiler_.print_table(report);
+    for (size_t i = 0; table_ && i < step_titles.size(); ++i) {
+        report << (i ? "\n" : "") << step_titles[i] << "\n";
+        profiler_.print_table(report, 25, static_cast<uint32_t>(i));
+    }
     if (trace_path_) profiler_.write_chrome_trace(*trace_path_);
     if (jsonl_path_) profiler_.write_jsonl(*jsonl_path_);
 }

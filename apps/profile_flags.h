@@ -1,7 +1,8 @@
 #pragma once
 // --profile, --profile-out FILE.json and --profile-jsonl FILE for the commands that run a model
-// (run, bench): a ProfileRun made from the flags profiles the sessions attached to it and, at
-// the end, prints the table and writes the files.
+// (run, bench, compare): a ProfileRun made from the flags profiles the sessions attached to it
+// (or the executables whose runs go to its sink) and, at the end, prints the table and writes
+// the files.
 #include <optional>
 #include <ostream>
 #include <string>
@@ -25,16 +26,21 @@ public:
 
     // Whether any profiling flag was given.
     bool enabled() const { return table_ || trace_path_ || jsonl_path_; }
+    // Whether --profile asked for the printed report.
+    bool wants_table() const { return table_; }
     // Profiles the session's following steps (no-op when disabled); throws when its backend
     // cannot time its work.
     void attach(Session& session);
     // Stops profiling the session.
     void detach(Session& session);
+    // For runs made outside a session: hand each profiled run to this (empty when disabled).
+    ProfileSink sink() { return enabled() ? profiler_.sink() : ProfileSink{}; }
     // Call before a session that was attached is destroyed: graphs seen after this are new
     // ones, even at the addresses of the old.
     void session_ended() { profiler_.forget_graphs(); }
-    // Prints the table (with --profile) to `report` and writes the files.
-    void finish(std::ostream& report) const;
+    // Prints the table (with --profile) to `report` and writes the files. With `step_titles`,
+    // one table per step, under its title (kiln compare: a step per backend).
+    void finish(std::ostream& report, const std::vector<std::string>& step_titles = {}) const;
 
 private:
     bool table_ = false;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,9 @@ public:
     const std::vector<NodeRun>& node_runs() const { return node_runs_; }
     const std::vector<TransferRun>& transfer_runs() const { return transfer_runs_; }
 
-    // The report printed at the end of a run: the `top` slowest nodes, then per op and per layer.
-    void print_table(std::ostream& out, size_t top = 25) const;
+    // The report printed at the end of a run: the `top` slowest nodes, then per op and per layer;
+    // of one step only when `only_step` is given (kiln compare: one step per backend).
+    void print_table(std::ostream& out, size_t top = 25, std::optional<uint32_t> only_step = std::nullopt) const;
     // Written atomically (FILE.partial, then renamed); throws kiln::Error naming the file.
     void write_chrome_trace(const std::string& path) const;
     void write_jsonl(const std::string& path) const;

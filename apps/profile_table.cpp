@@ -43,12 +43,16 @@ const char* const kNumbersHeader = "runs   total ms  %      avg us    GB/s     G
 
 }  // namespace
 
-void Profiler::print_table(std::ostream& out, size_t top) const {
+void Profiler::print_table(std::ostream& out, size_t top, std::optional<uint32_t> only_step) const {
+    const auto shown_step = [&](uint32_t step) { return !only_step || step == *only_step; };
     std::map<std::pair<uint32_t, uint32_t>, std::pair<Total, uint32_t>> per_node;  // -> (total, backend)
     std::map<std::string, Total> per_op;
     std::map<int, Total> per_layer;
     double all_ns = 0;
+    size_t node_runs = 0;
     for (const NodeRun& r : node_runs_) {
+        if (!shown_step(r.step)) continue;
+        ++node_runs;
         const NodeInfo& n = graphs_[r.graph].nodes[r.node];
         const double dur = r.end_ns - r.start_ns;
         auto& [total, backend] = per_node[{r.graph, r.node}];
@@ -59,7 +63,7 @@ void Profiler::print_table(std::ostream& out, size_t top) const {
         all_ns += dur;
     }
 
-    out << "profile: " << steps_ << " steps, " << with_commas(node_runs_.size()) << " node runs, "
+    out << "profile: " << (only_step ? 1 : steps_) << " steps, " << with_commas(node_runs) << " node runs, "
         << fmt("%.3f", all_ns / 1e6) << " ms of node time; graphs:";
     for (const GraphInfo& g : graphs_) out << " " << g.graph_tokens << "-token (" << g.nodes.size() << " nodes)";
     out << "\ncounted as: " << kCostModel << "\n";
@@ -89,9 +93,11 @@ void Profiler::print_table(std::ostream& out, size_t top) const {
         out << pad_right(layer == kNoLayer ? "outside" : std::to_string(layer), 12) << numbers(t, all_ns) << "\n";
     }
 
-    if (!transfer_runs_.empty()) {
-        Total t;
-        for (const TransferRun& r : transfer_runs_) t.add(r.end_ns - r.start_ns, static_cast<double>(r.bytes), 0);
+    Total t;
+    for (const TransferRun& r : transfer_runs_) {
+        if (shown_step(r.step)) t.add(r.end_ns - r.start_ns, static_cast<double>(r.bytes), 0);
+    }
+    if (t.runs) {
         out << "\ntransfers between backends: " << t.runs << " copies, " << with_commas(static_cast<uint64_t>(t.bytes))
             << " bytes, " << fmt("%.3f", t.ns / 1e6) << " ms, " << fmt("%.2f", t.bytes / std::max(t.ns, 1e-9)) << " GB/s\n";
     }

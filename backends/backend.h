@@ -5,6 +5,7 @@
 // allocation. The scheduler (later: placement across backends) only talks to this interface.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -30,6 +31,34 @@ struct TransferTiming {
     std::string_view from, to;    // backend names
 };
 
+// What one run() asked of a device, counted so that a machine without the device can still
+// reason about its cost. Numbers fixed by the recording are computed once at compile time;
+// the rest are counted as they happen (a few integer additions per run).
+struct RunCounts {
+    uint64_t dispatches = 0;  // compute shader dispatches
+    uint64_t submits = 0;     // queue submissions
+    uint64_t host_waits = 0;  // times the host blocked until the device finished (fence waits)
+    uint64_t barriers = 0;    // pipeline barriers in the graph's recorded command buffer
+    // Per dispatch, the byte ranges of the node's source tensors bound to it, summed: what the
+    // shaders may read. An upper bound of the bytes they fetch (a KV cache is bound whole, an
+    // embedding table too while one row is read; ranges are widened to the binding alignment).
+    uint64_t bytes_bound_for_reading = 0;
+    uint64_t host_copies = 0;  // tensors copied between backends through host memory (placed graphs)
+    uint64_t host_copy_bytes = 0;
+
+    RunCounts& operator+=(const RunCounts& o) {
+        dispatches += o.dispatches;
+        submits += o.submits;
+        host_waits += o.host_waits;
+        barriers += o.barriers;
+        bytes_bound_for_reading += o.bytes_bound_for_reading;
+        host_copies += o.host_copies;
+        host_copy_bytes += o.host_copy_bytes;
+        return *this;
+    }
+    bool operator==(const RunCounts&) const = default;
+};
+
 class Executable {
 public:
     virtual ~Executable() = default;
@@ -50,6 +79,11 @@ public:
     virtual std::span<const NodeTiming> node_timings() const = 0;
     // The copies between backends of that run (only a graph placed over several has any).
     virtual std::span<const TransferTiming> transfer_timings() const { return {}; }
+
+    // The device work of the last run() and of the read()/write() calls made since it (the
+    // logits read after a step, a readback's wait); counted always, at no measurable cost.
+    // nullopt where a run is not device work (the CPU and reference backends).
+    virtual std::optional<RunCounts> run_counts() const { return std::nullopt; }
 };
 
 class Backend {

@@ -49,6 +49,8 @@ public:
                 const ImportSource src = producer_of(i, imp.global);
                 const Tensor& t = segments_[i].graph.tensor(imp.local);
                 transfers_.push_back({i, imp.local, imp.global, src, std::vector<uint8_t>(t.n_bytes())});
+                ++copies_.host_copies;
+                copies_.host_copy_bytes += t.n_bytes();
             }
         }
     }
@@ -95,6 +97,20 @@ public:
     }
     std::span<const NodeTiming> node_timings() const override { return node_timings_; }
     std::span<const TransferTiming> transfer_timings() const override { return transfer_timings_; }
+
+    // The segments' counts (each covers its run and the reads that fed later segments) plus the
+    // host copies; nullopt when no segment runs on a device that counts.
+    std::optional<RunCounts> run_counts() const override {
+        std::optional<RunCounts> total;
+        for (const auto& e : exes_) {
+            const auto c = e->run_counts();
+            if (!c) continue;
+            if (!total) total.emplace();
+            *total += *c;
+        }
+        if (total) *total += copies_;
+        return total;
+    }
 
     uint64_t arena_bytes() const override {
         uint64_t total = 0;
@@ -155,6 +171,7 @@ private:
     std::vector<std::unique_ptr<Executable>> exes_;
     std::vector<std::string_view> names_;  // per segment: its backend's name
     std::vector<Move> transfers_;          // in segment order
+    RunCounts copies_;                     // host_copies and host_copy_bytes of every run
     bool profiling_ = false;
     std::vector<NodeTiming> node_timings_;  // capacity kept across runs: no allocation per step after the first
     std::vector<TransferTiming> transfer_timings_;

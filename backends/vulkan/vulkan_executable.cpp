@@ -88,9 +88,9 @@ void VulkanExecutable::record() {
     pools_.clear();
     pool_sets_ = 0;
     pool_buffers_ = 0;
-    dispatches_ = 0;
+    recorded_ = {};
     // Earlier submits (the previous step, uploads, state clears) wrote what this one reads.
-    commands_.barrier(Barrier::any_to_compute);
+    record_barrier(Barrier::any_to_compute);
     if (timestamps_) {
         commands_.reset_queries(*timestamps_);
         commands_.write_timestamp(*timestamps_, 0);
@@ -99,20 +99,28 @@ void VulkanExecutable::record() {
     for (size_t i = 0; i < nodes.size(); ++i) {
         const Node& n = nodes[i];
         scratch_used_ = 0;
+        recording_ = &n;
+        source_ranges_.clear();
         vulkan_op(n.op).record(*this, n);
         // Written once node i's work (and the barrier before it) has finished.
         if (timestamps_) commands_.write_timestamp(*timestamps_, static_cast<uint32_t>(i + 1));
-        if (i + 1 < nodes.size()) commands_.barrier(Barrier::compute_to_compute);
+        if (i + 1 < nodes.size()) record_barrier(Barrier::compute_to_compute);
     }
+    recording_ = nullptr;
     if (readback_) {
-        commands_.barrier(Barrier::compute_to_transfer);
+        record_barrier(Barrier::compute_to_transfer);
         for (const auto& [root, at] : readback_at_) {
             const Location& l = where_[static_cast<size_t>(root)];
             commands_.copy(*l.buffer, *readback_, graph_.tensor(root).n_bytes(), l.offset, at);
         }
     }
-    commands_.barrier(Barrier::to_host);
+    record_barrier(Barrier::to_host);
     commands_.end();
+}
+
+void VulkanExecutable::record_barrier(Barrier kind) {
+    commands_.barrier(kind);
+    ++recorded_.barriers;
 }
 
 TensorBinding VulkanExecutable::bind(TensorId t) {
@@ -126,7 +134,11 @@ TensorBinding VulkanExecutable::bind(TensorId t) {
         throw Error("vulkan: tensor " + graph_.tensor(t).name + " spans " + std::to_string(size) +
                     " bytes, more than the device binds at once");
     }
-    return {{l.buffer->handle(), start, size}, static_cast<uint32_t>(rem)};
+    const BufferRange range{l.buffer->handle(), start, size};
+    if (recording_ && std::find(recording_->src.begin(), recording_->src.end(), t) != recording_->src.end()) {
+        source_ranges_.push_back(range);
+    }
+    return {range, static_cast<uint32_t>(rem)};
 }
 
 TensorBinding VulkanExecutable::scratch(uint64_t bytes) {
@@ -167,10 +179,20 @@ void VulkanExecutable::dispatch(const ComputePipeline& p, std::span<const Tensor
     ++pool_sets_;
     pool_buffers_ += count;
     commands_.dispatch(p, set, push, groups_x, groups_y, groups_z);
-    ++dispatches_;
+    ++recorded_.dispatches;
+    // A source bound twice (a placeholder for an absent optional input) is read once.
+    for (size_t i = 0; i < ranges.size(); ++i) {
+        const auto same = [&](const BufferRange& r) {
+            return r.buffer == ranges[i].buffer && r.offset == ranges[i].offset && r.size == ranges[i].size;
+        };
+        const bool source = std::any_of(source_ranges_.begin(), source_ranges_.end(), same);
+        if (source && std::none_of(ranges.begin(), ranges.begin() + static_cast<std::ptrdiff_t>(i), same)) {
+            recorded_.bytes_bound_for_reading += ranges[i].size;
+        }
+    }
 }
 
-void VulkanExecutable::barrier() { commands_.barrier(Barrier::compute_to_compute); }
+void VulkanExecutable::barrier() { record_barrier(Barrier::compute_to_compute); }
 
 void VulkanExecutable::write(TensorId t, std::span<const uint8_t> bytes) {
     const Tensor& tensor = graph_.tensor(t);
@@ -184,6 +206,10 @@ void VulkanExecutable::write(TensorId t, std::span<const uint8_t> bytes) {
         std::memcpy(l.buffer->mapped() + l.offset, data.data(), data.size());
         l.buffer->flush(l.offset, data.size());
     } else if (tensor.kind == TensorKind::State) {
+        if (!l.buffer->mapped()) {  // upload() goes through a staging copy
+            ++submits_;
+            ++host_waits_;
+        }
         upload(backend_.context_.device(), *l.buffer, data, l.offset);
     } else {
         throw Error("vulkan: " + tensor.name + " is not an input or state tensor");
@@ -210,10 +236,21 @@ void VulkanExecutable::read(TensorId t, std::span<uint8_t> bytes) const {
         std::memcpy(out.data(), readback_->mapped() + at, out.size());
         return;
     }
+    ++submits_;  // download() submits a copy (or a host barrier) and waits for it
+    ++host_waits_;
     download(backend_.context_.device(), *l.buffer, out, l.offset);
 }
 
+std::optional<RunCounts> VulkanExecutable::run_counts() const {
+    RunCounts c = recorded_;
+    c.submits = submits_;
+    c.host_waits = host_waits_;
+    return c;
+}
+
 void VulkanExecutable::run() {
+    submits_ = 1;
+    host_waits_ = 1;
     commands_.submit_and_wait();
     if (!timestamps_) return;
     const std::vector<double> ns = timestamps_->read_ns();  // converted with timestampPeriod

@@ -2,7 +2,10 @@
 // One graph compiled for the Vulkan backend: every tensor resolved to a buffer and offset
 // (weights in the backend's blocks, inputs in one host-visible buffer, state by name,
 // intermediates in the planned arena), and all nodes recorded once into a command buffer that
-// run() replays with a single submit (recorded again only when profiling is turned on or off). Op families record their nodes through OpRecorder.
+// run() replays with a single submit (recorded again only when profiling is turned on or off).
+// Op families record their nodes through OpRecorder. What a run asks of the device is counted
+// (run_counts): dispatches, barriers and bytes bound for reading once per recording, submits
+// and waits as they happen.
 #include <map>
 #include <memory>
 #include <vector>
@@ -31,8 +34,9 @@ public:
     // Re-records the command buffer with (or without) a timestamp after every node.
     void set_profiling(bool on) override;
     std::span<const NodeTiming> node_timings() const override { return timings_; }
-
-    uint32_t dispatches() const { return dispatches_; }
+    // Barriers count those in the recording; a read() or write() that has to go through a
+    // staging copy adds its own submit and wait.
+    std::optional<RunCounts> run_counts() const override;
 
 private:
     // Where a tensor's first byte lives.
@@ -43,6 +47,7 @@ private:
 
     void place_tensors();
     void record();
+    void record_barrier(Barrier kind);
 
     // OpRecorder
     const Graph& graph() const override { return graph_; }
@@ -68,7 +73,13 @@ private:
     std::vector<std::unique_ptr<Buffer>> scratch_;  // every temporary stays alive with the recording
     size_t scratch_used_ = 0;                       // of scratch_, by the node being recorded
     CommandBuffer commands_;
-    uint32_t dispatches_ = 0;
+    // Counted while recording: dispatches, barriers, bytes bound for reading. The source tensors'
+    // ranges bound by the node being recorded tell a dispatch's inputs from its outputs.
+    RunCounts recorded_;
+    const Node* recording_ = nullptr;
+    std::vector<BufferRange> source_ranges_;
+    // Counted by run() and by the read()/write() calls after it (mutable: read() is const).
+    mutable uint64_t submits_ = 0, host_waits_ = 0;
     // Profiling: query i is written before node i runs, query n after the last node.
     std::unique_ptr<TimestampQueries> timestamps_;
     std::vector<NodeTiming> timings_;

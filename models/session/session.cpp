@@ -122,6 +122,7 @@ void Session::run_chunk(std::span<const int32_t> tokens) {
     } else {
         c.exe->run();
     }
+    last_exe_ = c.exe.get();
     n_past_ += n;
 
     const size_t row_floats = static_cast<size_t>(n_vocab_);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -78,6 +79,12 @@ public:
     // turns profiling off. Throws kiln::Error when the backend cannot time its work.
     void set_profile_sink(ProfileSink sink);
 
+    // What the last evaluated chunk asked of the device (its graph's run and the logits read
+    // after it; Executable::run_counts), or nullopt before any or on a host backend.
+    std::optional<RunCounts> last_step_counts() const {
+        return last_exe_ ? last_exe_->run_counts() : std::nullopt;
+    }
+
 private:
     struct Compiled {
         ModelGraph mg;
@@ -99,6 +106,7 @@ private:
     std::vector<float> logits_;  // [rows][n_vocab] of the last call
     size_t logits_rows_ = 0;
     ProfileSink profile_sink_;
+    const Executable* last_exe_ = nullptr;  // the one that ran the last chunk
 };
 
 }  // namespace kiln
