@@ -17,5 +17,6 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
 int compare_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int devices_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int synth_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+int quantize_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 
 }  // namespace kiln

@@ -23,6 +23,7 @@ const Command kCommands[] = {
     {"compare", compare_command, "run a prompt on two backends and compare every node's output"},
     {"devices", devices_command, "list the CPU and Vulkan devices kiln can use"},
     {"synth", synth_command, "write a random-weight LLaMA model (tests, benchmarks)"},
+    {"quantize", quantize_command, "write a model's weights in a quantization mix (Q4_K_M, Q8_0, ...)"},
 };
 
 void usage(std::ostream& out) {
