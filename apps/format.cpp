@@ -30,6 +30,13 @@ std::string human_count(uint64_t n) {
     return buf;
 }
 
+int TenthsProgress::update(uint64_t done, uint64_t total) {
+    total = total ? total : 1;
+    if (done * 10 < next_tenth_ * total) return -1;
+    while (done * 10 >= next_tenth_ * total) ++next_tenth_;
+    return static_cast<int>(done * 100 / total);
+}
+
 std::string human_bytes(uint64_t n) {
     char buf[32];
     if (n >= (uint64_t{1} << 30)) {

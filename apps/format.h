@@ -7,6 +7,16 @@ namespace kiln {
 
 struct GenerateStats;
 
+// A long job's progress, reported once per tenth: update() returns the percentage to print when
+// `done` of `total` reaches a new tenth, else -1.
+class TenthsProgress {
+public:
+    int update(uint64_t done, uint64_t total);
+
+private:
+    uint64_t next_tenth_ = 1;
+};
+
 std::string with_commas(uint64_t n);            // 1185376 -> "1,185,376"
 std::string human_count(uint64_t n);            // 292800 -> "292.80 K"
 std::string human_bytes(uint64_t n);            // 1185376 -> "1.13 MiB"; GiB from 1 GiB up

@@ -61,12 +61,10 @@ int quantize_command(const std::vector<std::string>& argv, std::ostream& out, st
     const QuantMix& mix = quant_mix(args.positionals()[2]);
     QuantizeOptions o;
     if (auto t = args.get_int("--threads", 1, 1024)) o.threads = static_cast<unsigned>(*t);
-    uint64_t next_tenth = 1;
+    TenthsProgress tenths;
     o.progress = [&](const QuantizeProgress& p) {
-        const uint64_t total = std::max<uint64_t>(p.total_bytes, 1);
-        if (p.bytes_done * 10 < next_tenth * total) return;
-        while (p.bytes_done * 10 >= next_tenth * total) ++next_tenth;
-        const int percent = static_cast<int>(p.bytes_done * 100 / total);
+        const int percent = tenths.update(p.bytes_done, p.total_bytes);
+        if (percent < 0) return;
         err << "kiln quantize: " << percent << "% (" << p.tensors_done << "/" << p.n_tensors << " tensors)\n";
         err.flush();
     };

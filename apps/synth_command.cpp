@@ -10,6 +10,7 @@
 #include "apps/commands.h"
 #include "apps/format.h"
 #include "graph/error.h"
+#include "models/quantize/quant_mix.h"
 #include "models/synth/synthetic.h"
 
 namespace kiln {
@@ -18,7 +19,7 @@ namespace {
 const std::vector<FlagSpec> kFlags = {
     {"--like", "", true, "the shape to copy (default tiny); see the list below"},
     {"--shape", "", true, "the same as --like"},
-    {"--dtype", "", true, "weight dtype: f32 (default), f16, bf16, q8_0, q4_0, q4_K, q6_K, ..."},
+    {"--dtype", "", true, "every matrix in this dtype (f32 (default), f16, bf16, q8_0, q4_0, q4_K, q6_K, ...), or a quantization mix as kiln quantize takes it (Q4_K_M, Q5_K_S, ...)"},
     {"--vocab-from", "", true, "copy the tokenizer (and vocabulary size) from this GGUF"},
     {"--seed", "", true, "random seed (default 42)"},
     {"--tied", "", false, "no output.weight: the output head reuses token_embd"},
@@ -60,10 +61,24 @@ int synth_command(const std::vector<std::string>& argv, std::ostream& out, std::
         throw Error("kiln synth: unknown shape '" + like + "' (known: " + known + ")");
     }
     o.shape = *s;
+    std::string type_label = "f32";
     if (auto d = args.get("--dtype")) {
-        auto t = dtype_from_name(*d);
-        if (!t || !info(*t).computable) throw Error("kiln synth: unknown or unsupported dtype '" + *d + "'");
-        o.dtype = *t;
+        type_label = *d;
+        if (auto t = dtype_from_name(*d); t && info(*t).computable) {
+            o.dtype = *t;
+        } else {
+            const QuantMix* mix = find_quant_mix(*d);
+            if (!mix) {
+                throw Error("kiln synth: unknown dtype or mix '" + *d + "' (mixes: " + quant_mix_names() + ")");
+            }
+            o.dtype = mix->base;
+            o.file_type = mix->file_type;
+            const uint32_t n_layer = s->n_layer;
+            o.matrix_type = [mix, n_layer, &o](const std::string& name, uint64_t cols, uint64_t rows) {
+                const bool tied = o.tied_output.value_or(o.shape.tied_output);
+                return choose_tensor_type(*mix, TensorFacts{name, DType::F32, {cols, rows}}, n_layer, tied).type;
+            };
+        }
     }
     o.seed = static_cast<uint64_t>(args.get_int("--seed", 0, INT64_MAX).value_or(42));
     if (args.has("--tied") && args.has("--untied")) throw Error("kiln synth: --tied and --untied contradict");
@@ -72,16 +87,25 @@ int synth_command(const std::vector<std::string>& argv, std::ostream& out, std::
     if (auto v = args.get("--vocab-from")) o.vocab_from = *v;
     o.threads = static_cast<unsigned>(args.get_int("--threads", 1, 1024).value_or(0));
     const auto t0 = std::chrono::steady_clock::now();
-    o.progress = [&](const std::string& name, size_t done, size_t total) {
-        err << "\rsynth: " << done + 1 << "/" << total << " tensors (" << name << ")\x1b[K" << std::flush;
+    // Progress once per tenth of the tensors, for jobs that take a while (real shapes).
+    TenthsProgress tenths;
+    o.progress = [&](const std::string&, size_t done, size_t total) {
+        const int percent = tenths.update(done, total);
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (percent >= 0 && percent < 100 && secs > 2.0) {
+            err << "kiln synth: " << percent << "% (" << done << "/" << total << " tensors)\n" << std::flush;
+        }
     };
     const std::string path = args.positionals()[0];
     const SynthSummary sum = write_synthetic_model(path, o);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    err << "\r\x1b[K";
-    out << "wrote " << path << " (" << o.shape.arch << " like " << o.shape.name << ", " << dtype_name(o.dtype) << ", "
+    out << "wrote " << path << " (" << o.shape.arch << " like " << o.shape.name << ", " << type_label << ", "
         << human_count(sum.parameters) << " parameters, " << human_bytes(sum.bytes) << ", vocab " << sum.n_vocab
         << ", " << std::fixed << std::setprecision(1) << secs << " s)\n";
+    if (sum.fallbacks) {
+        out << sum.fallbacks << " matrices written in another type: their rows do not fit " << dtype_name(o.dtype)
+            << "'s blocks (as kiln quantize falls back)\n";
+    }
     return 0;
 }
 

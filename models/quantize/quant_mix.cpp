@@ -77,10 +77,15 @@ std::string quant_mix_names() {
     return s;
 }
 
-const QuantMix& quant_mix(std::string_view name) {
+const QuantMix* find_quant_mix(std::string_view name) {
     for (const QuantMix& m : kMixes) {
-        if (iequal(m.name, name)) return m;
+        if (iequal(m.name, name)) return &m;
     }
+    return nullptr;
+}
+
+const QuantMix& quant_mix(std::string_view name) {
+    if (const QuantMix* m = find_quant_mix(name)) return *m;
     throw Error("unknown quantization type '" + std::string(name) + "' (known: " + quant_mix_names() + ")");
 }
 

@@ -34,6 +34,8 @@ struct QuantMix {
 const std::vector<QuantMix>& quant_mixes();
 // Case-insensitive; throws kiln::Error listing the known names when `name` is not one.
 const QuantMix& quant_mix(std::string_view name);
+// The same, nullptr when `name` is not a mix.
+const QuantMix* find_quant_mix(std::string_view name);
 // "F32, F16, BF16, Q8_0, ..."
 std::string quant_mix_names();
 

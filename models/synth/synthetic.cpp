@@ -8,6 +8,7 @@
 #include "graph/parallel_rows.h"
 #include "graph/quant/quantize.h"
 #include "models/gguf/gguf_writer.h"
+#include "models/quantize/quant_mix.h"
 #include "models/synth/synth_vocab.h"
 
 namespace kiln {
@@ -44,7 +45,8 @@ public:
 
     // A [cols, rows] matrix (cols contiguous), weights ~ N(0, 1/cols), in the matrix's dtype.
     void matrix(const std::string& name, uint32_t cols, uint32_t rows) {
-        const DType type = o_.matrix_type ? o_.matrix_type(name, cols) : o_.dtype;
+        const DType type = o_.matrix_type ? o_.matrix_type(name, cols, rows) : fitting_type(o_.dtype, cols);
+        if (!o_.matrix_type && type != o_.dtype) ++summary_.fallbacks;
         const std::optional<uint64_t> row = row_bytes(type, cols);
         if (!row) {
             throw Error("synth: tensor '" + name + "': rows of " + std::to_string(cols) + " are not a multiple of " +
@@ -86,10 +88,10 @@ private:
         for (uint64_t d : dims) elements *= d;
         summary_.parameters += elements;
         summary_.bytes += bytes;
-        const size_t n = index_;
-        w_.add_tensor(name, type, std::move(dims), [this, name, n, fill = std::move(fill)](std::span<uint8_t> out) {
+        const size_t done = index_;  // this tensor included
+        w_.add_tensor(name, type, std::move(dims), [this, name, done, fill = std::move(fill)](std::span<uint8_t> out) {
             fill(out);
-            if (o_.progress) o_.progress(name, n, count());
+            if (o_.progress) o_.progress(name, done, count());
         });
     }
 
@@ -141,6 +143,7 @@ SynthSummary write_synthetic_model(const std::filesystem::path& path, const Synt
         write_builtin_vocab(w, s);
     }
     write_hparams(w, s, n_vocab);
+    if (o.file_type) w.set("general.file_type", *o.file_type);
     // Keep the metadata first, as converted models have it (the vocabulary was set before).
     TensorMaker t(w, o);
     const bool tied = o.tied_output.value_or(s.tied_output);

@@ -21,10 +21,11 @@ struct SynthOptions {
     std::optional<bool> tied_output;         // default: the shape's
     std::optional<std::filesystem::path> vocab_from;  // a GGUF whose tokenizer.* keys are copied
     unsigned threads = 0;                     // 0: every hardware thread
-    // The dtype of one matrix (name, row length) when it should differ from `dtype` (a
-    // quantization mix, or a fallback for rows a block type cannot hold). Unset: `dtype`.
-    std::function<DType(const std::string& name, uint64_t cols)> matrix_type;
-    // Called after each tensor is written (name, tensors done, tensor count).
+    // The dtype of one matrix (name, row length, rows), e.g. from a quantization mix. Unset:
+    // `dtype`, or the type quantize falls back to where `dtype`'s blocks do not fit the rows.
+    std::function<DType(const std::string& name, uint64_t cols, uint64_t rows)> matrix_type;
+    std::optional<uint32_t> file_type;  // general.file_type (llama.cpp's ftype), when known
+    // Called after each tensor is written (name, tensors done including it, tensor count).
     std::function<void(const std::string&, size_t, size_t)> progress;
 };
 
@@ -33,6 +34,7 @@ struct SynthSummary {
     uint64_t parameters = 0;
     uint64_t bytes = 0;  // tensor data
     uint32_t n_vocab = 0;
+    uint32_t fallbacks = 0;  // matrices written in another type because `dtype` did not fit
 };
 
 // Throws kiln::Error when a dtype cannot hold a tensor's rows, the vocab file is unusable, or

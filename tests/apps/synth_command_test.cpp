@@ -36,6 +36,15 @@ TEST(SynthCommand, WritesAModelThatRuns) {
     const auto r = run({"run", "-m", path, "-p", "hello", "-n", "4", "--temp", "0", "-t", "2"});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.err.find("generation 4 tokens"), std::string::npos) << r.err;
+    // A mix name: matrices typed as kiln quantize would type them.
+    const std::string mixed = (dir / "mixed.gguf").string();
+    const auto q = run({"synth", mixed, "--like", "smollm3-tiny", "--dtype", "Q4_K_M"});
+    ASSERT_EQ(q.status, 0) << q.err;
+    const auto info = run({"info", mixed, "--json"});
+    ASSERT_EQ(info.status, 0) << info.err;
+    EXPECT_NE(info.out.find("\"general.file_type\": 15"), std::string::npos);
+    EXPECT_NE(info.out.find("\"q6_K\""), std::string::npos) << "the tied head gets q6_K";
+    EXPECT_NE(info.out.find("\"q4_K\""), std::string::npos);
     std::filesystem::remove_all(dir);
 }
 
@@ -49,6 +58,7 @@ TEST(SynthCommand, BadRequestsFailWithOneLineAndWriteNothing) {
     r = run({"synth", path, "--dtype", "q9_9"});
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("q9_9"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("Q4_K_M"), std::string::npos) << "lists the mixes: " << r.err;
     r = run({"synth", path, "--tied", "--untied"});
     EXPECT_EQ(r.status, 1);
     r = run({"synth", path, "--like", "qwen2-tiny", "--vocab-from", (dir / "missing.gguf").string()});
