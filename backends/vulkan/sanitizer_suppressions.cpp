@@ -1,4 +1,4 @@
-// LeakSanitizer and Vulkan's own libraries, linked into every test executable (any of them may
+// LeakSanitizer and Vulkan's own libraries, linked into the kiln binary and every test executable (any may
 // reach Vulkan, if only to list devices): the validation layer (with its bundled SPIRV-Tools)
 // leaks a few KiB per pipeline it inspects, and lavapipe (libvulkan_lvp, with LLVM) leaves small
 // allocations at exit. The loader unloads both at vkDestroyInstance, so at exit those leaks have
