@@ -47,6 +47,43 @@ TEST(CpuMatmul, LegacyQuantOddBlockCountsAndPartialTiles) {
     }
 }
 
+// The K-quant tiles (Q4_K / Q5_K / Q6_K) accumulate each 256-element block exactly and carry
+// float sums across blocks: several blocks, rows and columns that leave partial tiles.
+TEST(CpuMatmul, KQuantMultiBlockPartialTiles) {
+    for (DType t : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+        for (int64_t k : {256, 768}) {
+            for (int64_t m : {1, 3, 6}) run_matmul(t, k, 9, {k, m, 1, 1}, DType::F32);
+        }
+    }
+}
+
+// Every ISA quantizes activations the same way and computes exact integer block dots, so the
+// K-quant tiles (AVX-512, scalar) and row dots (AVX2) agree up to float summation order.
+TEST(CpuMatmul, KQuantIsasAgreeUpToRounding) {
+    for (DType t : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+        Case c;
+        const int64_t k = 512, n = 11, m = 6;
+        const TensorId W = c.weight("w", t, {k, n, 1, 1}, random_floats(static_cast<size_t>(k * n), 31));
+        const TensorId x = c.input("x", DType::F32, {k, m, 1, 1}, random_floats(static_cast<size_t>(k * m), 32));
+        const TensorId y = c.g.matmul(W, x);
+        c.g.mark_output(y);
+        std::vector<std::vector<float>> outs;
+        for (CpuIsa isa : testing::available_isas()) {
+            CpuBackend be(CpuOptions{2, isa});
+            auto exe = be.compile(c.g);
+            for (auto& [id, bytes] : c.inputs) exe->write(id, bytes);
+            exe->run();
+            std::vector<uint8_t> got(c.g.tensor(y).n_bytes());
+            exe->read(y, got);
+            outs.push_back(testing::decode(DType::F32, got, n * m));
+        }
+        for (size_t i = 1; i < outs.size(); ++i) {
+            std::string why;
+            EXPECT_LE(testing::nmse(outs[0], outs[i], &why), 1e-10) << dtype_name(t) << " isa #" << i << " " << why;
+        }
+    }
+}
+
 TEST(CpuMatmul, FloatWeightsOddInnerSize) {
     for (DType t : {DType::F32, DType::F16, DType::BF16}) {
         for (int64_t k : {1, 7, 37, 100, 1003}) {

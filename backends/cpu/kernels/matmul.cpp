@@ -8,6 +8,7 @@
 //      with up to 4 activation columns while it is in registers/L1).
 #include "backends/cpu/kernels/float_tile.h"
 #include "backends/cpu/kernels/kernels_isa.h"
+#include "backends/cpu/kernels/kquant_tile.h"
 #include "backends/cpu/kernels/pair_tile.h"
 #include "backends/cpu/kernels/quant_dot.h"
 
@@ -62,8 +63,8 @@ const RowDot* row_dot(DType t) {
 #undef KILN_ROWDOT
 
 // Phase 1 for quantized weights: blocks [begin, end) of the cols x nbc grid of x blocks.
-void quantize_x(const Tensor& X, uint8_t* xbase, DType wtype, bool kq, int64_t nbc, size_t col_bytes,
-                uint8_t* scratch, Range r) {
+void quantize_x(const Tensor& X, uint8_t* xbase, DType wtype, bool kq, bool kq_interleaved, int64_t nbc,
+                size_t col_bytes, uint8_t* scratch, Range r) {
     const bool q8_1_sums = wtype == DType::Q4_1 || wtype == DType::Q5_1;
     const int64_t qb = kq ? kQK_K : kQK;
     float tmp[kQK_K];
@@ -75,7 +76,7 @@ void quantize_x(const Tensor& X, uint8_t* xbase, DType wtype, bool kq, int64_t n
         for (int64_t j = j0; j < j0 + run; ++j) {
             const size_t esize = X.type == DType::F32 ? 4 : 2;
             const float* xf = floats(X.type, xr + static_cast<size_t>(j * qb) * esize, qb, tmp);
-            if (kq) quantize_act_q8k(xf, reinterpret_cast<BlockQ8_K*>(out) + j, 1);
+            if (kq) quantize_act_q8k(xf, reinterpret_cast<BlockQ8_K*>(out) + j, 1, kq_interleaved);
             else quantize_act_q8a(xf, reinterpret_cast<BlockQ8A*>(out) + j, 1, q8_1_sums);
         }
         b += run;
@@ -86,6 +87,7 @@ void quantize_x(const Tensor& X, uint8_t* xbase, DType wtype, bool kq, int64_t n
 const Tiles* tiles_of(DType t) {
 #if defined(KILN_CPU_PAIR_DOTS)
     if (const Tiles* p = pair_tiles(t)) return p;
+    if (const Tiles* p = kquant_tiles(t)) return p;
 #endif
     return float_tiles(t);
 }
@@ -109,7 +111,10 @@ void matmul(const CpuKernelArgs& a) {
     // Phase 1: activations into scratch.
     if (staged) {
         if (quant) {
-            quantize_x(X, xbase, W.type, kq, nblk, col_bytes, a.scratch, share(cols * nblk, a.ith, a.nth));
+            // The K-quant tiles read activations in their interleaved order (kquant_tile.h).
+            const bool kq_interleaved = kq && tiles_of(W.type) != nullptr;
+            quantize_x(X, xbase, W.type, kq, kq_interleaved, nblk, col_bytes, a.scratch,
+                       share(cols * nblk, a.ith, a.nth));
         } else {
             const Range r = share(cols, a.ith, a.nth);
             for (int64_t c = r.begin; c < r.end; ++c) {

@@ -43,16 +43,26 @@ inline void quantize_act_q8a(const float* x, BlockQ8A* y, int64_t nb, bool q8_1_
     }
 }
 
-inline void quantize_act_q8k(const float* x, BlockQ8_K* y, int64_t nb) {
+// `interleaved` (the K-quant tiles, kquant_tile.h): element 16k + 4t + j of a block is stored at
+// 64t + 4k + j, so each 64-byte step holds four codes of each of the 16 groups.
+inline void quantize_act_q8k(const float* x, BlockQ8_K* y, int64_t nb, bool interleaved = false) {
     for (int64_t b = 0; b < nb; ++b, x += kQK_K) {
         const float amax = absmax(x, kQK_K);
         const float id = amax > 0 ? 127.0f / amax : 0.0f;
         y[b].d = amax / 127.0f;
-        for (int j = 0; j < kQK_K; ++j) y[b].qs[j] = static_cast<int8_t>(round_i(x[j] * id));
+        int8_t q[kQK_K];
+        for (int j = 0; j < kQK_K; ++j) q[j] = static_cast<int8_t>(round_i(x[j] * id));
         for (int g = 0; g < kQK_K / 16; ++g) {
             int32_t s = 0;
-            for (int j = 0; j < 16; ++j) s += y[b].qs[16 * g + j];
+            for (int j = 0; j < 16; ++j) s += q[16 * g + j];
             y[b].bsums[g] = static_cast<int16_t>(s);
+        }
+        if (!interleaved) {
+            std::memcpy(y[b].qs, q, kQK_K);
+            continue;
+        }
+        for (int k = 0; k < 16; ++k) {
+            for (int t = 0; t < 4; ++t) std::memcpy(y[b].qs + 64 * t + 4 * k, q + 16 * k + 4 * t, 4);
         }
     }
 }
@@ -149,25 +159,31 @@ inline void scale_min_k4(int j, const uint8_t* s, int16_t* sc, int16_t* mn) {
 template <typename Block, int NC, auto decode>
 inline void dot_kquant(const void* vw, int64_t nb, const BlockQ8_K* const* x, float* out) {
     const auto* w = static_cast<const Block*>(vw);
-    QAcc acc[NC];
-    float corr[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = qacc_zero(), corr[c] = 0.0f;
+    QAcc acc[NC], corr[NC];
+    float corr1 = 0.0f;
+    for (int c = 0; c < NC; ++c) acc[c] = qacc_zero(), corr[c] = qacc_zero();
     for (int64_t i = 0; i < nb; ++i) {
         B32 q[8];
-        int16_t sc[16], mins[16];
+        alignas(32) int16_t sc[16], mins[16];
         float d, dmin;
         decode(w[i], q, sc, mins, &d, &dmin);
         for (int c = 0; c < NC; ++c) {
             const BlockQ8_K& b = x[c][i];
             I32v s = i32_zero();
             for (int v = 0; v < 8; ++v) s = i32_add(s, dot_us(q[v], b32_load(b.qs + 32 * v), sc[2 * v], sc[2 * v + 1]));
-            int32_t ms = 0;
-            for (int g = 0; g < 16; ++g) ms += mins[g] * b.bsums[g];
             acc[c] = qacc_fma(acc[c], s, d * b.d);
-            corr[c] += dmin * b.d * static_cast<float>(ms);
+            // Several columns: one vector multiply-add per block. One column: the vector load of
+            // the just-stored mins measured slower (store forwarding) than the scalar sum.
+            if constexpr (NC > 1) {
+                corr[c] = qacc_fma_i16(corr[c], mins, b.bsums, dmin * b.d);
+            } else {
+                int32_t ms = 0;
+                for (int g = 0; g < 16; ++g) ms += mins[g] * b.bsums[g];
+                corr1 += dmin * b.d * static_cast<float>(ms);
+            }
         }
     }
-    for (int c = 0; c < NC; ++c) out[c] = qacc_sum(acc[c]) - corr[c];
+    for (int c = 0; c < NC; ++c) out[c] = qacc_sum(acc[c]) - qacc_sum(corr[c]) - corr1;
 }
 
 inline void decode_q2_k(const BlockQ2_K& b, B32* q, int16_t* sc, int16_t* mins, float* d, float* dmin) {

@@ -259,6 +259,12 @@ inline I32v dot_ss(B32 a, B32 b) {
 }
 inline QAcc qacc_zero() { return _mm256_setzero_ps(); }
 inline QAcc qacc_fma(QAcc acc, I32v p, float d) { return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d), acc); }
+// acc + d * sum over 16 lanes of a[g] * b[g] (int16).
+inline QAcc qacc_fma_i16(QAcc acc, const int16_t* a, const int16_t* b, float d) {
+    const __m256i p = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a)),
+                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d), acc);
+}
 inline float qacc_sum(QAcc a) {
     const __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
     __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -325,6 +331,11 @@ inline I32v dot_ss(B32 a, B32 b) {
 }
 inline QAcc qacc_zero() { return 0.0f; }
 inline QAcc qacc_fma(QAcc acc, I32v p, float d) { return acc + static_cast<float>(p) * d; }
+inline QAcc qacc_fma_i16(QAcc acc, const int16_t* a, const int16_t* b, float d) {
+    int32_t s = 0;
+    for (int g = 0; g < 16; ++g) s += a[g] * b[g];
+    return acc + static_cast<float>(s) * d;
+}
 inline float qacc_sum(QAcc a) { return a; }
 #endif
 
@@ -387,6 +398,60 @@ inline F2 f2_fma(F2 acc, F2 a, F2 b) { return _mm512_fmadd_ps(a, b, acc); }
 // acc + p * s.
 inline F2 f2_fma_i(F2 acc, I2 p, F2 s) { return _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(kAll, p), s, acc); }
 inline float f2_sum(F2 a) { return fv_sum(a); }
+// K-quant steps (kquant_tile.h). A 256-element block is 16 groups of 16 codes; a step holds four
+// codes of every group (step t, group k: codes 4t..4t+3 in bytes 4k..4k+3, the activations
+// laid out alike by quantize_act_q8k), so vpdpbusd adds each group's products into its own
+// int32 lane and the group scales are applied once per block, in float.
+//   IG    16 int32 lanes, one per group
+//   G16   16 floats, one per group (scales, mins, activation group sums)
+using IG = __m512i;
+using G16 = __m512;
+// Where a step's 16 four-byte chunks come from: dword idx[k] + t of the source, shifted right
+// by sh[k] bits (constant tables in kquant_tile.h).
+struct DwordPick {
+    int32_t idx[16];
+    int32_t sh[16];
+};
+// Byte 4k + j = (dword (idx[k] + t) of the N bytes at p >> sh[k]) byte j & m (N: 32, 64, 128;
+// needs m << sh[k] < 256, so bits shifted in from the next byte are masked off).
+template <int N>
+inline P64 p64_dwords(const uint8_t* p, const DwordPick& pick, int t, uint8_t m) {
+    const __m512i idx = _mm512_add_epi32(_mm512_loadu_si512(pick.idx), _mm512_set1_epi32(t));
+    __m512i v;
+    if constexpr (N == 128) {
+        v = _mm512_maskz_permutex2var_epi32(0xffff, _mm512_loadu_si512(p), idx, _mm512_loadu_si512(p + 64));
+    } else if constexpr (N == 64) {
+        v = _mm512_maskz_permutexvar_epi32(0xffff, idx, _mm512_loadu_si512(p));
+    } else {
+        static_assert(N == 32);
+        v = _mm512_maskz_permutexvar_epi32(0xffff, idx, _mm512_maskz_loadu_epi32(0x00ff, p));
+    }
+    return _mm512_and_si512(_mm512_maskz_srlv_epi32(0xffff, v, _mm512_loadu_si512(pick.sh)),
+                            _mm512_set1_epi8(static_cast<char>(m)));
+}
+// a << s per byte; only for values that stay below 256.
+inline P64 p64_shl(P64 a, int s) { return _mm512_sll_epi16(a, _mm_cvtsi32_si128(s)); }
+inline P64 p64_load64(const void* p) { return _mm512_loadu_si512(p); }
+inline IG ig_zero() { return _mm512_setzero_si512(); }
+inline IG ig_add(IG a, IG b) { return _mm512_add_epi32(a, b); }
+// acc + per group sum u[j] * s[j] (u unsigned, s signed), exact.
+inline IG ig_dot(IG acc, P64 u, P64 s) { return _mm512_dpbusd_epi32(acc, u, s); }
+// Eight unsigned bytes, each for two consecutive groups, times scale.
+inline G16 g16_u8_pairs(uint64_t eight, float scale) {
+    const __m128i v = _mm_cvtsi64_si128(static_cast<long long>(eight));
+    return _mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll, _mm512_maskz_cvtepu8_epi32(kAll, _mm_unpacklo_epi8(v, v))),
+                         _mm512_set1_ps(scale));
+}
+inline G16 g16_i8(const int8_t* p16, float scale) {
+    return _mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll, _mm512_maskz_cvtepi8_epi32(kAll, load128(p16))), _mm512_set1_ps(scale));
+}
+inline G16 g16_i16(const int16_t* p16, float scale) {
+    return _mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll, _mm512_maskz_cvtepi16_epi32(kAll, load256(p16))), _mm512_set1_ps(scale));
+}
+inline G16 g16_scale(G16 a, float b) { return _mm512_mul_ps(a, _mm512_set1_ps(b)); }
+// acc + a . b and acc + i . s, counted once by f2_sum.
+inline F2 f2_fma_g(F2 acc, G16 a, G16 b) { return _mm512_fmadd_ps(a, b, acc); }
+inline F2 f2_fma_ig(F2 acc, IG i, G16 s) { return _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(kAll, i), s, acc); }
 #elif !defined(__AVX2__)
 #define KILN_CPU_PAIR_DOTS 1
 struct P64 {
@@ -462,6 +527,79 @@ inline F2 f2_fma_i(F2 acc, I2 p, F2 s) {
     return F2{{acc.v[0] + static_cast<float>(p.v[0]) * s.v[0], acc.v[1] + static_cast<float>(p.v[1]) * s.v[1]}};
 }
 inline float f2_sum(F2 a) { return a.v[0] + a.v[1]; }
+struct IG {
+    int32_t v[16];
+};
+struct G16 {
+    float v[16];
+};
+struct DwordPick {
+    int32_t idx[16];
+    int32_t sh[16];
+};
+template <int N>
+inline P64 p64_dwords(const uint8_t* p, const DwordPick& pick, int t, uint8_t m) {
+    static_assert(N == 32 || N == 64 || N == 128);
+    P64 r;
+    for (int k = 0; k < 16; ++k) {
+        uint32_t w;
+        std::memcpy(&w, p + 4 * (pick.idx[k] + t), 4);
+        w >>= pick.sh[k];
+        for (int j = 0; j < 4; ++j) r.b[4 * k + j] = static_cast<uint8_t>((w >> (8 * j)) & m);
+    }
+    return r;
+}
+inline P64 p64_shl(P64 a, int s) {
+    for (auto& x : a.b) x = static_cast<uint8_t>(x << s);
+    return a;
+}
+inline P64 p64_load64(const void* p) {
+    P64 r;
+    std::memcpy(r.b, p, 64);
+    return r;
+}
+inline IG ig_zero() { return IG{}; }
+inline IG ig_add(IG a, IG b) {
+    for (int k = 0; k < 16; ++k) a.v[k] += b.v[k];
+    return a;
+}
+inline IG ig_dot(IG acc, P64 u, P64 s) {
+    for (int k = 0; k < 16; ++k) {
+        for (int j = 4 * k; j < 4 * k + 4; ++j) acc.v[k] += u.b[j] * static_cast<int8_t>(s.b[j]);
+    }
+    return acc;
+}
+inline G16 g16_u8_pairs(uint64_t eight, float scale) {
+    G16 r;
+    for (int g = 0; g < 16; ++g) r.v[g] = static_cast<float>((eight >> (8 * (g / 2))) & 255) * scale;
+    return r;
+}
+inline G16 g16_i8(const int8_t* p16, float scale) {
+    G16 r;
+    for (int g = 0; g < 16; ++g) r.v[g] = static_cast<float>(p16[g]) * scale;
+    return r;
+}
+inline G16 g16_i16(const int16_t* p16, float scale) {
+    G16 r;
+    for (int g = 0; g < 16; ++g) r.v[g] = static_cast<float>(p16[g]) * scale;
+    return r;
+}
+inline G16 g16_scale(G16 a, float b) {
+    for (auto& x : a.v) x *= b;
+    return a;
+}
+inline F2 f2_fma_g(F2 acc, G16 a, G16 b) {
+    float s = 0.0f;
+    for (int g = 0; g < 16; ++g) s += a.v[g] * b.v[g];
+    acc.v[0] += s;
+    return acc;
+}
+inline F2 f2_fma_ig(F2 acc, IG i, G16 s) {
+    float sum = 0.0f;
+    for (int g = 0; g < 16; ++g) sum += static_cast<float>(i.v[g]) * s.v[g];
+    acc.v[0] += sum;
+    return acc;
+}
 #endif
 
 }  // namespace kiln::cpu::KILN_ISA_NS
