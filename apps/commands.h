@@ -18,5 +18,6 @@ int compare_command(const std::vector<std::string>& argv, std::ostream& out, std
 int devices_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int synth_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int quantize_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+int serve_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 
 }  // namespace kiln

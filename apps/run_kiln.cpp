@@ -17,6 +17,7 @@ struct Command {
 const Command kCommands[] = {
     {"run", run_command, "generate text from a prompt"},
     {"chat", chat_command, "talk with a model, turn by turn"},
+    {"serve", serve_command, "an OpenAI-compatible HTTP server with continuous batching and a chat page"},
     {"tokenize", tokenize_command, "show the token ids and pieces of a text"},
     {"info", info_command, "describe a GGUF model: architecture, tokenizer, metadata, tensors"},
     {"bench", bench_command, "measure prompt (pp) and generation (tg) speed, as llama-bench does"},

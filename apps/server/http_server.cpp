@@ -1,0 +1,246 @@
+#include "apps/server/http_server.h"
+
+#include <sys/socket.h>
+
+#include <csignal>
+#include <ctime>
+
+// CMake defines what Debian built libcpp-httplib.so with (apps/CMakeLists.txt: kiln_httplib).
+#include <httplib.h>
+
+#include "apps/server/openai_json.h"
+#include "apps/server/web_page.h"
+#include "graph/error.h"
+#include "models/tokenizer/tokenizer.h"
+
+namespace kiln::server {
+namespace {
+
+constexpr auto kPoll = std::chrono::milliseconds(200);     // how often a waiting handler looks up
+constexpr auto kKeepAlive = std::chrono::seconds(2);        // SSE comment while a stream waits
+
+void send_error(httplib::Response& res, const ApiError& e) {
+    res.status = e.status;
+    res.set_content(error_json(e), "application/json");
+}
+
+// OpenAI's shape for errors cpp-httplib answers by itself (404, 413, bad HTTP).
+ApiError status_error(int status) {
+    switch (status) {
+        case 404: return ApiError(404, "invalid_request_error", "not_found", "no such route");
+        case 405: return ApiError(405, "invalid_request_error", "method_not_allowed", "method not allowed");
+        case 413: return ApiError(413, "invalid_request_error", "request_too_large", "the request body is too large");
+        case 414: return ApiError(414, "invalid_request_error", "uri_too_long", "the request URI is too long");
+        default: break;
+    }
+    if (status >= 500) return ApiError(status, "server_error", "internal_error", "internal server error");
+    return ApiError(status, "invalid_request_error", "bad_request", "bad request");
+}
+
+bool equal_constant_time(const std::string& a, const std::string& b) {
+    if (a.size() != b.size()) return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+std::string sse(const std::string& payload) { return "data: " + payload + "\n\n"; }
+
+}  // namespace
+
+HttpServer::HttpServer(ServedModel model, Scheduler& scheduler, Metrics& metrics, const ServerOptions& options)
+    : model_(std::move(model)), scheduler_(scheduler), metrics_(metrics), options_(options),
+      created_(static_cast<int64_t>(std::time(nullptr))), http_(std::make_unique<httplib::Server>()) {
+    std::signal(SIGPIPE, SIG_IGN);
+    // One thread per open connection: every slot streaming, as many clients queued, and room
+    // for /health and /metrics beside them.
+    const size_t threads =
+        options_.http_threads > 0 ? static_cast<size_t>(options_.http_threads)
+                                  : static_cast<size_t>(std::max(16, 2 * scheduler_.n_slots() + 8));
+    http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http_->set_payload_max_length(options_.max_body_bytes);
+    // cpp-httplib's default is SO_REUSEPORT, which lets a second server bind the same port and
+    // take half the connections; SO_REUSEADDR alone still allows a quick restart.
+    http_->set_socket_options([](socket_t sock) {
+        const int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
+    routes();
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+int HttpServer::bind() {
+    int port = options_.port;
+    if (port == 0) {
+        port = http_->bind_to_any_port(options_.host);
+        if (port < 0) throw Error("kiln serve: cannot listen on " + options_.host);
+    } else if (!http_->bind_to_port(options_.host, port)) {
+        throw Error("kiln serve: cannot listen on " + options_.host + ":" + std::to_string(port) +
+                    " (in use, or not an address of this machine)");
+    }
+    return port;
+}
+
+void HttpServer::listen() { http_->listen_after_bind(); }
+
+void HttpServer::stop() {
+    stopping_.store(true);
+    http_->stop();
+}
+
+void HttpServer::routes() {
+    httplib::Server& s = *http_;
+    s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        if (options_.api_key.empty() || req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+        const std::string auth = req.get_header_value("Authorization");
+        if (equal_constant_time(auth, "Bearer " + options_.api_key)) return httplib::Server::HandlerResponse::Unhandled;
+        send_error(res, ApiError(401, "authentication_error", "invalid_api_key",
+                                 auth.empty() ? "no API key: send 'Authorization: Bearer KEY'" : "wrong API key"));
+        return httplib::Server::HandlerResponse::Handled;
+    });
+    // Called for every status >= 400; fills in the body where cpp-httplib answered by itself.
+    s.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
+        metrics_.requests_failed.fetch_add(1);
+        if (res.body.empty() && res.status == 413) {
+            // cpp-httplib caps form-encoded bodies (curl -d without a Content-Type) at 8 KiB.
+            send_error(res, ApiError(413, "invalid_request_error", "request_too_large",
+                                     "the request body is over " + std::to_string(options_.max_body_bytes) +
+                                         " bytes (or over 8192 when not sent as Content-Type: application/json)"));
+        } else if (res.body.empty()) {
+            send_error(res, status_error(res.status));
+        }
+        return httplib::Server::HandlerResponse::Handled;
+    }));
+    s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        send_error(res, status_error(500));
+    });
+
+    s.Get("/", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(std::string(web_page()), "text/html; charset=utf-8");
+    });
+    s.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(R"({"status":"ok"})", "application/json");
+    });
+    s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+        res.set_content(metrics_.prometheus(), "text/plain; version=0.0.4");
+    });
+    s.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+        res.set_content(models_json(model_.name, created_), "application/json");
+    });
+    s.Post("/v1/chat/completions",
+           [this](const httplib::Request& req, httplib::Response& res) { completion(req, res, true); });
+    s.Post("/v1/completions",
+           [this](const httplib::Request& req, httplib::Response& res) { completion(req, res, false); });
+}
+
+std::vector<int32_t> HttpServer::prompt_tokens(const CompletionRequest& r) const {
+    const Tokenizer& tok = *model_.tokenizer;
+    if (!r.chat) return tok.encode(r.prompt, /*add_special=*/true, /*parse_special=*/false);
+    std::string text;
+    try {
+        text = render_chat(model_.chat_template, r.messages, model_.chat_options);
+    } catch (const Error& e) {
+        // The template refused the conversation (raise_exception, limits): the client's doing.
+        throw bad_request("invalid_messages", std::string("the chat template refused the messages: ") + e.what());
+    }
+    // As Conversation does: templates write BOS themselves where the model wants it.
+    const auto& bos = model_.chat_options.bos_token;
+    const bool has_bos_text = bos && !bos->empty() && text.rfind(*bos, 0) == 0;
+    return tok.encode(text, tok.vocab().add_bos() && !has_bos_text, /*parse_special=*/true);
+}
+
+void HttpServer::completion(const httplib::Request& req, httplib::Response& res, bool chat) {
+    std::shared_ptr<Job> job;
+    ResponseInfo info;
+    try {
+        CompletionRequest r = parse_completion_request(req.body, chat, model_.sampling);
+        std::vector<int32_t> prompt = prompt_tokens(r);
+        if (prompt.empty()) throw bad_request("invalid_value", "the prompt has no tokens");
+        if (prompt.size() > static_cast<size_t>(scheduler_.n_ctx())) {
+            throw bad_request("context_length_exceeded",
+                              "the prompt has " + std::to_string(prompt.size()) + " tokens; the context holds " +
+                                  std::to_string(scheduler_.n_ctx()));
+        }
+        try {
+            job = scheduler_.submit(std::move(prompt), r.params);
+        } catch (const Error& e) {
+            if (stopping_.load()) throw ApiError(503, "server_error", "shutting_down", e.what());
+            throw bad_request("invalid_value", e.what());
+        }
+        metrics_.requests.fetch_add(1);
+        info.chat = chat;
+        info.id = (chat ? "chatcmpl-" : "cmpl-") + std::to_string(next_id_.fetch_add(1));
+        info.created = static_cast<int64_t>(std::time(nullptr));
+        info.model = model_.name;
+        if (!r.stream) {
+            std::string text;
+            for (;;) {
+                Job::Update u = job->take(kPoll);
+                text += u.text();
+                if (u.finish == Finish::Error) throw ApiError(500, "server_error", "generation_failed", job->error());
+                if (u.finish == Finish::Cancelled || (u.finish == Finish::Running && stopping_.load())) {
+                    job->cancel();
+                    throw ApiError(503, "server_error", "shutting_down", "the server is shutting down");
+                }
+                if (u.finish != Finish::Running) {
+                    res.set_content(completion_json(info, text, u.finish, {job->prompt_tokens(), job->completion_tokens()}),
+                                    "application/json");
+                    return;
+                }
+            }
+        }
+    } catch (const ApiError& e) {
+        if (job) job->cancel();
+        send_error(res, e);
+        return;
+    } catch (const std::bad_alloc&) {
+        if (job) job->cancel();
+        send_error(res, ApiError(500, "server_error", "out_of_memory", "out of memory"));
+        return;
+    } catch (const std::exception& e) {
+        if (job) job->cancel();
+        send_error(res, bad_request("invalid_request", e.what()));
+        return;
+    }
+
+    // Streaming: each piece of text becomes one chunk; the last chunk carries finish_reason and
+    // usage, then [DONE]. When the client leaves, a write fails or cpp-httplib ends the stream,
+    // and the releaser cancels the job so its slot is freed at the next step.
+    struct Stream {
+        std::shared_ptr<Job> job;
+        ResponseInfo info;
+        bool first = true;
+        std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+    };
+    auto st = std::make_shared<Stream>(Stream{job, info});
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [this, st](size_t, httplib::DataSink& sink) {
+            Job::Update u = st->job->take(kPoll);
+            std::string out;
+            for (const std::string& piece : u.pieces) {  // a chunk per token's text, as OpenAI sends
+                out += sse(chunk_json(st->info, piece, st->first));
+                st->first = false;
+            }
+            if (u.finish == Finish::Running && stopping_.load()) return false;
+            if (u.finish == Finish::Error || u.finish == Finish::Cancelled) {
+                out += sse(error_json(ApiError(500, "server_error", "generation_failed", st->job->error())));
+            } else if (u.finish != Finish::Running) {
+                out += sse(final_chunk_json(st->info, u.finish, {st->job->prompt_tokens(), st->job->completion_tokens()}));
+                out += "data: [DONE]\n\n";
+            }
+            const auto now = std::chrono::steady_clock::now();
+            if (out.empty() && now - st->last_write > kKeepAlive) out = ": keep-alive\n\n";
+            if (!out.empty()) {
+                if (!sink.write(out.data(), out.size())) return false;
+                st->last_write = now;
+            }
+            if (u.finish != Finish::Running) sink.done();
+            return true;
+        },
+        [st](bool) { st->job->cancel(); });
+}
+
+}  // namespace kiln::server

@@ -1,0 +1,256 @@
+#include "apps/server/openai_json.h"
+
+#include <cmath>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/error.h"
+
+namespace kiln::server {
+namespace {
+
+using nlohmann::json;
+
+ApiError wrong_type(const std::string& field, const char* expected) {
+    return ApiError(400, "invalid_request_error", "invalid_type", "'" + field + "' must be " + expected);
+}
+
+// The field when present and not null.
+const json* field(const json& body, const char* name) {
+    auto it = body.find(name);
+    return it == body.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::optional<double> number(const json& body, const char* name, double min, double max) {
+    const json* v = field(body, name);
+    if (!v) return std::nullopt;
+    if (!v->is_number()) throw wrong_type(name, "a number");
+    const double d = v->get<double>();
+    if (!std::isfinite(d) || d < min || d > max) {
+        throw bad_request("invalid_value", "'" + std::string(name) + "' must be between " + json(min).dump() +
+                                               " and " + json(max).dump());
+    }
+    return d;
+}
+
+std::optional<int64_t> integer(const json& body, const char* name, int64_t min, int64_t max) {
+    const json* v = field(body, name);
+    if (!v) return std::nullopt;
+    // 5.0 is accepted as 5, as JSON does not tell integers from floats.
+    if (!v->is_number() || (v->is_number_float() && std::trunc(v->get<double>()) != v->get<double>())) {
+        throw wrong_type(name, "an integer");
+    }
+    const double d = v->get<double>();
+    // +-9.2e18: a float outside int64's range cannot be converted (and clamps in the check).
+    if (d < static_cast<double>(min) || d > static_cast<double>(max) || std::fabs(d) > 9.2e18) {
+        throw bad_request("invalid_value", "'" + std::string(name) + "' must be between " + std::to_string(min) +
+                                               " and " + std::to_string(max));
+    }
+    return v->is_number_unsigned() ? static_cast<int64_t>(v->get<uint64_t>()) : v->get<int64_t>();
+}
+
+// A message's content: a string, or an array of parts of which the text ones count.
+std::string content_text(const json& content, const std::string& where) {
+    if (content.is_string()) return content.get<std::string>();
+    if (!content.is_array()) throw wrong_type(where, "a string or an array of content parts");
+    std::string text;
+    for (const json& part : content) {
+        if (!part.is_object()) throw wrong_type(where + "[]", "an object");
+        const json* type = field(part, "type");
+        if (!type || !type->is_string()) throw wrong_type(where + "[].type", "a string");
+        if (*type != "text") {
+            throw bad_request("invalid_value", where + ": content parts of type " + type->dump() + " are not supported");
+        }
+        const json* t = field(part, "text");
+        if (!t || !t->is_string()) throw wrong_type(where + "[].text", "a string");
+        text += t->get<std::string>();
+    }
+    return text;
+}
+
+std::vector<ChatMessage> parse_messages(const json& body) {
+    const json* messages = field(body, "messages");
+    if (!messages) throw bad_request("missing_field", "'messages' is required");
+    if (!messages->is_array()) throw wrong_type("messages", "an array");
+    if (messages->empty()) throw bad_request("invalid_value", "'messages' must not be empty");
+    std::vector<ChatMessage> out;
+    for (size_t i = 0; i < messages->size(); ++i) {
+        const json& m = (*messages)[i];
+        const std::string where = "messages[" + std::to_string(i) + "]";
+        if (!m.is_object()) throw wrong_type(where, "an object");
+        const json* role = field(m, "role");
+        if (!role || !role->is_string()) throw wrong_type(where + ".role", "a string");
+        const std::string r = role->get<std::string>();
+        if (r != "system" && r != "developer" && r != "user" && r != "assistant" && r != "tool") {
+            throw bad_request("invalid_value", where + ".role: unknown role '" + r + "'");
+        }
+        ChatMessage msg;
+        msg.role = r == "developer" ? "system" : r;  // OpenAI's newer name for the system role
+        const json* content = field(m, "content");
+        if (content) {
+            msg.content = content_text(*content, where + ".content");
+        } else if (r == "assistant") {
+            msg.content = std::nullopt;
+        } else {
+            throw bad_request("missing_field", where + ".content is required");
+        }
+        out.push_back(std::move(msg));
+    }
+    return out;
+}
+
+std::vector<std::string> parse_stop(const json& body) {
+    const json* stop = field(body, "stop");
+    if (!stop) return {};
+    std::vector<std::string> out;
+    if (stop->is_string()) {
+        out.push_back(stop->get<std::string>());
+    } else if (stop->is_array()) {
+        if (stop->size() > 16) throw bad_request("invalid_value", "'stop' holds at most 16 strings");
+        for (const json& s : *stop) {
+            if (!s.is_string()) throw wrong_type("stop[]", "a string");
+            out.push_back(s.get<std::string>());
+        }
+    } else {
+        throw wrong_type("stop", "a string or an array of strings");
+    }
+    // The engine thread matches them after every token: keep that cheap.
+    for (const std::string& s : out) {
+        if (s.size() > 256) throw bad_request("invalid_value", "'stop' strings are at most 256 bytes");
+    }
+    return out;
+}
+
+json usage_json(const Usage& u) {
+    return {{"prompt_tokens", u.prompt_tokens},
+            {"completion_tokens", u.completion_tokens},
+            {"total_tokens", u.prompt_tokens + u.completion_tokens}};
+}
+
+json finish_json(Finish f) {
+    if (f == Finish::Stop || f == Finish::Length) return finish_reason_text(f);
+    return nullptr;
+}
+
+json envelope(const ResponseInfo& info, bool chunk) {
+    const char* object = info.chat ? (chunk ? "chat.completion.chunk" : "chat.completion") : "text_completion";
+    return {{"id", info.id}, {"object", object}, {"created", info.created}, {"model", info.model}};
+}
+
+// Invalid UTF-8 cannot reach here (the detokenizer emits whole characters), but a dump that
+// throws must not take a request down: replace, never throw.
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace
+
+ApiError bad_request(std::string code, const std::string& message) {
+    return ApiError(400, "invalid_request_error", std::move(code), message);
+}
+
+std::string error_json(const ApiError& e) {
+    return dump({{"error", {{"message", e.what()}, {"type", e.type}, {"code", e.code}}}});
+}
+
+CompletionRequest parse_completion_request(std::string_view body_text, bool chat, const SamplerParams& defaults) {
+    const json body = json::parse(body_text, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) throw bad_request("invalid_json", "the request body is not valid JSON");
+    if (!body.is_object()) throw bad_request("invalid_json", "the request body must be a JSON object");
+    CompletionRequest r;
+    r.chat = chat;
+    if (chat) {
+        r.messages = parse_messages(body);
+    } else {
+        const json* prompt = field(body, "prompt");
+        if (!prompt) throw bad_request("missing_field", "'prompt' is required");
+        if (prompt->is_array() && prompt->size() == 1 && (*prompt)[0].is_string()) {
+            r.prompt = (*prompt)[0].get<std::string>();
+        } else if (prompt->is_string()) {
+            r.prompt = prompt->get<std::string>();
+        } else {
+            throw wrong_type("prompt", "a string (or an array of one string)");
+        }
+    }
+    if (const json* s = field(body, "stream")) {
+        if (!s->is_boolean()) throw wrong_type("stream", "a boolean");
+        r.stream = s->get<bool>();
+    }
+    if (auto n = integer(body, "n", 1, std::numeric_limits<int>::max()); n && *n != 1) {
+        throw bad_request("invalid_value", "'n' must be 1: one choice per request");
+    }
+    if (const json* m = field(body, "model"); m && !m->is_string()) throw wrong_type("model", "a string");
+
+    SamplerParams& sp = r.params.sampling;
+    sp = defaults;
+    if (auto v = number(body, "temperature", 0, 2)) sp.temperature = static_cast<float>(*v);
+    if (auto v = number(body, "top_p", 0, 1)) sp.top_p = static_cast<float>(*v);
+    if (auto v = number(body, "min_p", 0, 1)) sp.min_p = static_cast<float>(*v);
+    if (auto v = integer(body, "top_k", 0, std::numeric_limits<int32_t>::max())) sp.top_k = static_cast<int>(*v);
+    if (auto v = number(body, "presence_penalty", -2, 2)) sp.presence_penalty = static_cast<float>(*v);
+    if (auto v = number(body, "frequency_penalty", -2, 2)) sp.frequency_penalty = static_cast<float>(*v);
+    if (auto v = number(body, "repeat_penalty", 0.01, 10)) sp.repeat_penalty = static_cast<float>(*v);
+    if (auto v = integer(body, "seed", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max())) {
+        sp.seed = static_cast<uint64_t>(*v);  // a negative seed is as good as any other
+    }
+    // max_completion_tokens is the newer name; either is honoured.
+    for (const char* name : {"max_tokens", "max_completion_tokens"}) {
+        if (auto v = integer(body, name, 1, std::numeric_limits<int>::max())) r.params.max_tokens = static_cast<int>(*v);
+    }
+    r.params.stop = parse_stop(body);
+    try {
+        sp.validate();
+    } catch (const Error& e) {
+        throw bad_request("invalid_value", e.what());
+    }
+    return r;
+}
+
+std::string completion_json(const ResponseInfo& info, const std::string& text, Finish finish, const Usage& usage) {
+    json j = envelope(info, false);
+    json choice = {{"index", 0}, {"finish_reason", finish_json(finish)}};
+    if (info.chat) {
+        choice["message"] = {{"role", "assistant"}, {"content", text}};
+    } else {
+        choice["text"] = text;
+        choice["logprobs"] = nullptr;
+    }
+    j["choices"] = json::array({choice});
+    j["usage"] = usage_json(usage);
+    return dump(j);
+}
+
+std::string chunk_json(const ResponseInfo& info, const std::string& text, bool first) {
+    json j = envelope(info, true);
+    json choice = {{"index", 0}, {"finish_reason", nullptr}};
+    if (info.chat) {
+        json delta = {{"content", text}};
+        if (first) delta["role"] = "assistant";
+        choice["delta"] = delta;
+    } else {
+        choice["text"] = text;
+        choice["logprobs"] = nullptr;
+    }
+    j["choices"] = json::array({choice});
+    return dump(j);
+}
+
+std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usage& usage) {
+    json j = envelope(info, true);
+    json choice = {{"index", 0}, {"finish_reason", finish_json(finish)}};
+    if (info.chat) {
+        choice["delta"] = json::object();
+    } else {
+        choice["text"] = "";
+        choice["logprobs"] = nullptr;
+    }
+    j["choices"] = json::array({choice});
+    j["usage"] = usage_json(usage);
+    return dump(j);
+}
+
+std::string models_json(const std::string& model, int64_t created) {
+    return dump({{"object", "list"},
+                 {"data", json::array({{{"id", model}, {"object", "model"}, {"created", created}, {"owned_by", "kiln"}}})}});
+}
+
+}  // namespace kiln::server

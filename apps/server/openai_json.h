@@ -1,0 +1,65 @@
+#pragma once
+// OpenAI's wire format: request bodies of /v1/chat/completions and /v1/completions parsed and
+// checked into what the scheduler needs, and the JSON of responses, stream chunks and errors.
+// Unknown fields are ignored, as OpenAI's clients send fields a server may not know.
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "apps/server/scheduler.h"
+#include "models/chat/chat_template.h"
+
+namespace kiln::server {
+
+// A request the server refuses, with the HTTP status and OpenAI's error type and code.
+struct ApiError : std::runtime_error {
+    ApiError(int status, std::string type, std::string code, const std::string& message)
+        : std::runtime_error(message), status(status), type(std::move(type)), code(std::move(code)) {}
+    int status;
+    std::string type;  // "invalid_request_error", "authentication_error", "server_error", ...
+    std::string code;  // "invalid_json", "invalid_type", "context_length_exceeded", ...
+};
+
+// 400 invalid_request_error with the given code.
+ApiError bad_request(std::string code, const std::string& message);
+
+// {"error": {"message", "type", "code"}}
+std::string error_json(const ApiError& e);
+
+struct CompletionRequest {
+    bool chat = false;
+    std::vector<ChatMessage> messages;  // chat
+    std::string prompt;                 // completions
+    GenerationParams params;
+    bool stream = false;
+};
+
+// Throws ApiError (400) for malformed JSON, a wrong type or an out-of-range value, naming the
+// field. `defaults` are the server's sampling settings, overridden field by field.
+CompletionRequest parse_completion_request(std::string_view body, bool chat, const SamplerParams& defaults);
+
+// What every response and chunk of one request repeats.
+struct ResponseInfo {
+    bool chat = false;
+    std::string id;  // "chatcmpl-N" / "cmpl-N"
+    int64_t created = 0;
+    std::string model;
+};
+
+struct Usage {
+    int prompt_tokens = 0;
+    int completion_tokens = 0;
+};
+
+std::string completion_json(const ResponseInfo& info, const std::string& text, Finish finish, const Usage& usage);
+// One `data:` payload of a stream: text (a chat's first chunk also carries the role), or the
+// last one with finish_reason and usage.
+std::string chunk_json(const ResponseInfo& info, const std::string& text, bool first);
+std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usage& usage);
+// GET /v1/models
+std::string models_json(const std::string& model, int64_t created);
+
+}  // namespace kiln::server

@@ -1,0 +1,245 @@
+#include "apps/server/scheduler.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "graph/error.h"
+#include "models/session/batch_session.h"
+#include "models/tokenizer/tokenizer.h"
+
+namespace kiln::server {
+
+const char* finish_reason_text(Finish f) {
+    switch (f) {
+        case Finish::Running: return "running";
+        case Finish::Stop: return "stop";
+        case Finish::Length: return "length";
+        case Finish::Cancelled: return "cancelled";
+        case Finish::Error: return "error";
+    }
+    return "?";
+}
+
+Job::Job(std::vector<int32_t> prompt, GenerationParams params, int32_t vocab_size)
+    : prompt_(std::move(prompt)), params_(std::move(params)), sampler_(params_.sampling, vocab_size) {}
+
+Job::Update Job::take(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, timeout, [&] { return !pending_.empty() || finish_ != Finish::Running; });
+    Update u;
+    u.pieces = std::exchange(pending_, {});
+    u.finish = finish_;
+    return u;
+}
+
+std::string Job::Update::text() const {
+    std::string t;
+    for (const std::string& p : pieces) t += p;
+    return t;
+}
+
+int Job::completion_tokens() const {
+    std::lock_guard lock(mu_);
+    return completion_tokens_;
+}
+
+std::string Job::error() const {
+    std::lock_guard lock(mu_);
+    return error_;
+}
+
+void Job::append(const std::string& text) {
+    if (text.empty()) return;
+    {
+        std::lock_guard lock(mu_);
+        pending_.push_back(text);
+    }
+    cv_.notify_all();
+}
+
+void Job::finish(Finish f, std::string error) {
+    {
+        std::lock_guard lock(mu_);
+        if (finish_ != Finish::Running) return;
+        finish_ = f;
+        error_ = std::move(error);
+    }
+    cv_.notify_all();
+}
+
+Scheduler::Scheduler(BatchSession& session, const Tokenizer& tokenizer, Metrics& metrics)
+    : session_(session), tokenizer_(tokenizer), metrics_(metrics), slots_(static_cast<size_t>(session.n_slots())) {
+    metrics_.slots_total = session.n_slots();
+    session_.prepare();  // compile the batched graph before the first request waits for it
+    thread_ = std::thread([this] { run(); });
+}
+
+Scheduler::~Scheduler() { stop(); }
+
+int Scheduler::n_ctx() const { return session_.n_ctx(); }
+int Scheduler::n_slots() const { return session_.n_slots(); }
+
+std::shared_ptr<Job> Scheduler::submit(std::vector<int32_t> prompt, const GenerationParams& params) {
+    if (prompt.empty()) throw Error("the prompt has no tokens");
+    if (prompt.size() > static_cast<size_t>(n_ctx())) {
+        throw Error("the prompt has " + std::to_string(prompt.size()) + " tokens but the context holds " +
+                    std::to_string(n_ctx()));
+    }
+    // The sampler validates the parameters and allocates here, on the caller's thread.
+    std::shared_ptr<Job> job(new Job(std::move(prompt), params, session_.n_vocab()));
+    {
+        std::lock_guard lock(mu_);
+        if (stopping_) throw Error("the server is shutting down");
+        queue_.push_back(job);
+        metrics_.queue_length.store(static_cast<int>(queue_.size()));
+    }
+    cv_.notify_all();
+    return job;
+}
+
+void Scheduler::stop() {
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void Scheduler::admit(std::vector<std::shared_ptr<Job>>& admitted) {
+    // Called with mu_ held: jobs whose client left while queued are dropped, the rest take free
+    // slots in arrival order.
+    for (auto it = queue_.begin(); it != queue_.end();) {
+        if ((*it)->cancelled()) {
+            (*it)->finish(Finish::Cancelled);
+            metrics_.requests_cancelled.fetch_add(1);
+            it = queue_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    size_t free_slots = 0;
+    for (const Slot& s : slots_) free_slots += s.job ? 0 : 1;
+    while (free_slots > admitted.size() && !queue_.empty()) {
+        admitted.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+    }
+    metrics_.queue_length.store(static_cast<int>(queue_.size()));
+}
+
+void Scheduler::start(int slot, std::shared_ptr<Job> job) {
+    Slot& s = slots_[static_cast<size_t>(slot)];
+    s.job = std::move(job);
+    s.generated = 0;
+    DecodeOptions decode;
+    decode.strip_leading_space = false;  // a continuation keeps its spaces
+    s.stream.emplace(tokenizer_, decode);
+    s.stop.emplace(s.job->params_.stop);
+    metrics_.slots_busy.fetch_add(1);
+    // No prefix reuse: a fresh prefill keeps a request's greedy output independent of which
+    // slot it lands in and what that slot held before.
+    session_.clear(slot);
+    for (int32_t t : s.job->prompt_) s.job->sampler_.accept(t);
+    session_.prefill(slot, s.job->prompt_);
+    metrics_.prompt_tokens.fetch_add(s.job->prompt_.size());
+}
+
+void Scheduler::release(int slot, Finish f, const std::string& error) {
+    Slot& s = slots_[static_cast<size_t>(slot)];
+    if (!s.job) return;
+    {
+        std::lock_guard lock(s.job->mu_);
+        s.job->completion_tokens_ = s.generated;
+    }
+    // Metrics first: a client that has its answer sees the slot free.
+    if (f == Finish::Cancelled) metrics_.requests_cancelled.fetch_add(1);
+    metrics_.slots_busy.fetch_sub(1);
+    session_.clear(slot);
+    std::shared_ptr<Job> job = std::move(s.job);
+    s.stream.reset();
+    s.stop.reset();
+    job->finish(f, error);
+}
+
+std::optional<int32_t> Scheduler::advance(int slot) {
+    Slot& s = slots_[static_cast<size_t>(slot)];
+    Job& job = *s.job;
+    const int32_t id = job.sampler_.sample(session_.logits(slot));
+    job.sampler_.accept(id);
+    ++s.generated;
+    metrics_.generated_tokens.fetch_add(1);
+    if (tokenizer_.vocab().is_eog(id)) {
+        job.append(s.stop->push(s.stream->finish()) + s.stop->flush());
+        release(slot, Finish::Stop);
+        return std::nullopt;
+    }
+    job.append(s.stop->push(s.stream->push(id)));
+    if (s.stop->stopped()) {
+        release(slot, Finish::Stop);
+        return std::nullopt;
+    }
+    const bool limit = job.params_.max_tokens >= 0 && s.generated >= job.params_.max_tokens;
+    if (limit || session_.n_past(slot) >= session_.n_ctx()) {
+        job.append(s.stop->push(s.stream->finish()) + s.stop->flush());
+        release(slot, s.stop->stopped() ? Finish::Stop : Finish::Length);
+        return std::nullopt;
+    }
+    return id;
+}
+
+void Scheduler::run() {
+    using Clock = std::chrono::steady_clock;
+    std::vector<std::shared_ptr<Job>> admitted;
+    std::vector<SlotToken> batch;
+    batch.reserve(slots_.size());
+    for (;;) {
+        admitted.clear();
+        {
+            std::unique_lock lock(mu_);
+            cv_.wait(lock, [&] {
+                return stopping_ || !queue_.empty() ||
+                       std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.job != nullptr; });
+            });
+            if (stopping_) break;
+            admit(admitted);
+        }
+        const auto t0 = Clock::now();
+        for (auto& job : admitted) {
+            int slot = 0;
+            while (slots_[static_cast<size_t>(slot)].job) ++slot;
+            try {
+                start(slot, std::move(job));
+            } catch (const std::exception& e) {
+                release(slot, Finish::Error, e.what());
+            }
+        }
+        batch.clear();
+        for (int slot = 0; slot < n_slots(); ++slot) {
+            Slot& s = slots_[static_cast<size_t>(slot)];
+            if (!s.job) continue;
+            if (s.job->cancelled()) {
+                release(slot, Finish::Cancelled);
+                continue;
+            }
+            if (auto token = advance(slot)) batch.push_back({slot, *token});
+        }
+        if (!batch.empty()) {
+            try {
+                session_.decode(batch);
+                metrics_.decode_steps.fetch_add(1);
+            } catch (const std::exception& e) {
+                for (const SlotToken& t : batch) release(t.slot, Finish::Error, e.what());
+            }
+        }
+        metrics_.busy_micros.fetch_add(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count()));
+    }
+    // Shutting down: nobody will run what is left.
+    for (int slot = 0; slot < n_slots(); ++slot) release(slot, Finish::Error, "the server is shutting down");
+    std::lock_guard lock(mu_);
+    for (auto& job : queue_) job->finish(Finish::Error, "the server is shutting down");
+    queue_.clear();
+    metrics_.queue_length.store(0);
+}
+
+}  // namespace kiln::server

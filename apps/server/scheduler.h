@@ -1,0 +1,121 @@
+#pragma once
+// Continuous batching over a BatchSession. One engine thread owns the session: between steps it
+// admits queued requests into free slots (each prompt through its slot's own graphs), then
+// samples one token for every active slot and runs all of them in one batched decode. HTTP
+// threads submit a request and read its text through the Job they get back; a cancelled Job
+// (client gone) frees its slot at the next step.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "apps/server/metrics.h"
+#include "apps/server/stop_text.h"
+#include "models/session/sampler.h"
+#include "models/tokenizer/token_stream.h"
+
+namespace kiln {
+class BatchSession;
+}  // namespace kiln
+
+namespace kiln::server {
+
+struct GenerationParams {
+    SamplerParams sampling;
+    int max_tokens = -1;  // -1: until end of generation or a full context
+    std::vector<std::string> stop;
+};
+
+enum class Finish { Running, Stop, Length, Cancelled, Error };
+const char* finish_reason_text(Finish f);  // OpenAI's finish_reason: "stop", "length", ...
+
+// One request's progress, shared by the HTTP thread waiting on it and the engine thread.
+class Job {
+public:
+    struct Update {
+        std::vector<std::string> pieces;  // text since the last take(), as the tokens completed it
+        Finish finish = Finish::Running;
+        std::string text() const;          // the pieces joined
+    };
+
+    // Waits up to `timeout` for new text or the end and takes what there is.
+    Update take(std::chrono::milliseconds timeout);
+    // Asks the engine to stop this request; its slot is freed at the next step.
+    void cancel() { cancelled_.store(true); }
+    bool cancelled() const { return cancelled_.load(); }
+
+    int prompt_tokens() const { return static_cast<int>(prompt_.size()); }
+    int completion_tokens() const;  // valid once finished
+    std::string error() const;       // Finish::Error: what went wrong
+
+private:
+    friend class Scheduler;
+    Job(std::vector<int32_t> prompt, GenerationParams params, int32_t vocab_size);
+
+    void append(const std::string& text);
+    void finish(Finish f, std::string error = {});
+
+    const std::vector<int32_t> prompt_;
+    const GenerationParams params_;
+    Sampler sampler_;  // engine thread only
+    std::atomic<bool> cancelled_{false};
+
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<std::string> pending_;  // pieces not yet taken
+    Finish finish_ = Finish::Running;
+    int completion_tokens_ = 0;
+    std::string error_;
+};
+
+class Scheduler {
+public:
+    // Starts the engine thread. `session` and `tokenizer` must outlive the scheduler.
+    Scheduler(BatchSession& session, const Tokenizer& tokenizer, Metrics& metrics);
+    ~Scheduler();  // stop()
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+
+    // Queues a request. Throws kiln::Error for an empty prompt, one longer than a slot's
+    // context, or bad sampling parameters (nothing is queued then).
+    std::shared_ptr<Job> submit(std::vector<int32_t> prompt, const GenerationParams& params);
+    // Ends the engine thread; running and queued requests finish with Finish::Error.
+    void stop();
+
+    int n_ctx() const;
+    int n_slots() const;
+
+private:
+    struct Slot {
+        std::shared_ptr<Job> job;
+        std::optional<TokenTextStream> stream;
+        std::optional<StopText> stop;
+        int generated = 0;
+    };
+
+    void run();
+    void admit(std::vector<std::shared_ptr<Job>>& admitted);
+    void start(int slot, std::shared_ptr<Job> job);
+    // Samples the slot's next token; returns it when the slot continues.
+    std::optional<int32_t> advance(int slot);
+    void release(int slot, Finish f, const std::string& error = {});
+
+    BatchSession& session_;
+    const Tokenizer& tokenizer_;
+    Metrics& metrics_;
+    std::vector<Slot> slots_;  // engine thread only
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::shared_ptr<Job>> queue_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace kiln::server

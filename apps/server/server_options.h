@@ -1,0 +1,24 @@
+#pragma once
+// `kiln serve` flags beyond the model's: where to listen, how many slots, the API key, limits.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "apps/args.h"
+
+namespace kiln::server {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";  // loopback unless asked otherwise
+    int port = 8080;                 // 0: any free port
+    int parallel = 1;                // slots decoded together
+    std::string api_key;             // empty: no key required
+    size_t max_body_bytes = 1 << 20;  // larger request bodies get 413
+    int http_threads = 0;            // 0: enough for every slot plus a few waiting clients
+};
+
+std::vector<FlagSpec> server_flags();  // --host, --port, --parallel, --api-key, --max-body
+// Throws kiln::Error naming the flag for a bad value.
+ServerOptions server_options(const Args& args);
+
+}  // namespace kiln::server

@@ -1,0 +1,60 @@
+// Run by openai_client_test.cpp: the official `openai` npm package against a running kiln serve.
+// Usage: node openai_client.cjs BASE_URL   (NODE_PATH must reach the installed package)
+// Prints one line per check and exits 1 on the first failure.
+"use strict";
+const OpenAI = require("openai");
+
+function check(cond, what) {
+  if (!cond) {
+    console.log("FAIL " + what);
+    process.exit(1);
+  }
+  console.log("ok   " + what);
+}
+
+async function main() {
+  const client = new OpenAI({ baseURL: process.argv[2], apiKey: "test-key", maxRetries: 0, timeout: 60000 });
+  const models = await client.models.list();
+  const ids = [];
+  for await (const m of models) ids.push(m.id);
+  check(ids.length === 1 && ids[0] === "tiny", "models.list gives the served model: " + JSON.stringify(ids));
+
+  const messages = [{ role: "user", content: "Tell me a story." }];
+  const plain = await client.chat.completions.create({ model: "tiny", messages, temperature: 0, max_tokens: 10 });
+  const text = plain.choices[0].message.content;
+  check(typeof text === "string" && text.length > 0, "chat.completions.create returns content");
+  check(["length", "stop"].includes(plain.choices[0].finish_reason), "finish_reason " + plain.choices[0].finish_reason);
+  check(plain.usage.completion_tokens > 0 && plain.usage.total_tokens === plain.usage.prompt_tokens + plain.usage.completion_tokens,
+        "usage " + JSON.stringify(plain.usage));
+
+  const stream = await client.chat.completions.create({ model: "tiny", messages, temperature: 0, max_tokens: 10, stream: true });
+  let streamed = "", chunks = 0, usage = null, finish = null;
+  for await (const chunk of stream) {
+    chunks++;
+    const choice = chunk.choices[0];
+    if (choice && choice.delta && choice.delta.content) streamed += choice.delta.content;
+    if (choice && choice.finish_reason) finish = choice.finish_reason;
+    if (chunk.usage) usage = chunk.usage;
+  }
+  check(chunks >= 2, "the stream has " + chunks + " chunks");
+  check(streamed === text, "the streamed text equals the plain answer");
+  check(finish === plain.choices[0].finish_reason, "the stream ends with finish_reason " + finish);
+  check(usage && usage.completion_tokens === plain.usage.completion_tokens, "usage in the last chunk");
+
+  const completion = await client.completions.create({ model: "tiny", prompt: "Once upon a time", max_tokens: 5, temperature: 0 });
+  check(typeof completion.choices[0].text === "string" && completion.usage.completion_tokens > 0, "completions.create");
+
+  let status = 0;
+  try {
+    await client.chat.completions.create({ model: "tiny", messages: "not a list" });
+  } catch (e) {
+    status = e.status;
+    check(e.error && e.error.code === "invalid_type", "a bad request surfaces OpenAI's error code: " + JSON.stringify(e.error));
+  }
+  check(status === 400, "a bad request is a 400 APIError");
+}
+
+main().catch((e) => {
+  console.log("FAIL " + (e && e.stack ? e.stack : e));
+  process.exit(1);
+});

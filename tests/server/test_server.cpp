@@ -1,0 +1,140 @@
+#include "server/test_server.h"
+
+#include <unistd.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+
+#include "graph/error.h"
+#include "models/session/conversation.h"
+#include "models/synth/synthetic.h"
+
+namespace kiln::testing {
+
+namespace {
+
+// The file, removed when the test process exits.
+struct ModelFile {
+    std::filesystem::path path;
+    ModelFile() : path(std::filesystem::temp_directory_path() / ("kiln-serve-" + std::to_string(::getpid()) + ".gguf")) {
+        SynthOptions o;
+        o.shape = *synth_shape("qwen2-tiny");
+        o.dtype = DType::Q8_0;
+        o.seed = 5;
+        write_synthetic_model(path, o);
+    }
+    ~ModelFile() {
+        std::error_code ec;
+        std::filesystem::remove(path, ec);
+    }
+};
+
+}  // namespace
+
+const std::filesystem::path& server_model_path() {
+    static const ModelFile file;
+    return file.path;
+}
+
+TestServer::TestServer(const TestServerOptions& options) {
+    model_ = std::make_unique<Model>(Model::load(server_model_path()));
+    tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_gguf(model_->file()));
+    backend_ = std::make_unique<CpuBackend>(CpuOptions{2, std::nullopt});
+    BatchOptions bo;
+    bo.n_slots = options.parallel;
+    bo.n_ctx = options.n_ctx;
+    batch_ = std::make_unique<BatchSession>(*model_, *backend_, bo);
+    scheduler_ = std::make_unique<server::Scheduler>(*batch_, *tokenizer_, metrics_);
+    server::ServedModel served;
+    served.name = "tiny";
+    served.tokenizer = tokenizer_.get();
+    if (auto tmpl = Conversation::model_template(model_->file())) served.chat_template = *tmpl;
+    served.chat_options = Conversation::default_options(*tokenizer_);
+    server::ServerOptions so;
+    so.port = 0;
+    so.parallel = options.parallel;
+    so.api_key = options.api_key;
+    so.max_body_bytes = options.max_body_bytes;
+    http_ = std::make_unique<server::HttpServer>(served, *scheduler_, metrics_, so);
+    port_ = http_->bind();
+    listener_ = std::thread([this] { http_->listen(); });
+    // listen() starts accepting asynchronously; wait until /health answers.
+    for (int i = 0; i < 200; ++i) {
+        auto r = client().Get("/health");
+        if (r && r->status == 200) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    throw Error("the test server did not answer /health");
+}
+
+TestServer::~TestServer() {
+    http_->stop();
+    listener_.join();
+    scheduler_->stop();
+}
+
+httplib::Client TestServer::client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(60, 0);
+    return c;
+}
+
+httplib::Result TestServer::post(const std::string& path, const std::string& body) const {
+    return client().Post(path.c_str(), body, "application/json");
+}
+
+double TestServer::metric(const std::string& name) const {
+    auto r = client().Get("/metrics");
+    if (!r || r->status != 200) throw Error("GET /metrics failed");
+    std::istringstream in(r->body);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+    }
+    throw Error("no metric " + name);
+}
+
+int run_shell(const std::string& command, std::string& output) {
+    FILE* p = popen((command + " 2>&1").c_str(), "r");
+    if (!p) return -1;
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) output.append(buf.data(), n);
+    const int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::optional<std::string> npm_package(const std::string& name, std::string& why) {
+    std::string out;
+    if (run_shell("node --version", out) != 0) {
+        why = "node is not installed";
+        return std::nullopt;
+    }
+    const auto prefix = std::filesystem::path(KILN_BINARY).parent_path() / "npm-tests";
+    if (!std::filesystem::exists(prefix / "node_modules" / name / "package.json")) {
+        out.clear();
+        const std::string cmd = "timeout 300 npm install --prefix '" + prefix.string() +
+                                "' --no-audit --no-fund --loglevel=error " + name;
+        if (run_shell(cmd, out) != 0) {
+            why = "cannot install the npm package " + name + " (offline?): " + out;
+            return std::nullopt;
+        }
+    }
+    return (prefix / "node_modules").string();
+}
+
+std::vector<std::string> sse_payloads(const std::string& body) {
+    std::vector<std::string> out;
+    std::istringstream in(body);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("data: ", 0) == 0) out.push_back(line.substr(6));
+    }
+    return out;
+}
+
+}  // namespace kiln::testing

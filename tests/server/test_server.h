@@ -1,0 +1,70 @@
+#pragma once
+// A kiln server in the test process: a synthetic qwen2-tiny model (ChatML template, byte-level
+// BPE vocabulary), the CPU backend, a Scheduler and an HttpServer on a free loopback port.
+#include <httplib.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/server/http_server.h"
+#include "apps/server/metrics.h"
+#include "apps/server/scheduler.h"
+#include "backends/cpu/cpu_backend.h"
+#include "models/model.h"
+#include "models/session/batch_session.h"
+#include "models/tokenizer/tokenizer.h"
+
+namespace kiln::testing {
+
+// The model file, written once per test process.
+const std::filesystem::path& server_model_path();
+
+struct TestServerOptions {
+    int parallel = 4;
+    int n_ctx = 256;
+    std::string api_key;
+    size_t max_body_bytes = 1 << 20;
+};
+
+class TestServer {
+public:
+    explicit TestServer(const TestServerOptions& options = {});
+    ~TestServer();
+
+    int port() const { return port_; }
+    httplib::Client client() const;
+    // POST a JSON body; the response (status 0 when the request failed).
+    httplib::Result post(const std::string& path, const std::string& body) const;
+    // One of the server's Prometheus numbers (kiln_slots_busy, ...).
+    double metric(const std::string& name) const;
+    server::Metrics& metrics() { return metrics_; }
+    const Tokenizer& tokenizer() const { return *tokenizer_; }
+
+private:
+    std::unique_ptr<Model> model_;
+    std::unique_ptr<Tokenizer> tokenizer_;
+    std::unique_ptr<CpuBackend> backend_;
+    std::unique_ptr<BatchSession> batch_;
+    server::Metrics metrics_;
+    std::unique_ptr<server::Scheduler> scheduler_;
+    std::unique_ptr<server::HttpServer> http_;
+    std::thread listener_;
+    int port_ = 0;
+};
+
+// Runs a shell command: its exit status, and its stdout and stderr in `output`.
+int run_shell(const std::string& command, std::string& output);
+// Installs an npm package into BUILD/npm-tests (next to the kiln binary, never the source tree)
+// on first use. Returns the NODE_PATH that reaches it, or nullopt with `why` set when node or
+// the package cannot be had (no node, offline).
+std::optional<std::string> npm_package(const std::string& name, std::string& why);
+
+// The SSE `data:` payloads of a stream body, in order ("[DONE]" included as is).
+std::vector<std::string> sse_payloads(const std::string& body);
+
+}  // namespace kiln::testing
