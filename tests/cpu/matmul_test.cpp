@@ -37,11 +37,12 @@ TEST(CpuMatmul, EveryDtypeBatched) {
     }
 }
 
-// The tiled quant kernels step two 32-element blocks at a time and up to 4 rows x 4 columns:
-// an odd block count leaves a one-block tail, and n / m leave partial row and column tiles.
+// The tiled quant kernels step four 32-element blocks at a time (then pairs, then one) and up to
+// 4 rows x 4 columns: block counts 1, 3, 4, 5, 7 and 18 reach every tail, and n / m leave partial
+// row and column tiles.
 TEST(CpuMatmul, LegacyQuantOddBlockCountsAndPartialTiles) {
     for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::IQ4_NL}) {
-        for (int64_t k : {32, 96, 160}) {
+        for (int64_t k : {32, 96, 128, 160, 224, 576}) {
             for (int64_t m : {1, 3, 6}) run_matmul(t, k, 9, {k, m, 1, 1}, DType::F32);
         }
     }
@@ -58,29 +59,38 @@ TEST(CpuMatmul, KQuantMultiBlockPartialTiles) {
 }
 
 // Every ISA quantizes activations the same way and computes exact integer block dots, so the
-// K-quant tiles (AVX-512, scalar) and row dots (AVX2) agree up to float summation order.
+// quant tiles (AVX-512, scalar) and row dots (AVX2) agree up to float summation order.
+void expect_isas_agree(DType t, int64_t k) {
+    Case c;
+    const int64_t n = 11, m = 6;
+    const TensorId W = c.weight("w", t, {k, n, 1, 1}, random_floats(static_cast<size_t>(k * n), 31));
+    const TensorId x = c.input("x", DType::F32, {k, m, 1, 1}, random_floats(static_cast<size_t>(k * m), 32));
+    const TensorId y = c.g.matmul(W, x);
+    c.g.mark_output(y);
+    std::vector<std::vector<float>> outs;
+    for (CpuIsa isa : testing::available_isas()) {
+        CpuBackend be(CpuOptions{2, isa});
+        auto exe = be.compile(c.g);
+        for (auto& [id, bytes] : c.inputs) exe->write(id, bytes);
+        exe->run();
+        std::vector<uint8_t> got(c.g.tensor(y).n_bytes());
+        exe->read(y, got);
+        outs.push_back(testing::decode(DType::F32, got, n * m));
+    }
+    for (size_t i = 1; i < outs.size(); ++i) {
+        std::string why;
+        EXPECT_LE(testing::nmse(outs[0], outs[i], &why), 1e-10) << dtype_name(t) << " k=" << k << " isa #" << i << " " << why;
+    }
+}
+
 TEST(CpuMatmul, KQuantIsasAgreeUpToRounding) {
-    for (DType t : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
-        Case c;
-        const int64_t k = 512, n = 11, m = 6;
-        const TensorId W = c.weight("w", t, {k, n, 1, 1}, random_floats(static_cast<size_t>(k * n), 31));
-        const TensorId x = c.input("x", DType::F32, {k, m, 1, 1}, random_floats(static_cast<size_t>(k * m), 32));
-        const TensorId y = c.g.matmul(W, x);
-        c.g.mark_output(y);
-        std::vector<std::vector<float>> outs;
-        for (CpuIsa isa : testing::available_isas()) {
-            CpuBackend be(CpuOptions{2, isa});
-            auto exe = be.compile(c.g);
-            for (auto& [id, bytes] : c.inputs) exe->write(id, bytes);
-            exe->run();
-            std::vector<uint8_t> got(c.g.tensor(y).n_bytes());
-            exe->read(y, got);
-            outs.push_back(testing::decode(DType::F32, got, n * m));
-        }
-        for (size_t i = 1; i < outs.size(); ++i) {
-            std::string why;
-            EXPECT_LE(testing::nmse(outs[0], outs[i], &why), 1e-10) << dtype_name(t) << " isa #" << i << " " << why;
-        }
+    for (DType t : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) expect_isas_agree(t, 512);
+}
+
+// 7 and 18 blocks: block quads plus a one-block or two-block tail.
+TEST(CpuMatmul, LegacyQuantIsasAgreeUpToRounding) {
+    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::IQ4_NL}) {
+        for (int64_t k : {224, 576}) expect_isas_agree(t, k);
     }
 }
 

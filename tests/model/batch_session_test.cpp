@@ -20,17 +20,26 @@ namespace {
 
 using namespace kiln::testing;
 
-const std::filesystem::path& model_path() {
-    static const std::filesystem::path p = [] {
-        const auto path = std::filesystem::temp_directory_path() / ("kiln-batch-" + std::to_string(::getpid()) + ".gguf");
+// Written once per test process and removed when it exits.
+struct ModelFile {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("kiln-batch-" + std::to_string(::getpid()) + ".gguf");
+    ModelFile() {
         SynthOptions o;
         o.shape = *synth_shape("qwen2-tiny");  // biases, GQA, tied head, BPE vocabulary
         o.dtype = DType::Q8_0;
         o.seed = 11;
         write_synthetic_model(path, o);
-        return path;
-    }();
-    return p;
+    }
+    ~ModelFile() {
+        std::error_code ec;
+        std::filesystem::remove(path, ec);
+    }
+};
+
+const std::filesystem::path& model_path() {
+    static const ModelFile file;
+    return file.path;
 }
 
 struct Request {

@@ -63,8 +63,11 @@ const RowDot* row_dot(DType t) {
 #undef KILN_ROWDOT
 
 // Phase 1 for quantized weights: blocks [begin, end) of the cols x nbc grid of x blocks.
-void quantize_x(const Tensor& X, uint8_t* xbase, DType wtype, bool kq, bool kq_interleaved, int64_t nbc,
+// `interleaved`: the tiles' orders (K-quants: quantize_act_q8k; 32-element types: whole quads of
+// BlockQ8A4, then BlockQ8A).
+void quantize_x(const Tensor& X, uint8_t* xbase, DType wtype, bool kq, bool interleaved, int64_t nbc,
                 size_t col_bytes, uint8_t* scratch, Range r) {
+    const int64_t nquad = interleaved && !kq ? nbc / 4 : 0;
     const bool q8_1_sums = wtype == DType::Q4_1 || wtype == DType::Q5_1;
     const int64_t qb = kq ? kQK_K : kQK;
     float tmp[kQK_K];
@@ -76,7 +79,8 @@ void quantize_x(const Tensor& X, uint8_t* xbase, DType wtype, bool kq, bool kq_i
         for (int64_t j = j0; j < j0 + run; ++j) {
             const size_t esize = X.type == DType::F32 ? 4 : 2;
             const float* xf = floats(X.type, xr + static_cast<size_t>(j * qb) * esize, qb, tmp);
-            if (kq) quantize_act_q8k(xf, reinterpret_cast<BlockQ8_K*>(out) + j, 1, kq_interleaved);
+            if (kq) quantize_act_q8k(xf, reinterpret_cast<BlockQ8_K*>(out) + j, 1, interleaved);
+            else if (j < 4 * nquad) quantize_act_q8a_quad(xf, reinterpret_cast<BlockQ8A4*>(out) + j / 4, static_cast<int>(j % 4), q8_1_sums);
             else quantize_act_q8a(xf, reinterpret_cast<BlockQ8A*>(out) + j, 1, q8_1_sums);
         }
         b += run;
@@ -111,9 +115,9 @@ void matmul(const CpuKernelArgs& a) {
     // Phase 1: activations into scratch.
     if (staged) {
         if (quant) {
-            // The K-quant tiles read activations in their interleaved order (kquant_tile.h).
-            const bool kq_interleaved = kq && tiles_of(W.type) != nullptr;
-            quantize_x(X, xbase, W.type, kq, kq_interleaved, nblk, col_bytes, a.scratch,
+            // The tiles read activations in their interleaved orders (kquant_tile.h, pair_tile.h).
+            const bool interleaved = tiles_of(W.type) != nullptr;
+            quantize_x(X, xbase, W.type, kq, interleaved, nblk, col_bytes, a.scratch,
                        share(cols * nblk, a.ith, a.nth));
         } else {
             const Range r = share(cols, a.ith, a.nth);

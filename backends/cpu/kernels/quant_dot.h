@@ -43,6 +43,15 @@ inline void quantize_act_q8a(const float* x, BlockQ8A* y, int64_t nb, bool q8_1_
     }
 }
 
+// One block into slot `slot` of a quad (scratch.h BlockQ8A4, the block-quad tiles' order).
+inline void quantize_act_q8a_quad(const float* x, BlockQ8A4* y, int slot, bool q8_1_sums) {
+    BlockQ8A b;
+    quantize_act_q8a(x, &b, 1, q8_1_sums);
+    y->d[slot] = b.d;
+    y->ds[slot] = b.ds;
+    for (int j = 0; j < kQK / 2; ++j) y->qs[16 * slot + j] = b.qs[j], y->qs[64 + 16 * slot + j] = b.qs[16 + j];
+}
+
 // `interleaved` (the K-quant tiles, kquant_tile.h): element 16k + 4t + j of a block is stored at
 // 64t + 4k + j, so each 64-byte step holds four codes of each of the 16 groups.
 inline void quantize_act_q8k(const float* x, BlockQ8_K* y, int64_t nb, bool interleaved = false) {

@@ -602,4 +602,130 @@ inline F2 f2_fma_ig(F2 acc, IG i, G16 s) {
 }
 #endif
 
+// ---------------------------------------------------------------- 32-element block quads
+// pair_tile.h's batched tiles take four blocks per step: a quad's codes are two P64 halves,
+// `lo` with codes 0..15 and `hi` with codes 16..31 of block b in bytes 16b..16b+15 (the
+// activations are stored alike, scratch.h BlockQ8A4), so two vpdpbusd give each block four
+// int32 lanes and its scales are applied per four blocks instead of per two.
+//   I4   int32 lanes per block (AVX-512: lanes 4b..4b+3 block b); F4 floats laid out alike,
+//        f4_* "once" terms hold their value in one lane of the four
+#if defined(__AVX512F__)
+using I4 = __m512i;
+using F4 = __m512;
+// 16 bytes at p + b * stride into 128-bit lane b.
+inline P64 p64_quad16(const void* vp, uint64_t stride) {
+    const auto* p = static_cast<const uint8_t*>(vp);
+    __m512i v = _mm512_castsi128_si512(load128(p));
+    v = _mm512_inserti32x4(v, load128(p + stride), 1);
+    v = _mm512_inserti32x4(v, load128(p + 2 * stride), 2);
+    return _mm512_inserti32x4(v, load128(p + 3 * stride), 3);
+}
+inline P64 p64_lo_nibbles(P64 v) { return _mm512_and_si512(v, _mm512_set1_epi8(15)); }
+inline P64 p64_hi_nibbles(P64 v) { return _mm512_and_si512(_mm512_srli_epi16(v, 4), _mm512_set1_epi8(15)); }
+// Byte j = val where bit j of mask is set, else 0.
+inline P64 p64_mask_bytes(uint64_t mask, uint8_t val) { return _mm512_maskz_set1_epi8(mask, static_cast<char>(val)); }
+inline I4 i4_zero() { return _mm512_setzero_si512(); }
+inline I4 i4_dot(I4 acc, P64 u, P64 s) { return _mm512_dpbusd_epi32(acc, u, s); }
+// -o * (sum of lo and hi) per block.
+inline I4 i4_neg_offset(P64 lo, P64 hi, uint8_t o) {
+    const __m512i ov = _mm512_set1_epi8(static_cast<char>(o));
+    return _mm512_sub_epi32(_mm512_setzero_si512(),
+                            _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ov, lo), ov, hi));
+}
+inline F4 f4_zero() { return _mm512_setzero_ps(); }
+inline __m512 f4_spread(__m128 v) {
+    return _mm512_maskz_permutexvar_ps(kAll, _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0),
+                                       _mm512_zextps128_ps512(v));
+}
+inline __m128 halves4(const uint8_t* p, uint64_t stride) {
+    uint64_t u = 0;
+    for (int b = 0; b < 4; ++b) {
+        uint16_t h;
+        std::memcpy(&h, p + b * stride, 2);
+        u |= static_cast<uint64_t>(h) << (16 * b);
+    }
+    return _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(u)));
+}
+// The f16 at p + b * stride on every lane of block b (scales) or once per block (mins).
+inline F4 f4_halves(const uint8_t* p, uint64_t stride) { return f4_spread(halves4(p, stride)); }
+inline F4 f4_halves_once(const uint8_t* p, uint64_t stride) {
+    return _mm512_maskz_mov_ps(0x1111, f4_spread(halves4(p, stride)));
+}
+// v[b] on every lane of block b / once per block.
+inline F4 f4_load4(const float* v) { return f4_spread(_mm_loadu_ps(v)); }
+inline F4 f4_mul(F4 a, F4 b) { return _mm512_mul_ps(a, b); }
+inline F4 f4_fma(F4 acc, F4 a, F4 b) { return _mm512_fmadd_ps(a, b, acc); }
+inline F4 f4_fma_i(F4 acc, I4 p, F4 s) { return _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(kAll, p), s, acc); }
+inline float f4_sum(F4 a) { return fv_sum(a); }
+#elif !defined(__AVX2__)
+struct I4 {
+    int32_t v[4];
+};
+struct F4 {
+    float v[4];
+};
+inline P64 p64_quad16(const void* vp, uint64_t stride) {
+    const auto* p = static_cast<const uint8_t*>(vp);
+    P64 r;
+    for (int b = 0; b < 4; ++b) std::memcpy(r.b + 16 * b, p + b * stride, 16);
+    return r;
+}
+inline P64 p64_lo_nibbles(P64 v) {
+    for (auto& x : v.b) x &= 15;
+    return v;
+}
+inline P64 p64_hi_nibbles(P64 v) {
+    for (auto& x : v.b) x >>= 4;
+    return v;
+}
+inline P64 p64_mask_bytes(uint64_t mask, uint8_t val) {
+    P64 r;
+    for (int j = 0; j < 64; ++j) r.b[j] = ((mask >> j) & 1) ? val : 0;
+    return r;
+}
+inline I4 i4_zero() { return I4{}; }
+inline I4 i4_dot(I4 acc, P64 u, P64 s) {
+    for (int b = 0; b < 4; ++b) {
+        int32_t sum = 0;
+        for (int j = 16 * b; j < 16 * b + 16; ++j) sum += static_cast<int16_t>(u.b[j]) * static_cast<int8_t>(s.b[j]);
+        acc.v[b] += sum;
+    }
+    return acc;
+}
+inline I4 i4_neg_offset(P64 lo, P64 hi, uint8_t o) {
+    I4 r{};
+    for (int b = 0; b < 4; ++b) {
+        int32_t sum = 0;
+        for (int j = 16 * b; j < 16 * b + 16; ++j) sum += static_cast<int8_t>(lo.b[j]) + static_cast<int8_t>(hi.b[j]);
+        r.v[b] = -o * sum;
+    }
+    return r;
+}
+inline F4 f4_zero() { return F4{}; }
+inline F4 f4_halves(const uint8_t* p, uint64_t stride) {
+    F4 r;
+    for (int b = 0; b < 4; ++b) {
+        uint16_t h;
+        std::memcpy(&h, p + b * stride, 2);
+        r.v[b] = h2f(h);
+    }
+    return r;
+}
+inline F4 f4_halves_once(const uint8_t* p, uint64_t stride) { return f4_halves(p, stride); }
+inline F4 f4_load4(const float* v) { return F4{{v[0], v[1], v[2], v[3]}}; }
+inline F4 f4_mul(F4 a, F4 b) {
+    for (int i = 0; i < 4; ++i) a.v[i] *= b.v[i];
+    return a;
+}
+inline F4 f4_fma(F4 acc, F4 a, F4 b) {
+    for (int i = 0; i < 4; ++i) acc.v[i] += a.v[i] * b.v[i];
+    return acc;
+}
+inline F4 f4_fma_i(F4 acc, I4 p, F4 s) {
+    for (int i = 0; i < 4; ++i) acc.v[i] += static_cast<float>(p.v[i]) * s.v[i];
+    return acc;
+}
+inline float f4_sum(F4 a) { return (a.v[0] + a.v[1]) + (a.v[2] + a.v[3]); }
+#endif
+
 }  // namespace kiln::cpu::KILN_ISA_NS
