@@ -1,5 +1,6 @@
 // Run by openai_client_test.cpp: the official `openai` npm package against a running kiln serve.
-// Usage: node openai_client.cjs BASE_URL   (NODE_PATH must reach the installed package)
+// Usage: node openai_client.cjs BASE_URL [MODEL_ID]   (NODE_PATH must reach the installed package;
+// MODEL_ID defaults to "tiny", the test server's)
 // Prints one line per check and exits 1 on the first failure.
 "use strict";
 const OpenAI = require("openai");
@@ -14,20 +15,21 @@ function check(cond, what) {
 
 async function main() {
   const client = new OpenAI({ baseURL: process.argv[2], apiKey: "test-key", maxRetries: 0, timeout: 60000 });
+  const model = process.argv[3] || "tiny";
   const models = await client.models.list();
   const ids = [];
   for await (const m of models) ids.push(m.id);
-  check(ids.length === 1 && ids[0] === "tiny", "models.list gives the served model: " + JSON.stringify(ids));
+  check(ids.length === 1 && ids[0] === model, "models.list gives the served model: " + JSON.stringify(ids));
 
   const messages = [{ role: "user", content: "Tell me a story." }];
-  const plain = await client.chat.completions.create({ model: "tiny", messages, temperature: 0, max_tokens: 10 });
+  const plain = await client.chat.completions.create({ model, messages, temperature: 0, max_tokens: 10 });
   const text = plain.choices[0].message.content;
   check(typeof text === "string" && text.length > 0, "chat.completions.create returns content");
   check(["length", "stop"].includes(plain.choices[0].finish_reason), "finish_reason " + plain.choices[0].finish_reason);
   check(plain.usage.completion_tokens > 0 && plain.usage.total_tokens === plain.usage.prompt_tokens + plain.usage.completion_tokens,
         "usage " + JSON.stringify(plain.usage));
 
-  const stream = await client.chat.completions.create({ model: "tiny", messages, temperature: 0, max_tokens: 10, stream: true });
+  const stream = await client.chat.completions.create({ model, messages, temperature: 0, max_tokens: 10, stream: true });
   let streamed = "", chunks = 0, usage = null, finish = null;
   for await (const chunk of stream) {
     chunks++;
@@ -41,12 +43,12 @@ async function main() {
   check(finish === plain.choices[0].finish_reason, "the stream ends with finish_reason " + finish);
   check(usage && usage.completion_tokens === plain.usage.completion_tokens, "usage in the last chunk");
 
-  const completion = await client.completions.create({ model: "tiny", prompt: "Once upon a time", max_tokens: 5, temperature: 0 });
+  const completion = await client.completions.create({ model, prompt: "Once upon a time", max_tokens: 5, temperature: 0 });
   check(typeof completion.choices[0].text === "string" && completion.usage.completion_tokens > 0, "completions.create");
 
   let status = 0;
   try {
-    await client.chat.completions.create({ model: "tiny", messages: "not a list" });
+    await client.chat.completions.create({ model, messages: "not a list" });
   } catch (e) {
     status = e.status;
     check(e.error && e.error.code === "invalid_type", "a bad request surfaces OpenAI's error code: " + JSON.stringify(e.error));

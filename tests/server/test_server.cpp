@@ -1,8 +1,9 @@
 #include "server/test_server.h"
 
-#include <unistd.h>
-
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -12,6 +13,8 @@
 #include "graph/error.h"
 #include "models/session/conversation.h"
 #include "models/synth/synthetic.h"
+
+extern char** environ;
 
 namespace kiln::testing {
 
@@ -96,6 +99,65 @@ double TestServer::metric(const std::string& name) const {
         if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
     }
     throw Error("no metric " + name);
+}
+
+ServeProcess::ServeProcess(const std::vector<std::string>& args) {
+    int out[2];
+    if (pipe(out) != 0) throw Error("pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    std::vector<std::string> all = {KILN_BINARY, "serve"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, KILN_BINARY, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out[1]);
+    if (rc != 0) {
+        close(out[0]);
+        throw Error("cannot start " + std::string(KILN_BINARY));
+    }
+    pid_ = pid;
+    // "kiln serve: NAME on http://127.0.0.1:PORT/ (...)"
+    std::string banner;
+    char c;
+    while (banner.find('\n') == std::string::npos && read(out[0], &c, 1) == 1) banner += c;
+    close(out[0]);
+    const size_t at = banner.find("127.0.0.1:");
+    if (at == std::string::npos) {
+        stop();
+        throw Error("kiln serve did not start: " + banner);
+    }
+    port_ = std::stoi(banner.substr(at + 10));
+}
+
+ServeProcess::~ServeProcess() {
+    if (pid_) stop();
+}
+
+int ServeProcess::stop(double seconds) {
+    if (!pid_) return -1;
+    kill(pid_, SIGTERM);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    int result = -1;
+    while (std::chrono::steady_clock::now() < end) {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            result = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (result < 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    pid_ = 0;
+    return result;
 }
 
 int run_shell(const std::string& command, std::string& output) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -54,6 +55,25 @@ private:
     std::unique_ptr<server::Scheduler> scheduler_;
     std::unique_ptr<server::HttpServer> http_;
     std::thread listener_;
+    int port_ = 0;
+};
+
+// `kiln serve` as a user runs it: the real binary, started with `args` after "serve" (give
+// "--port 0"); the port is read from its banner. The destructor stops it with SIGTERM.
+class ServeProcess {
+public:
+    explicit ServeProcess(const std::vector<std::string>& args);
+    ~ServeProcess();
+    ServeProcess(const ServeProcess&) = delete;
+    ServeProcess& operator=(const ServeProcess&) = delete;
+
+    int port() const { return port_; }
+    // SIGTERM, then waits up to `seconds`: the exit status (128 + signal when killed), or -1 if
+    // it was still running (it is then killed).
+    int stop(double seconds = 10);
+
+private:
+    int pid_ = 0;
     int port_ = 0;
 };
 

@@ -1,7 +1,8 @@
 // Run by web_page_test.cpp: Debian's chromium, headless through playwright-core, uses the chat
 // page of a running kiln serve: types a message, watches the answer stream in, stops a long
 // answer, checks the markdown renderer escapes HTML, and saves a screenshot.
-// Usage: node web_page.cjs URL CHROMIUM SCREENSHOT.png   (NODE_PATH must reach playwright-core)
+// Usage: node web_page.cjs URL CHROMIUM SCREENSHOT.png [MODEL_ID]   (NODE_PATH must reach
+// playwright-core; MODEL_ID defaults to "tiny", the test server's)
 "use strict";
 const { chromium } = require("playwright-core");
 
@@ -11,7 +12,7 @@ function check(cond, what) {
 }
 
 async function main() {
-  const [url, executablePath, screenshot] = process.argv.slice(2);
+  const [url, executablePath, screenshot, model = "tiny"] = process.argv.slice(2);
   const browser = await chromium.launch({ executablePath, headless: true, args: ["--no-sandbox"] });
   try {
     const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
@@ -19,7 +20,7 @@ async function main() {
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(url);
     await page.waitForFunction(() => document.getElementById("model").textContent.length > 0);
-    check(await page.textContent("#model") === "tiny", "the page shows the model from /v1/models");
+    check(await page.textContent("#model") === model, "the page shows the model from /v1/models");
 
     // Count how often an answer's text is replaced while it streams (once per chunk).
     await page.evaluate(() => {
@@ -60,7 +61,7 @@ async function main() {
                                      !document.getElementById("send").disabled);
     const stopped = await page.textContent("#status");
     const partial = await page.evaluate(() => document.querySelectorAll(".msg.assistant .body")[1].textContent.length);
-    check(/stopped/.test(stopped), "the stop button stops the answer: " + stopped + ", " + partial + " characters");
+    check(/^\d+ tokens?(, [\d.]+ tokens\/s)? \(stopped\)$/.test(stopped), "the stop button stops the answer: " + stopped + ", " + partial + " characters");
     // The server saw the browser leave and freed the slot.
     let metrics = "";
     for (let i = 0; i < 100 && !/kiln_slots_busy 0\n/.test(metrics); i++) {
