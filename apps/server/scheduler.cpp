@@ -1,6 +1,7 @@
 #include "apps/server/scheduler.h"
 
 #include <algorithm>
+#include <span>
 #include <utility>
 
 #include "graph/error.h"
@@ -131,6 +132,8 @@ void Scheduler::start(int slot, std::shared_ptr<Job> job) {
     Slot& s = slots_[static_cast<size_t>(slot)];
     s.job = std::move(job);
     s.generated = 0;
+    s.prefilled = 0;
+    s.order = admissions_++;
     DecodeOptions decode;
     decode.strip_leading_space = false;  // a continuation keeps its spaces
     s.stream.emplace(tokenizer_, decode);
@@ -140,8 +143,40 @@ void Scheduler::start(int slot, std::shared_ptr<Job> job) {
     // slot it lands in and what that slot held before.
     session_.clear(slot);
     for (int32_t t : s.job->prompt_) s.job->sampler_.accept(t);
-    session_.prefill(slot, s.job->prompt_);
-    metrics_.prompt_tokens.fetch_add(s.job->prompt_.size());
+}
+
+void Scheduler::prefill_step() {
+    std::vector<int> order;
+    for (int slot = 0; slot < n_slots(); ++slot) {
+        if (prefilling(slots_[static_cast<size_t>(slot)])) order.push_back(slot);
+    }
+    std::sort(order.begin(), order.end(),
+              [&](int a, int b) { return slots_[static_cast<size_t>(a)].order < slots_[static_cast<size_t>(b)].order; });
+    // Chunks start at multiples of n_batch in every prompt, as a whole-prompt prefill splits it,
+    // so a request's results do not depend on what else is running.
+    const size_t chunk = static_cast<size_t>(session_.n_batch());
+    size_t budget = chunk;
+    bool any = false;
+    for (int slot : order) {
+        Slot& s = slots_[static_cast<size_t>(slot)];
+        if (s.job->cancelled()) {
+            release(slot, Finish::Cancelled);
+            continue;
+        }
+        const std::vector<int32_t>& prompt = s.job->prompt_;
+        const size_t n = std::min(chunk, prompt.size() - s.prefilled);
+        if (any && n > budget) break;
+        try {
+            session_.prefill(slot, std::span<const int32_t>(prompt).subspan(s.prefilled, n));
+        } catch (const std::exception& e) {
+            release(slot, Finish::Error, e.what());
+            continue;
+        }
+        s.prefilled += n;
+        metrics_.prompt_tokens.fetch_add(n);
+        budget -= std::min(budget, n);
+        any = true;
+    }
 }
 
 void Scheduler::release(int slot, Finish f, const std::string& error) {
@@ -213,10 +248,11 @@ void Scheduler::run() {
                 release(slot, Finish::Error, e.what());
             }
         }
+        prefill_step();
         batch.clear();
         for (int slot = 0; slot < n_slots(); ++slot) {
             Slot& s = slots_[static_cast<size_t>(slot)];
-            if (!s.job) continue;
+            if (!s.job || prefilling(s)) continue;
             if (s.job->cancelled()) {
                 release(slot, Finish::Cancelled);
                 continue;

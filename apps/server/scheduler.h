@@ -1,7 +1,10 @@
 #pragma once
 // Continuous batching over a BatchSession. One engine thread owns the session: between steps it
-// admits queued requests into free slots (each prompt through its slot's own graphs), then
-// samples one token for every active slot and runs all of them in one batched decode. HTTP
+// admits queued requests into free slots; each step evaluates prompt chunks (through their
+// slots' own graphs, oldest request first, about one chunk of n_batch tokens in all, so a long
+// prompt delays the others' next token by one chunk at a time, not by its whole length), then
+// samples one token for every slot whose prompt is done and runs all of them in one batched
+// decode. HTTP
 // threads submit a request and read its text through the Job they get back; a cancelled Job
 // (client gone) frees its slot at the next step.
 #include <chrono>
@@ -97,11 +100,16 @@ private:
         std::optional<TokenTextStream> stream;
         std::optional<StopText> stop;
         int generated = 0;
+        size_t prefilled = 0;  // prompt tokens evaluated so far
+        uint64_t order = 0;    // admission order: older prompts are evaluated first
     };
 
     void run();
     void admit(std::vector<std::shared_ptr<Job>>& admitted);
     void start(int slot, std::shared_ptr<Job> job);
+    // Evaluates this step's prompt chunks.
+    void prefill_step();
+    bool prefilling(const Slot& s) const { return s.job && s.prefilled < s.job->prompt_.size(); }
     // Samples the slot's next token; returns it when the slot continues.
     std::optional<int32_t> advance(int slot);
     void release(int slot, Finish f, const std::string& error = {});
@@ -110,6 +118,7 @@ private:
     const Tokenizer& tokenizer_;
     Metrics& metrics_;
     std::vector<Slot> slots_;  // engine thread only
+    uint64_t admissions_ = 0;  // engine thread only
 
     std::mutex mu_;
     std::condition_variable cv_;

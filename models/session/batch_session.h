@@ -38,6 +38,8 @@ public:
     int n_slots() const { return static_cast<int>(slots_.size()); }
     int n_ctx() const { return slots_.front()->n_ctx(); }
     int n_vocab() const { return n_vocab_; }
+    // The largest prompt chunk one graph evaluates: prefill splits longer spans at multiples of it.
+    int n_batch() const { return slots_.front()->options().n_batch; }
     int n_past(int slot) const { return session(slot).n_past(); }
     // Forgets a slot's context (a finished request).
     void clear(int slot) { session(slot).clear(); }
