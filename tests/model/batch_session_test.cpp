@@ -12,7 +12,7 @@
 #include "graph/error.h"
 #include "models/model.h"
 #include "models/session/batch_session.h"
-#include "models/synth/synthetic.h"
+#include "support/temp_model.h"
 #include "vulkan/vulkan_test_support.h"
 
 namespace kiln {
@@ -20,26 +20,10 @@ namespace {
 
 using namespace kiln::testing;
 
-// Written once per test process and removed when it exits.
-struct ModelFile {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() / ("kiln-batch-" + std::to_string(::getpid()) + ".gguf");
-    ModelFile() {
-        SynthOptions o;
-        o.shape = *synth_shape("qwen2-tiny");  // biases, GQA, tied head, BPE vocabulary
-        o.dtype = DType::Q8_0;
-        o.seed = 11;
-        write_synthetic_model(path, o);
-    }
-    ~ModelFile() {
-        std::error_code ec;
-        std::filesystem::remove(path, ec);
-    }
-};
-
 const std::filesystem::path& model_path() {
-    static const ModelFile file;
-    return file.path;
+    // biases, GQA, tied head, BPE vocabulary
+    static const TempModel file("batch", "qwen2-tiny", DType::Q8_0, 11);
+    return file.path();
 }
 
 struct Request {

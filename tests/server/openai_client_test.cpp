@@ -9,19 +9,15 @@ namespace kiln::testing {
 namespace {
 
 TEST(OpenAiNpmClient, TalksToTheServer) {
-    std::string why;
-    const auto node_path = npm_package("openai", why);
-    if (!node_path) GTEST_SKIP() << why;
     TestServerOptions o;
     o.parallel = 2;
     TestServer s(o);
-    std::string out;
-    const int rc = run_shell("NODE_PATH='" + *node_path + "' timeout 120 node '" + KILN_SOURCE_DIR +
-                                 "/tests/server/openai_client.cjs' http://127.0.0.1:" + std::to_string(s.port()) + "/v1",
-                             out);
-    EXPECT_EQ(rc, 0) << out;
-    EXPECT_NE(out.find("ok   usage in the last chunk"), std::string::npos) << out;
-    EXPECT_EQ(out.find("FAIL"), std::string::npos) << out;
+    std::string why;
+    const auto run = run_openai_client(s.port(), "tiny", why);
+    if (!run) GTEST_SKIP() << why;
+    EXPECT_EQ(run->status, 0) << run->output;
+    EXPECT_NE(run->output.find("ok   usage in the last chunk"), std::string::npos) << run->output;
+    EXPECT_EQ(run->output.find("FAIL"), std::string::npos) << run->output;
 }
 
 }  // namespace

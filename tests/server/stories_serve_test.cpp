@@ -42,38 +42,23 @@ TEST_F(StoriesServe, TellsLlamaCppsGreedyStory) {
 
 TEST_F(StoriesServe, AnswersTheOpenAiClient) {
     std::string why;
-    const auto node_path = npm_package("openai", why);
-    if (!node_path) GTEST_SKIP() << why;
-    std::string out;
-    const int rc = run_shell("NODE_PATH='" + *node_path + "' timeout 120 node '" + KILN_SOURCE_DIR +
-                                 "/tests/server/openai_client.cjs' http://127.0.0.1:" +
-                                 std::to_string(serve_->port()) + "/v1 stories260K",
-                             out);
-    EXPECT_EQ(rc, 0) << out;
-    EXPECT_NE(out.find("ok   usage in the last chunk"), std::string::npos) << out;
-    EXPECT_EQ(out.find("FAIL"), std::string::npos) << out;
+    const auto run = run_openai_client(serve_->port(), "stories260K", why);
+    if (!run) GTEST_SKIP() << why;
+    EXPECT_EQ(run->status, 0) << run->output;
+    EXPECT_NE(run->output.find("ok   usage in the last chunk"), std::string::npos) << run->output;
+    EXPECT_EQ(run->output.find("FAIL"), std::string::npos) << run->output;
 }
 
 TEST_F(StoriesServe, StreamsToTheChatPageInChromium) {
-    const char* chromium = "/usr/bin/chromium";
-    if (!std::filesystem::exists(chromium)) GTEST_SKIP() << "no " << chromium << " (apt-get install chromium)";
+    const auto shot = std::filesystem::path(KILN_BINARY).parent_path() / "test-output" / "server-web-page-stories260K.png";
     std::string why;
-    const auto node_path = npm_package("playwright-core", why);
-    if (!node_path) GTEST_SKIP() << why;
-    const auto shots = std::filesystem::path(KILN_BINARY).parent_path() / "test-output";
-    std::filesystem::create_directories(shots);
-    const auto shot = shots / "server-web-page-stories260K.png";
-    std::filesystem::remove(shot);
-    std::string out;
-    const int rc = run_shell("NODE_PATH='" + *node_path + "' timeout 120 node '" + KILN_SOURCE_DIR +
-                                 "/tests/server/web_page.cjs' http://127.0.0.1:" + std::to_string(serve_->port()) +
-                                 "/ " + chromium + " '" + shot.string() + "' stories260K",
-                             out);
-    EXPECT_EQ(rc, 0) << out;
-    EXPECT_EQ(out.find("FAIL"), std::string::npos) << out;
-    EXPECT_NE(out.find("ok   it streamed in over several updates"), std::string::npos) << out;
-    EXPECT_TRUE(std::filesystem::exists(shot)) << out;
-    std::cout << out;
+    const auto run = run_web_page(serve_->port(), "stories260K", shot, why);
+    if (!run) GTEST_SKIP() << why;
+    EXPECT_EQ(run->status, 0) << run->output;
+    EXPECT_EQ(run->output.find("FAIL"), std::string::npos) << run->output;
+    EXPECT_NE(run->output.find("ok   it streamed in over several updates"), std::string::npos) << run->output;
+    EXPECT_TRUE(std::filesystem::exists(shot)) << run->output;
+    std::cout << run->output;
 }
 
 }  // namespace

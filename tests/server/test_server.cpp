@@ -12,35 +12,15 @@
 
 #include "graph/error.h"
 #include "models/session/conversation.h"
-#include "models/synth/synthetic.h"
+#include "support/temp_model.h"
 
 extern char** environ;
 
 namespace kiln::testing {
 
-namespace {
-
-// The file, removed when the test process exits.
-struct ModelFile {
-    std::filesystem::path path;
-    ModelFile() : path(std::filesystem::temp_directory_path() / ("kiln-serve-" + std::to_string(::getpid()) + ".gguf")) {
-        SynthOptions o;
-        o.shape = *synth_shape("qwen2-tiny");
-        o.dtype = DType::Q8_0;
-        o.seed = 5;
-        write_synthetic_model(path, o);
-    }
-    ~ModelFile() {
-        std::error_code ec;
-        std::filesystem::remove(path, ec);
-    }
-};
-
-}  // namespace
-
 const std::filesystem::path& server_model_path() {
-    static const ModelFile file;
-    return file.path;
+    static const TempModel file("serve", "qwen2-tiny", DType::Q8_0, 5);
+    return file.path();
 }
 
 TestServer::TestServer(const TestServerOptions& options) {
@@ -187,6 +167,36 @@ std::optional<std::string> npm_package(const std::string& name, std::string& why
         }
     }
     return (prefix / "node_modules").string();
+}
+
+std::optional<ScriptRun> run_openai_client(int port, const std::string& model_id, std::string& why) {
+    const auto node_path = npm_package("openai", why);
+    if (!node_path) return std::nullopt;
+    ScriptRun r;
+    r.status = run_shell("NODE_PATH='" + *node_path + "' timeout 120 node '" + KILN_SOURCE_DIR +
+                             "/tests/server/openai_client.cjs' http://127.0.0.1:" + std::to_string(port) + "/v1 '" +
+                             model_id + "'",
+                         r.output);
+    return r;
+}
+
+std::optional<ScriptRun> run_web_page(int port, const std::string& model_id, const std::filesystem::path& screenshot,
+                                      std::string& why) {
+    const char* chromium = "/usr/bin/chromium";
+    if (!std::filesystem::exists(chromium)) {
+        why = std::string("no ") + chromium + " (apt-get install chromium)";
+        return std::nullopt;
+    }
+    const auto node_path = npm_package("playwright-core", why);
+    if (!node_path) return std::nullopt;
+    std::filesystem::create_directories(screenshot.parent_path());
+    std::filesystem::remove(screenshot);
+    ScriptRun r;
+    r.status = run_shell("NODE_PATH='" + *node_path + "' timeout 120 node '" + KILN_SOURCE_DIR +
+                             "/tests/server/web_page.cjs' http://127.0.0.1:" + std::to_string(port) + "/ " + chromium +
+                             " '" + screenshot.string() + "' '" + model_id + "'",
+                         r.output);
+    return r;
 }
 
 std::vector<std::string> sse_payloads(const std::string& body) {

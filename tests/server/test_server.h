@@ -84,6 +84,20 @@ int run_shell(const std::string& command, std::string& output);
 // the package cannot be had (no node, offline).
 std::optional<std::string> npm_package(const std::string& name, std::string& why);
 
+// The node scripts beside this file, run against a server on `port` that serves `model_id`:
+// their exit status and output, or nullopt with `why` set when what they need is missing (node,
+// the npm package, chromium), for the test to skip with.
+struct ScriptRun {
+    int status = -1;
+    std::string output;
+};
+// openai_client.cjs: the official `openai` npm package.
+std::optional<ScriptRun> run_openai_client(int port, const std::string& model_id, std::string& why);
+// web_page.cjs: the chat page in headless chromium (playwright-core); the screenshot goes to
+// `screenshot`.
+std::optional<ScriptRun> run_web_page(int port, const std::string& model_id, const std::filesystem::path& screenshot,
+                                      std::string& why);
+
 // The SSE `data:` payloads of a stream body, in order ("[DONE]" included as is).
 std::vector<std::string> sse_payloads(const std::string& body);
 
