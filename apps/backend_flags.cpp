@@ -80,6 +80,7 @@ std::unique_ptr<Backend> make_backend_named(const std::string& backend, const Ar
         }
     }
 #else
+    (void)notes;  // only the Vulkan paths have notes to give
     if (backend == "vulkan") throw Error("kiln " + command + ": this kiln was built without Vulkan");
     if (backend == "auto") return make_cpu(args);
 #endif

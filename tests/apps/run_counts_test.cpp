@@ -26,12 +26,6 @@ namespace {
 
 const auto run = testing::run_kiln_capture;
 
-uint64_t weight_bytes(const Model& m) {
-    uint64_t bytes = 0;
-    for (const GgufTensorInfo& t : m.file().tensors()) bytes += t.n_bytes;
-    return bytes;
-}
-
 TEST(RunCounts, HostBackendsHaveNone) {
     KILN_REQUIRE_SHARED(shared);
     const Model m = Model::load(shared / "models" / "stories260K.gguf");
@@ -57,6 +51,12 @@ TEST(RunCounts, BenchOnTheCpuReportsNoCounts) {
 }
 
 #ifdef KILN_HAVE_VULKAN
+uint64_t weight_bytes(const Model& m) {
+    uint64_t bytes = 0;
+    for (const GgufTensorInfo& t : m.file().tensors()) bytes += t.n_bytes;
+    return bytes;
+}
+
 vk::VulkanOptions lavapipe_or_first(testing::ValidationLog& log) {
     vk::VulkanOptions options;
     options.device_index = 0;

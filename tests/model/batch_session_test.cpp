@@ -7,13 +7,15 @@
 #include <set>
 
 #include "backends/cpu/cpu_backend.h"
+#ifdef KILN_HAVE_VULKAN
 #include "backends/vulkan/vulkan_backend.h"
+#include "vulkan/vulkan_test_support.h"
+#endif
 #include "golden_test_support.h"
 #include "graph/error.h"
 #include "models/model.h"
 #include "models/session/batch_session.h"
 #include "support/temp_model.h"
-#include "vulkan/vulkan_test_support.h"
 
 namespace kiln {
 namespace {
@@ -89,11 +91,13 @@ TEST(BatchSession, GreedyOutputIsTheSameAloneOrBesideOthersCpu) {
     expect_same_alone_and_together(cpu);
 }
 
+#ifdef KILN_HAVE_VULKAN
 TEST(BatchSession, GreedyOutputIsTheSameAloneOrBesideOthersVulkan) {
     KILN_REQUIRE_VULKAN();
     vk::VulkanBackend vulkan{vk::VulkanOptions{}};
     expect_same_alone_and_together(vulkan);
 }
+#endif
 
 // A batched step computes what a plain Session computes for the same tokens.
 TEST(BatchSession, BatchedLogitsMatchASession) {
