@@ -5,10 +5,11 @@
 
 namespace kiln {
 namespace cpu {
-#define KILN_DECLARE_ISA(ns)                      \
-    namespace ns {                                \
-    const CpuKernelTable& kernel_table();         \
-    bool matmul_supported(DType w);               \
+#define KILN_DECLARE_ISA(ns)                              \
+    namespace ns {                                        \
+    const CpuKernelTable& kernel_table();                 \
+    bool matmul_supported(DType w);                       \
+    void exp_floats(const float* x, float* y, int64_t n); \
     }
 KILN_DECLARE_ISA(scalar)
 #if defined(KILN_CPU_X86)
@@ -29,6 +30,19 @@ const CpuKernelTable& cpu_kernel_table(CpuIsa isa) {
     (void)isa;  // only the scalar kernels exist off x86
 #endif
     return cpu::scalar::kernel_table();
+}
+
+void cpu_exp_floats(CpuIsa isa, const float* x, float* y, int64_t n) {
+#if defined(KILN_CPU_X86)
+    switch (isa) {
+        case CpuIsa::Avx512: return cpu::avx512::exp_floats(x, y, n);
+        case CpuIsa::Avx2: return cpu::avx2::exp_floats(x, y, n);
+        case CpuIsa::Scalar: break;
+    }
+#else
+    (void)isa;
+#endif
+    cpu::scalar::exp_floats(x, y, n);
 }
 
 size_t cpu_scratch_bytes(const Graph& g, const Node& n, int nth) { return cpu::node_scratch_bytes(g, n, nth); }

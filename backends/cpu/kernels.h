@@ -33,6 +33,9 @@ struct CpuKernelTable {
 
 const CpuKernelTable& cpu_kernel_table(CpuIsa isa);
 
+// y[i] = e^x[i] with the vector exp of the kernels of `isa` (for tests of its accuracy).
+void cpu_exp_floats(CpuIsa isa, const float* x, float* y, int64_t n);
+
 // Scratch a node needs (0 for most ops).
 size_t cpu_scratch_bytes(const Graph& g, const Node& n, int nth);
 

@@ -19,6 +19,8 @@
 namespace kiln::cpu::KILN_ISA_NS {
 namespace {
 
+static_assert(kAttnTile % kW == 0, "a tile row of scores is whole float vectors");
+
 float dot(const float* a, const float* b, int64_t n) {
     FV a0 = fv_zero(), a1 = fv_zero();
     int64_t i = 0;
@@ -32,6 +34,34 @@ float dot(const float* a, const float* b, int64_t n) {
     return s;
 }
 
+// out[r] = q_r . k for the four rows q_r = q + r * qs: k is loaded once for the four.
+void dot4(const float* q, int64_t qs, const float* k, int64_t n, float* out) {
+    FV a0 = fv_zero(), a1 = fv_zero(), a2 = fv_zero(), a3 = fv_zero();
+    int64_t i = 0;
+    for (; i + kW <= n; i += kW) {
+        const FV kv = fv_load(k + i);
+        a0 = fv_fma(fv_load(q + i), kv, a0);
+        a1 = fv_fma(fv_load(q + qs + i), kv, a1);
+        a2 = fv_fma(fv_load(q + 2 * qs + i), kv, a2);
+        a3 = fv_fma(fv_load(q + 3 * qs + i), kv, a3);
+    }
+    fv_sum4(a0, a1, a2, a3, out);
+    for (; i < n; ++i) {
+        for (int r = 0; r < 4; ++r) out[r] += q[r * qs + i] * k[i];
+    }
+}
+
+// s[g * kAttnTile] = scale * (q_g . k) for the group's query rows q_g = q + g * qs.
+void score_group(const float* q, int64_t qs, int64_t group, const float* k, int64_t n, float scale, float* s) {
+    int64_t g = 0;
+    for (; g + 4 <= group; g += 4) {
+        float d4[4];
+        dot4(q + g * qs, qs, k, n, d4);
+        for (int r = 0; r < 4; ++r) s[(g + r) * kAttnTile] = d4[r] * scale;
+    }
+    for (; g < group; ++g) s[g * kAttnTile] = dot(q + g * qs, k, n) * scale;
+}
+
 void axpy(float* y, float p, const float* x, int64_t n) {
     const FV pv = fv_set(p);
     int64_t i = 0;
@@ -41,24 +71,30 @@ void axpy(float* y, float p, const float* x, int64_t n) {
 
 // x[i] = f16(x[i]) for a row of floats.
 void round_to_f16(float* x, int64_t n) {
-    uint16_t tmp[kW];
     int64_t i = 0;
-    for (; i + kW <= n; i += kW) {
-        fv_store_f16(tmp, fv_load(x + i));
-        fv_store(x + i, fv_load(tmp));
-    }
+    for (; i + kW <= n; i += kW) fv_store(x + i, fv_round_f16(fv_load(x + i)));
     for (; i < n; ++i) x[i] = h2f(f2h(x[i]));
 }
 
 // y = f16(y + p * x), element by element.
 void axpy_f16(float* y, float p, const float* x, int64_t n) {
-    axpy(y, p, x, n);
-    round_to_f16(y, n);
+    const FV pv = fv_set(p);
+    int64_t i = 0;
+    for (; i + kW <= n; i += kW) fv_store(y + i, fv_round_f16(fv_fma(pv, fv_load(x + i), fv_load(y + i))));
+    for (; i < n; ++i) y[i] = h2f(f2h(y[i] + p * x[i]));
 }
 
-// One (token, KV head) unit over an f16 cache, key by key (see the file comment).
-void attend_f16(const CpuKernelArgs& a, int64_t t, int64_t hk, int64_t first, int64_t visible, float* acc, float* q16,
-                float* kbuf, float* vbuf) {
+// x[i] = e^x[i] for i < n; x has room for n rounded up to whole vectors (a tile row).
+void exp_tile_row(float* x, int64_t n) {
+    for (int64_t i = n; i % kW != 0; ++i) x[i] = -INFINITY;  // padding lanes: e^-inf = 0
+    for (int64_t i = 0; i < n; i += kW) fv_store(x + i, fv_exp(fv_load(x + i)));
+}
+
+// One (token, KV head) unit over an f16 cache (see the file comment). Keys go a tile at a time:
+// scores first, then the running max key by key and every exp of the tile in vectors, then the
+// f16 accumulation key by key, in the same order and rounding as one key at a time.
+void attend_f16(const CpuKernelArgs& a, int64_t t, int64_t hk, int64_t first, int64_t visible, float* acc, float* s,
+                float* q16, float* kbuf, float* vbuf) {
     const Tensor& Q = src(a, 0);
     const Tensor& K = src(a, 1);
     const Tensor& V = src(a, 2);
@@ -71,26 +107,45 @@ void attend_f16(const CpuKernelArgs& a, int64_t t, int64_t hk, int64_t first, in
         round_to_f16(q16 + g * d, d);
     }
     float mx[kMaxAttnGroup], sum[kMaxAttnGroup];
+    bool grew[kMaxAttnGroup * kAttnTile];  // key jj of group g set a new maximum
     for (int64_t g = 0; g < group; ++g) mx[g] = -INFINITY, sum[g] = 0.0f;
     for (int64_t g = 0; g < group * dv; ++g) acc[g] = 0.0f;
-    for (int64_t j = first; j < visible; ++j) {
-        const float* kr = floats(K.type, row_ptr(K, src_data(a, 1), hk, j), d, kbuf);
-        const float* vr = floats(V.type, row_ptr(V, src_data(a, 2), hk, j), dv, vbuf);
+    for (int64_t j0 = first; j0 < visible; j0 += kAttnTile) {
+        const int64_t nt = imin(kAttnTile, visible - j0);
+        for (int64_t jj = 0; jj < nt; ++jj) {
+            const float* kr = floats(K.type, row_ptr(K, src_data(a, 1), hk, j0 + jj), d, kbuf);
+            score_group(q16, d, group, kr, d, scale, s + jj);
+        }
+        // s becomes the exp argument: old max - new max when a key raises the maximum (the factor
+        // that rescales what was accumulated; the key's own weight is 1), else score - max.
         for (int64_t g = 0; g < group; ++g) {
-            const float s = dot(q16 + g * d, kr, d) * scale;
-            float* ag = acc + g * dv;
-            float w = 1.0f;
-            if (s > mx[g]) {  // a new maximum: rescale what was accumulated so far
-                const float c = expf(mx[g] - s);
-                mx[g] = s;
-                for (int64_t i = 0; i < dv; ++i) ag[i] *= c;
-                round_to_f16(ag, dv);
-                sum[g] *= c;
-            } else {
-                w = expf(s - mx[g]);
+            float* sg = s + g * kAttnTile;
+            bool* gg = grew + g * kAttnTile;
+            float m = mx[g];
+            for (int64_t jj = 0; jj < nt; ++jj) {
+                const float v = sg[jj];
+                gg[jj] = v > m;
+                sg[jj] = gg[jj] ? m - v : v - m;
+                m = gg[jj] ? v : m;
             }
-            sum[g] += w;
-            axpy_f16(ag, w, vr, dv);
+            mx[g] = m;
+            exp_tile_row(sg, nt);
+        }
+        for (int64_t jj = 0; jj < nt; ++jj) {
+            const float* vr = floats(V.type, row_ptr(V, src_data(a, 2), hk, j0 + jj), dv, vbuf);
+            for (int64_t g = 0; g < group; ++g) {
+                const float e = s[g * kAttnTile + jj];
+                float* ag = acc + g * dv;
+                float w = e;
+                if (grew[g * kAttnTile + jj]) {  // a new maximum: rescale what was accumulated so far
+                    for (int64_t i = 0; i < dv; ++i) ag[i] *= e;
+                    round_to_f16(ag, dv);
+                    sum[g] *= e;
+                    w = 1.0f;
+                }
+                sum[g] += w;
+                axpy_f16(ag, w, vr, dv);
+            }
         }
     }
     for (int64_t g = 0; g < group; ++g) {
@@ -129,7 +184,7 @@ void flash_attn(const CpuKernelArgs& a) {
         const int64_t window = a.node->params.window;
         const int64_t first = window > 0 ? imax(0, static_cast<int64_t>(pos[t]) - window + 1) : 0;
         if (f16_cache) {
-            attend_f16(a, t, hk, first, visible, acc, q16, kbuf, vbuf);
+            attend_f16(a, t, hk, first, visible, acc, s, q16, kbuf, vbuf);
             continue;
         }
         for (int64_t g = 0; g < group * dv; ++g) acc[g] = 0.0f;
@@ -141,18 +196,18 @@ void flash_attn(const CpuKernelArgs& a) {
             const int64_t nt = imin(kAttnTile, visible - j0);
             for (int64_t jj = 0; jj < nt; ++jj) {
                 const float* kr = floats(K.type, row_ptr(K, src_data(a, 1), hk, j0 + jj), d, kbuf);
-                for (int64_t g = 0; g < group; ++g) s[g * kAttnTile + jj] = dot(q0 + g * qstride, kr, d) * scale;
+                score_group(q0, qstride, group, kr, d, scale, s + jj);
             }
             for (int64_t g = 0; g < group; ++g) {
                 float* sg = s + g * kAttnTile;
                 float m = mx[g];
                 for (int64_t jj = 0; jj < nt; ++jj) m = fmaxf_(m, sg[jj]);
                 const float c = expf(mx[g] - m);  // 0 on the first tile (mx = -inf)
-                float l = 0.0f;
-                for (int64_t jj = 0; jj < nt; ++jj) {
-                    sg[jj] = expf(sg[jj] - m);
-                    l += sg[jj];
-                }
+                for (int64_t jj = 0; jj < nt; ++jj) sg[jj] -= m;
+                exp_tile_row(sg, nt);
+                FV lv = fv_zero();
+                for (int64_t jj = 0; jj < nt; jj += kW) lv = fv_add(lv, fv_load(sg + jj));  // padding is 0
+                const float l = fv_sum(lv);
                 sum[g] = sum[g] * c + l;
                 mx[g] = m;
                 if (c != 1.0f) {

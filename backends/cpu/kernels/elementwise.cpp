@@ -1,6 +1,6 @@
 // Element-wise ops: add and mul (b broadcast over a), scale, silu, gelu, swiglu. Threads split
-// the rows; f16/bf16 inputs are widened a row at a time into the thread's scratch.
-#include <cmath>
+// the rows; f16/bf16 inputs are widened a row at a time into the thread's scratch. silu, gelu
+// and swiglu run in float vectors through fv_exp (simd.h).
 
 #include "backends/cpu/kernels/common.h"
 #include "backends/cpu/kernels/kernels_isa.h"
@@ -10,11 +10,42 @@ namespace {
 
 enum class Bin { Add, Mul, SwiGLU };
 
-inline float silu_f(float x) { return x / (1.0f + expf(-x)); }
+// silu(x) = x / (1 + e^-x) = x * sigmoid(x).
+inline FV fv_silu(FV x) { return fv_div(x, fv_add(fv_set(1.0f), fv_exp(fv_sub(fv_zero(), x)))); }
 
-inline float gelu_f(float x) {
-    constexpr float c = 0.7978845608028654f;  // sqrt(2 / pi)
-    return 0.5f * x * (1.0f + tanhf(c * (x + 0.044715f * x * x * x)));
+// gelu (tanh form) = 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3):
+// one exp and no cancellation near tanh(u) = -1.
+inline FV fv_gelu(FV x) {
+    constexpr float c2 = -2.0f * 0.7978845608028654f;  // -2 sqrt(2 / pi)
+    const FV x3 = fv_mul(fv_mul(x, x), x);
+    const FV e = fv_exp(fv_mul(fv_set(c2), fv_fma(fv_set(0.044715f), x3, x)));
+    return fv_div(x, fv_add(fv_set(1.0f), e));
+}
+
+// out[i] = f(x[i]) over a row, in vectors; the tail goes through a padded vector so that every
+// element takes the same path.
+template <typename F>
+void map_row(const float* x, float* out, int64_t n, F f) {
+    int64_t i = 0;
+    for (; i + kW <= n; i += kW) fv_store(out + i, f(fv_load(x + i)));
+    if (i < n) {
+        float t[kW] = {};
+        for (int64_t j = i; j < n; ++j) t[j - i] = x[j];
+        fv_store(t, f(fv_load(t)));
+        for (int64_t j = i; j < n; ++j) out[j] = t[j - i];
+    }
+}
+
+// out[i] = silu(x[i]) * y[i].
+void swiglu_row(const float* x, const float* y, float* out, int64_t n) {
+    int64_t i = 0;
+    for (; i + kW <= n; i += kW) fv_store(out + i, fv_mul(fv_silu(fv_load(x + i)), fv_load(y + i)));
+    if (i < n) {
+        float tx[kW] = {}, ty[kW] = {};
+        for (int64_t j = i; j < n; ++j) tx[j - i] = x[j], ty[j - i] = y[j];
+        fv_store(tx, fv_mul(fv_silu(fv_load(tx)), fv_load(ty)));
+        for (int64_t j = i; j < n; ++j) out[j] = tx[j - i];
+    }
 }
 
 template <Bin op>
@@ -38,7 +69,7 @@ void binary(const CpuKernelArgs& a) {
             } else if constexpr (op == Bin::Mul) {
                 for (int64_t i = 0; i < bn; ++i) os[i] = xs[i] * y[i];
             } else {
-                for (int64_t i = 0; i < bn; ++i) os[i] = silu_f(xs[i]) * y[i];
+                swiglu_row(xs, y, os, bn);
             }
         }
     }
@@ -60,9 +91,9 @@ void unary(const CpuKernelArgs& a) {
         if constexpr (op == Un::Scale) {
             for (int64_t i = 0; i < n; ++i) out[i] = x[i] * s;
         } else if constexpr (op == Un::Silu) {
-            for (int64_t i = 0; i < n; ++i) out[i] = silu_f(x[i]);
+            map_row(x, out, n, fv_silu);
         } else {
-            for (int64_t i = 0; i < n; ++i) out[i] = gelu_f(x[i]);
+            map_row(x, out, n, fv_gelu);
         }
     }
 }
@@ -75,5 +106,7 @@ void swiglu(const CpuKernelArgs& a) { binary<Bin::SwiGLU>(a); }
 void scale(const CpuKernelArgs& a) { unary<Un::Scale>(a); }
 void silu(const CpuKernelArgs& a) { unary<Un::Silu>(a); }
 void gelu(const CpuKernelArgs& a) { unary<Un::Gelu>(a); }
+
+void exp_floats(const float* x, float* y, int64_t n) { map_row(x, y, n, fv_exp); }
 
 }  // namespace kiln::cpu::KILN_ISA_NS

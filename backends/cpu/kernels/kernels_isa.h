@@ -23,6 +23,9 @@ void set_rows(const CpuKernelArgs& a);
 void concat(const CpuKernelArgs& a);
 void argmax(const CpuKernelArgs& a);
 
+// y[i] = e^x[i] with this ISA's fv_exp (simd.h); for tests.
+void exp_floats(const float* x, float* y, int64_t n);
+
 // Whether matmul has a row kernel for weights of this dtype.
 bool matmul_supported(DType w);
 

@@ -74,11 +74,24 @@ void softmax(const CpuKernelArgs& a) {
             for (int64_t i = 0; i < n; ++i) out[i] = 0.0f;
             continue;
         }
-        float s = 0.0f;
-        for (int64_t i = 0; i < n; ++i) {
-            out[i] = expf(out[i] - mx);
-            s += out[i];
+        // e^(out - mx) in vectors (fv_exp); the tail through a padded vector whose extra lanes are 0.
+        const FV mv = fv_set(mx);
+        FV sv = fv_zero();
+        int64_t i = 0;
+        for (; i + kW <= n; i += kW) {
+            const FV e = fv_exp(fv_sub(fv_load(out + i), mv));
+            fv_store(out + i, e);
+            sv = fv_add(sv, e);
         }
+        if (i < n) {
+            float t[kW];
+            for (int j = 0; j < kW; ++j) t[j] = i + j < n ? out[i + j] : -INFINITY;
+            const FV e = fv_exp(fv_sub(fv_load(t), mv));
+            fv_store(t, e);
+            sv = fv_add(sv, e);
+            for (int64_t j = i; j < n; ++j) out[j] = t[j - i];
+        }
+        const float s = fv_sum(sv);
         const float inv = s > 0 ? 1.0f / s : 0.0f;
         for (int64_t i = 0; i < n; ++i) out[i] *= inv;
     }

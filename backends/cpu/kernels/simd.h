@@ -12,6 +12,7 @@
 // Kernel sources must not call inline functions from outside this namespace (std:: templates,
 // graph/quant/half.h) in the SIMD builds: a weak inline symbol compiled with -mavx2 could be
 // picked by the linker for the scalar table. C library calls (expf, ...) are fine.
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -63,6 +64,21 @@ inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
 inline float fmaxf_(float a, float b) { return a > b ? a : b; }
 
+// ---------------------------------------------------------------- exp constants
+// fv_exp(x) = 2^n * e^r with n = round(x / ln2) and r = x - n*ln2 (|r| <= ln2/2), ln2 split in
+// two so that n*kLn2Hi is exact; e^r = 1 + r + r^2 * q(r), q of degree 4 fitted (Chebyshev
+// nodes) on [-ln2/2, ln2/2]: < 0.2 ulp from the polynomial, ~1 ulp in all (tests/cpu/exp_test.cpp).
+// 2^n is added to the exponent bits of e^r. Above kExpHi the result is +inf; below kExpLo
+// (e^x < FLT_MIN) it is 0, not a subnormal as expf gives; NaN stays NaN.
+constexpr float kExpHi = 88.7228317f;       // largest x with a finite e^x in float
+constexpr float kExpLo = -87.3365402f;      // smallest x with a normal e^x (>= FLT_MIN)
+constexpr float kLog2e = 1.44269504f;
+constexpr float kLn2Hi = 0.693145752f;      // 0x3f317200: few bits, so n * kLn2Hi is exact
+constexpr float kLn2Lo = 1.42860677e-06f;   // ln2 - kLn2Hi
+constexpr float kRound = 12582912.0f;       // 1.5 * 2^23: adding it rounds to an integer
+constexpr float kExpC2 = 5.000000000e-01f, kExpC3 = 1.666657776e-01f, kExpC4 = 4.166655615e-02f,
+                kExpC5 = 8.363173343e-03f, kExpC6 = 1.392617589e-03f;
+
 // ---------------------------------------------------------------- float vectors
 #if defined(__AVX512F__)
 // The zero-masked forms (all lanes kept) sidestep GCC 12's -Wuninitialized false positive on
@@ -107,6 +123,42 @@ inline float fv_hmax(FV a) {
     s = _mm_max_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
+// out[0..3] = the sums of a, b, c, d (one reduction for four dot products).
+inline void fv_sum4(FV a, FV b, FV c, FV d, float* out) {
+    // 128-bit blocks: ab = [a0+a2, a1+a3, b0+b2, b1+b3], then w = [a, b, c, d] as 4 partials each.
+    const FV ab = fv_add(_mm512_maskz_shuffle_f32x4(kAll, a, b, 0x44), _mm512_maskz_shuffle_f32x4(kAll, a, b, 0xee));
+    const FV cd = fv_add(_mm512_maskz_shuffle_f32x4(kAll, c, d, 0x44), _mm512_maskz_shuffle_f32x4(kAll, c, d, 0xee));
+    const FV w = fv_add(_mm512_maskz_shuffle_f32x4(kAll, ab, cd, 0x88), _mm512_maskz_shuffle_f32x4(kAll, ab, cd, 0xdd));
+    const __m128 lo = _mm_hadd_ps(_mm256_castps256_ps128(fv_half(w, 0)), _mm512_maskz_extractf32x4_ps(0xf, w, 1));
+    const __m128 hi = _mm_hadd_ps(_mm512_maskz_extractf32x4_ps(0xf, w, 2), _mm512_maskz_extractf32x4_ps(0xf, w, 3));
+    _mm_storeu_ps(out, _mm_hadd_ps(lo, hi));
+}
+// v rounded to f16 and back.
+inline FV fv_round_f16(FV v) {
+    return _mm512_maskz_cvtph_ps(kAll, _mm512_maskz_cvtps_ph(kAll, v, _MM_FROUND_TO_NEAREST_INT));
+}
+inline FV fv_sub(FV a, FV b) { return _mm512_sub_ps(a, b); }
+inline FV fv_div(FV a, FV b) { return _mm512_div_ps(a, b); }
+inline FV fv_min(FV a, FV b) { return _mm512_maskz_min_ps(kAll, a, b); }
+// e^x per lane (see the exp constants above).
+inline FV fv_exp(FV x) {
+    // max/min return their second operand when one is NaN, so NaN passes through the clamp.
+    const FV xc = fv_min(fv_set(kExpHi), fv_max(fv_set(kExpLo), x));
+    const FV t = fv_fma(xc, fv_set(kLog2e), fv_set(kRound));  // kRound + n
+    const FV n = fv_sub(t, fv_set(kRound));
+    FV r = _mm512_fnmadd_ps(n, fv_set(kLn2Hi), xc);
+    r = _mm512_fnmadd_ps(n, fv_set(kLn2Lo), r);
+    FV q = fv_fma(fv_set(kExpC6), r, fv_set(kExpC5));
+    q = fv_fma(q, r, fv_set(kExpC4));
+    q = fv_fma(q, r, fv_set(kExpC3));
+    q = fv_fma(q, r, fv_set(kExpC2));
+    const FV p = fv_add(fv_fma(q, fv_mul(r, r), r), fv_set(1.0f));
+    // t's low mantissa bits hold n (two's complement), so t << 23 is n in the exponent field.
+    const __m512i e = _mm512_maskz_slli_epi32(kAll, _mm512_castps_si512(t), 23);
+    FV y = _mm512_castsi512_ps(_mm512_maskz_add_epi32(kAll, _mm512_castps_si512(p), e));
+    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, fv_set(kExpLo), _CMP_LT_OQ), y, fv_zero());
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, fv_set(kExpHi), _CMP_GT_OQ), y, fv_set(INFINITY));
+}
 #elif defined(__AVX2__)
 constexpr int kW = 8;
 using FV = __m256;
@@ -138,6 +190,31 @@ inline float fv_hmax(FV a) {
     s = _mm_max_ps(s, _mm_movehl_ps(s, s));
     s = _mm_max_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+}
+inline void fv_sum4(FV a, FV b, FV c, FV d, float* out) {
+    const __m256 abcd = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1)));
+}
+inline FV fv_round_f16(FV v) { return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)); }
+inline FV fv_sub(FV a, FV b) { return _mm256_sub_ps(a, b); }
+inline FV fv_div(FV a, FV b) { return _mm256_div_ps(a, b); }
+inline FV fv_min(FV a, FV b) { return _mm256_min_ps(a, b); }
+// e^x per lane: as the AVX-512 version.
+inline FV fv_exp(FV x) {
+    const FV xc = fv_min(fv_set(kExpHi), fv_max(fv_set(kExpLo), x));
+    const FV t = fv_fma(xc, fv_set(kLog2e), fv_set(kRound));
+    const FV n = fv_sub(t, fv_set(kRound));
+    FV r = _mm256_fnmadd_ps(n, fv_set(kLn2Hi), xc);
+    r = _mm256_fnmadd_ps(n, fv_set(kLn2Lo), r);
+    FV q = fv_fma(fv_set(kExpC6), r, fv_set(kExpC5));
+    q = fv_fma(q, r, fv_set(kExpC4));
+    q = fv_fma(q, r, fv_set(kExpC3));
+    q = fv_fma(q, r, fv_set(kExpC2));
+    const FV p = fv_add(fv_fma(q, fv_mul(r, r), r), fv_set(1.0f));
+    const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
+    FV y = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
+    y = _mm256_blendv_ps(y, fv_zero(), _mm256_cmp_ps(x, fv_set(kExpLo), _CMP_LT_OQ));
+    return _mm256_blendv_ps(y, fv_set(INFINITY), _mm256_cmp_ps(x, fv_set(kExpHi), _CMP_GT_OQ));
 }
 #else
 // Plain arrays: the compiler vectorises these loops with whatever the baseline target has.
@@ -199,6 +276,29 @@ inline float fv_hmax(FV a) {
     float m = a.v[0];
     for (int i = 1; i < kW; ++i) m = a.v[i] > m ? a.v[i] : m;
     return m;
+}
+inline void fv_sum4(FV a, FV b, FV c, FV d, float* out) {
+    out[0] = fv_sum(a), out[1] = fv_sum(b), out[2] = fv_sum(c), out[3] = fv_sum(d);
+}
+inline FV fv_round_f16(FV v) {
+    for (int i = 0; i < kW; ++i) v.v[i] = h2f(f2h(v.v[i]));
+    return v;
+}
+inline FV fv_sub(FV a, FV b) {
+    for (int i = 0; i < kW; ++i) a.v[i] -= b.v[i];
+    return a;
+}
+inline FV fv_div(FV a, FV b) {
+    for (int i = 0; i < kW; ++i) a.v[i] /= b.v[i];
+    return a;
+}
+inline FV fv_min(FV a, FV b) {
+    for (int i = 0; i < kW; ++i) a.v[i] = a.v[i] < b.v[i] ? a.v[i] : b.v[i];
+    return a;
+}
+inline FV fv_exp(FV x) {
+    for (int i = 0; i < kW; ++i) x.v[i] = expf(x.v[i]);
+    return x;
 }
 #endif
 
