@@ -12,11 +12,12 @@ namespace {
 
 class CpuExecutable : public Executable {
 public:
-    CpuExecutable(StateStore& state, ThreadPool& pool, const CpuKernelTable& kernels, const Graph& g)
-        : graph_(g), pool_(pool), kernels_(kernels), storage_(g, state), barrier_(pool.size()) {
-        size_t scratch = 0;
-        for (const Node& n : graph_.nodes()) scratch = std::max(scratch, cpu_scratch_bytes(graph_, n, pool_.size()));
-        scratch_ = std::make_unique<AlignedBytes>(scratch);
+    CpuExecutable(StateStore& state, ThreadPool& pool, CpuIsa isa, const Graph& g)
+        : graph_(g), pool_(pool), kernels_(cpu_kernel_table(isa)), storage_(g, state), barrier_(pool.size()),
+          staged_x_reuse_(cpu_plan_staged_x_reuse(g, isa)) {
+        const CpuScratchLayout layout = cpu_scratch_layout(graph_, pool_.size());
+        scratch_ = std::make_unique<AlignedBytes>(layout.bytes);
+        staged_x_offset_ = layout.staged_x_offset;
     }
 
     void write(TensorId t, std::span<const uint8_t> bytes) override { storage_.write(t, bytes); }
@@ -43,11 +44,12 @@ private:
     static void worker(void* self, int ith) {
         auto* e = static_cast<CpuExecutable*>(self);
         CpuKernelArgs args{&e->graph_, nullptr, e->storage_.addresses(), ith, e->pool_.size(), e->scratch_->data(),
-                           &e->barrier_};
+                           &e->barrier_, e->scratch_->data() + e->staged_x_offset_, false};
         const auto nodes = e->graph_.nodes();
         double previous_end = 0;
         for (size_t i = 0; i < nodes.size(); ++i) {
             args.node = &nodes[i];
+            args.staged_x_ready = e->staged_x_reuse_[i];
             e->kernels_.op[static_cast<int>(nodes[i].op)](args);
             e->barrier_.wait();
             // After the barrier every thread has finished node i; only thread 0 reads the clock,
@@ -70,6 +72,8 @@ private:
     HostStorage storage_;
     std::unique_ptr<AlignedBytes> scratch_;
     Barrier barrier_;
+    std::vector<bool> staged_x_reuse_;  // per node (cpu_plan_staged_x_reuse)
+    size_t staged_x_offset_ = 0;
     bool profiling_ = false;
     std::chrono::steady_clock::time_point run_start_;
     std::vector<NodeTiming> timings_;
@@ -96,7 +100,7 @@ std::unique_ptr<Executable> CpuBackend::compile(const Graph& g) {
             throw Error("cpu: node " + g.tensor(n.dst).name + " (" + std::string(op_name(n.op)) + ") is not supported");
         }
     }
-    return std::make_unique<CpuExecutable>(state_, *pool_, cpu_kernel_table(isa_), g);
+    return std::make_unique<CpuExecutable>(state_, *pool_, isa_, g);
 }
 
 }  // namespace kiln

@@ -1,5 +1,9 @@
-// Picks the kernel table of an instruction set, sizes scratch and says which nodes the kernels
-// handle. Compiled once, without ISA flags; the tables live in kernels/ (compiled per ISA).
+// Picks the kernel table of an instruction set, sizes scratch, plans which matmuls reuse staged
+// activations and says which nodes the kernels handle. Compiled once, without ISA flags; the
+// tables live in kernels/ (compiled per ISA).
+#include <algorithm>
+#include <optional>
+
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/kernels/scratch.h"
 
@@ -9,6 +13,7 @@ namespace cpu {
     namespace ns {                                        \
     const CpuKernelTable& kernel_table();                 \
     bool matmul_supported(DType w);                       \
+    int matmul_staged_format(DType w, DType x);           \
     void exp_floats(const float* x, float* y, int64_t n); \
     }
 KILN_DECLARE_ISA(scalar)
@@ -46,6 +51,72 @@ void cpu_exp_floats(CpuIsa isa, const float* x, float* y, int64_t n) {
 }
 
 size_t cpu_scratch_bytes(const Graph& g, const Node& n, int nth) { return cpu::node_scratch_bytes(g, n, nth); }
+
+CpuScratchLayout cpu_scratch_layout(const Graph& g, int nth) {
+    size_t ops = 0, staged = 0;
+    for (const Node& n : g.nodes()) {
+        size_t& m = n.op == Op::MatMul ? staged : ops;
+        m = std::max(m, cpu::node_scratch_bytes(g, n, nth));
+    }
+    return {cpu::scratch_align(ops), cpu::scratch_align(ops) + staged};
+}
+
+namespace {
+
+int staged_format(CpuIsa isa, DType w, DType x) {
+#if defined(KILN_CPU_X86)
+    switch (isa) {
+        case CpuIsa::Avx512: return cpu::avx512::matmul_staged_format(w, x);
+        case CpuIsa::Avx2: return cpu::avx2::matmul_staged_format(w, x);
+        case CpuIsa::Scalar: break;
+    }
+#else
+    (void)isa;
+#endif
+    return cpu::scalar::matmul_staged_format(w, x);
+}
+
+// What the staged-activation region holds: x's bytes (storage, offset, dtype, shape, strides; two
+// tensor ids over the same bytes count as one) in one staging format.
+struct StagedX {
+    int format;
+    TensorId storage;
+    uint64_t offset;
+    DType type;
+    std::array<int64_t, kMaxDims> ne;
+    std::array<uint64_t, kMaxDims> nb;
+    bool operator==(const StagedX&) const = default;
+};
+
+StagedX staged_x_of(const Graph& g, TensorId x, int format) {
+    const Tensor& t = g.tensor(x);
+    uint64_t offset = 0;
+    for (TensorId v = x; g.tensor(v).kind == TensorKind::View; v = g.tensor(v).view_of) offset += g.tensor(v).view_offset;
+    return {format, g.storage_of(x), offset, t.type, t.ne, t.nb};
+}
+
+}  // namespace
+
+std::vector<bool> cpu_plan_staged_x_reuse(const Graph& g, CpuIsa isa) {
+    const auto nodes = g.nodes();
+    std::vector<bool> reuse(nodes.size(), false);
+    std::optional<StagedX> held;  // the region's contents at this point of a run
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        const Node& n = nodes[i];
+        if (n.op == Op::MatMul) {
+            const int format = staged_format(isa, g.tensor(n.src[0]).type, g.tensor(n.src[1]).type);
+            if (format != 0) {
+                const StagedX s = staged_x_of(g, n.src[1], format);
+                reuse[i] = held == s;
+                held = s;
+            }
+        }
+        // Nodes only write their dst's bytes. Intermediates live in the arena, but x stays live
+        // (the planner keeps its bytes) until its last reader; other storages never overlap.
+        if (held && g.storage_of(n.dst) == held->storage) held.reset();
+    }
+    return reuse;
+}
 
 bool cpu_supports(const Graph& g, const Node& n) {
     const auto is_float = [](DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; };

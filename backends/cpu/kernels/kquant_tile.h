@@ -1,7 +1,7 @@
 #pragma once
 // Register-tiled matmul (tile.h) of the K-quants Q4_K, Q5_K and Q6_K for the ISAs with block-pair
 // dots (KILN_CPU_PAIR_DOTS: AVX-512 VNNI and scalar). A 256-element block is 16 groups of 16;
-// each of its four steps takes four codes of every group (simd.h: p64_dwords), the activations
+// each of its four steps takes four codes of every group (simd_blocks.h: p64_dwords), the activations
 // being quantized in the same order (quantize_act_q8k, interleaved). Per step each row's codes
 // are decoded once and used for C columns, each activation step is loaded once and used for R
 // rows, and vpdpbusd keeps one exact int32 sum per group. Per block and (row, column) that sum
@@ -10,6 +10,7 @@
 //
 // Codes are unsigned (Q6_K: value = code - 32, so its "mins" are 32 * scale).
 #include "backends/cpu/kernels/quant_dot.h"
+#include "backends/cpu/kernels/simd_blocks.h"
 #include "backends/cpu/kernels/tile.h"
 
 #if defined(KILN_CPU_PAIR_DOTS)

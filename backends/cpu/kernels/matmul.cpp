@@ -1,7 +1,8 @@
 // MatMul: y[n, cols] = W[k, n]^T x[k, cols]. Two phases per node:
 //   1. quantized weights: every thread quantizes a share of x's blocks into scratch (Q8A blocks
 //      for the 32-element types, Q8_K for the K-quants); float weights with f16/bf16 x: x is
-//      widened to f32 in scratch. Then all threads meet at the barrier.
+//      widened to f32 in scratch. Then all threads meet at the barrier. Skipped when the graph's
+//      plan says an earlier matmul staged the same x in the same format (staged_x_ready).
 //   2. each thread computes a share of the weight rows (so in a matvec every thread streams
 //      distinct weights) with register tiles (tile.h: up to 4 rows x 4 columns per call) where
 //      the ISA has them for the type, else row dots (quant_dot.h: a row decoded once and dotted
@@ -100,6 +101,13 @@ const Tiles* tiles_of(DType t) {
 
 bool matmul_supported(DType w) { return tiles_of(w) != nullptr || row_dot(w) != nullptr; }
 
+int matmul_staged_format(DType w, DType x) {
+    const bool kq = is_kquant(w), interleaved = tiles_of(w) != nullptr;
+    if (kq) return interleaved ? 3 : 2;
+    if (is_legacy_quant(w)) return 4 + (interleaved ? 2 : 0) + (w == DType::Q4_1 || w == DType::Q5_1 ? 1 : 0);
+    return x == DType::F32 ? 0 : 1;  // float weights: f16/bf16 x widened to f32, f32 x read in place
+}
+
 void matmul(const CpuKernelArgs& a) {
     const Tensor& W = src(a, 0);
     const Tensor& X = src(a, 1);
@@ -112,17 +120,17 @@ void matmul(const CpuKernelArgs& a) {
     const size_t col_bytes = matmul_act_col_bytes(W.type, k);
     const bool staged = quant || X.type != DType::F32;
 
-    // Phase 1: activations into scratch.
-    if (staged) {
+    // Phase 1: activations into scratch, unless an earlier matmul left the same ones there.
+    if (staged && !a.staged_x_ready) {
         if (quant) {
             // The tiles read activations in their interleaved orders (kquant_tile.h, pair_tile.h).
             const bool interleaved = tiles_of(W.type) != nullptr;
-            quantize_x(X, xbase, W.type, kq, interleaved, nblk, col_bytes, a.scratch,
+            quantize_x(X, xbase, W.type, kq, interleaved, nblk, col_bytes, a.staged_x,
                        share(cols * nblk, a.ith, a.nth));
         } else {
             const Range r = share(cols, a.ith, a.nth);
             for (int64_t c = r.begin; c < r.end; ++c) {
-                auto* out = reinterpret_cast<float*>(a.scratch + static_cast<size_t>(c) * col_bytes);
+                auto* out = reinterpret_cast<float*>(a.staged_x + static_cast<size_t>(c) * col_bytes);
                 const float* f = floats(X.type, flat_row(X, xbase, c), k, out);
                 if (f != out) std::memcpy(out, f, static_cast<size_t>(k) * sizeof(float));
             }
@@ -130,7 +138,7 @@ void matmul(const CpuKernelArgs& a) {
         a.barrier->wait();
     }
     const auto column = [&](int64_t c) -> const void* {
-        if (staged) return a.scratch + static_cast<size_t>(c) * col_bytes;
+        if (staged) return a.staged_x + static_cast<size_t>(c) * col_bytes;
         return flat_row(X, xbase, c);
     };
 

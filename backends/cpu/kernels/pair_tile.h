@@ -1,7 +1,7 @@
 #pragma once
 // Register-tiled matmul (tile.h) of the 32-element block types for the ISAs with block-pair dots
-// (KILN_CPU_PAIR_DOTS: AVX-512 VNNI and scalar; see simd.h). The main loop takes four blocks per
-// step (simd.h quads: two vpdpbusd leave four int32 lanes per block, so the conversion and the
+// (KILN_CPU_PAIR_DOTS: AVX-512 VNNI and scalar; see simd_blocks.h). The main loop takes four blocks per
+// step (simd_blocks.h quads: two vpdpbusd leave four int32 lanes per block, so the conversion and the
 // scale multiply-add are paid once per four blocks), the k/32 % 4 tail blocks go two (then one)
 // per step. Each decoded weight step is used for C columns, each activation step for R rows, and
 // the R*C accumulators stay in registers. Integer products are exact, so only the float
@@ -11,6 +11,7 @@
 // after shifting the signed codes) or, for Q4_1 / Q5_1, d * code + m. The offset enters the
 // integer dot through its start value, -offset * sum(xq), computed once per activation step.
 #include "backends/cpu/kernels/quant_dot.h"
+#include "backends/cpu/kernels/simd_blocks.h"
 #include "backends/cpu/kernels/tile.h"
 
 #if defined(KILN_CPU_PAIR_DOTS)
@@ -61,7 +62,7 @@ inline WPair pair_iq4_nl(const BlockIQ4_NL* b, bool two) {
             f2_pair(h2f(b[0].d), two ? h2f(b[1].d) : 0.0f), f2_zero()};
 }
 
-// A decoded weight quad (simd.h quads): blocks b[0..3]'s codes, scales and, for affine types, mins.
+// A decoded weight quad (simd_blocks.h quads): blocks b[0..3]'s codes, scales and, for affine types, mins.
 struct WQuad {
     P64 lo, hi;
     F4 d, m;

@@ -19,7 +19,7 @@ struct BlockQ8A {
 };
 static_assert(sizeof(BlockQ8A) == 40);
 
-// Four BlockQ8A in the order of the block-quad tiles (pair_tile.h, simd.h quads): codes 0..15 of
+// Four BlockQ8A in the order of the block-quad tiles (pair_tile.h, simd_blocks.h quads): codes 0..15 of
 // block b at qs[16b..], codes 16..31 at qs[64 + 16b..]. Same size as four BlockQ8A, so a column
 // is whole quads followed by the remaining (k / 32) % 4 blocks as BlockQ8A.
 struct BlockQ8A4 {
