@@ -90,6 +90,48 @@ void exp_tile_row(float* x, int64_t n) {
     for (int64_t i = 0; i < n; i += kW) fv_store(x + i, fv_exp(fv_load(x + i)));
 }
 
+// One tile's weighted V rows added into one query head's f16-rounded accumulator `ag` (dv = NV
+// vectors), kept in registers across the tile's keys: the same operations, order and rounding
+// as axpy_f16 key by key, without a load and store of the accumulator per key. e[jj] is key
+// jj's weight, or the rescale factor where grew[jj] (the key raised the maximum).
+template <int NV>
+void accumulate_tile_f16(float* ag, float& sum, const float* e, const bool* grew, const uint8_t* v0, size_t v_stride,
+                         int64_t nt) {
+    FV acc[NV];
+    for (int i = 0; i < NV; ++i) acc[i] = fv_load(ag + i * kW);
+    float total = sum;
+    for (int64_t jj = 0; jj < nt; ++jj) {
+        const auto* vr = reinterpret_cast<const uint16_t*>(v0 + static_cast<size_t>(jj) * v_stride);
+        FV w = fv_set(e[jj]);
+        if (grew[jj]) {
+            for (int i = 0; i < NV; ++i) acc[i] = fv_round_f16(fv_mul(acc[i], w));
+            total *= e[jj];
+            total += 1.0f;
+            w = fv_set(1.0f);
+        } else {
+            total += e[jj];
+        }
+        for (int i = 0; i < NV; ++i) acc[i] = fv_round_f16(fv_fma(w, fv_load(vr + i * kW), acc[i]));
+    }
+    for (int i = 0; i < NV; ++i) fv_store(ag + i * kW, acc[i]);
+    sum = total;
+}
+
+using AccumulateF16 = void (*)(float*, float&, const float*, const bool*, const uint8_t*, size_t, int64_t);
+
+// The register-resident accumulation for a head size of whole vectors, up to 8 of them (dv 64
+// and 128 on AVX-512); nullptr otherwise (the key-by-key loop then runs).
+AccumulateF16 accumulate_f16_for(int64_t dv) {
+    if (dv % kW != 0) return nullptr;
+    switch (dv / kW) {
+        case 1: return accumulate_tile_f16<1>;
+        case 2: return accumulate_tile_f16<2>;
+        case 4: return accumulate_tile_f16<4>;
+        case 8: return accumulate_tile_f16<8>;
+        default: return nullptr;
+    }
+}
+
 // One (token, KV head) unit over an f16 cache (see the file comment). Keys go a tile at a time:
 // scores first, then the running max key by key and every exp of the tile in vectors, then the
 // f16 accumulation key by key, in the same order and rounding as one key at a time.
@@ -108,6 +150,7 @@ void attend_f16(const CpuKernelArgs& a, int64_t t, int64_t hk, int64_t first, in
     }
     float mx[kMaxAttnGroup], sum[kMaxAttnGroup];
     bool grew[kMaxAttnGroup * kAttnTile];  // key jj of group g set a new maximum
+    const AccumulateF16 accumulate = accumulate_f16_for(dv);
     for (int64_t g = 0; g < group; ++g) mx[g] = -INFINITY, sum[g] = 0.0f;
     for (int64_t g = 0; g < group * dv; ++g) acc[g] = 0.0f;
     for (int64_t j0 = first; j0 < visible; j0 += kAttnTile) {
@@ -130,6 +173,13 @@ void attend_f16(const CpuKernelArgs& a, int64_t t, int64_t hk, int64_t first, in
             }
             mx[g] = m;
             exp_tile_row(sg, nt);
+        }
+        if (accumulate) {
+            const uint8_t* v0 = row_ptr(V, src_data(a, 2), hk, j0);
+            for (int64_t g = 0; g < group; ++g) {
+                accumulate(acc + g * dv, sum[g], s + g * kAttnTile, grew + g * kAttnTile, v0, V.nb[2], nt);
+            }
+            continue;
         }
         for (int64_t jj = 0; jj < nt; ++jj) {
             const float* vr = floats(V.type, row_ptr(V, src_data(a, 2), hk, j0 + jj), dv, vbuf);
