@@ -1,10 +1,13 @@
-// `kiln bench -m M1[,M2...] [-p 512] [-n 128] [-r 5] [--backend ...] [-o md|json|csv]`: llama-bench's
+// `kiln bench -m M1[,M2...] [-p 512] [-n 128] [-d 0,512] [-r 5] [--backend ...] [-o md|json|csv]`: llama-bench's
 // two tests on each model — pp (one prompt batch of p tokens) and tg (n tokens generated one at a
-// time from an empty cache) — timed over r repetitions after an uncounted warm-up, as t/s ± std.
+// time) — from an empty cache, or after d tokens already in it ("tg128 @ d512", -d as
+// llama-bench's), timed over r repetitions after an uncounted warm-up, as t/s ± std.
 // On a device backend each test also reports what one step asked of the device (RunCounts): in
 // the JSON always, as a line after the profile with --profile.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <optional>
@@ -28,7 +31,8 @@ struct BenchResult {
     std::string model;
     uint64_t bytes = 0, params = 0;
     std::string backend;
-    std::string test;  // "pp512", "tg128"
+    std::string test;  // "pp512", "tg128", "tg128 @ d512" (after 512 tokens in the cache)
+    int depth = 0;
     std::vector<double> tokens_per_second;
     std::optional<RunCounts> counts;  // of one step: a decode token (tg) or the prompt batch (pp)
     int step_tokens = 0;              // real tokens of that step
@@ -71,15 +75,25 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double run_pp(Session& s, const std::vector<int32_t>& prompt) {
+// Each timed run starts from a cache holding `depth` tokens, evaluated before the clock starts
+// (and left out of a profile).
+void fill_depth(Session& s, const std::vector<int32_t>& depth, ProfileRun& profile) {
     s.clear();
+    if (depth.empty()) return;
+    profile.pause(true);
+    s.decode(depth);
+    profile.pause(false);
+}
+
+double run_pp(Session& s, const std::vector<int32_t>& depth, const std::vector<int32_t>& prompt, ProfileRun& profile) {
+    fill_depth(s, depth, profile);
     const auto t0 = std::chrono::steady_clock::now();
     s.decode(prompt);
     return static_cast<double>(prompt.size()) / seconds_since(t0);
 }
 
-double run_tg(Session& s, const std::vector<int32_t>& tokens) {
-    s.clear();
+double run_tg(Session& s, const std::vector<int32_t>& depth, const std::vector<int32_t>& tokens, ProfileRun& profile) {
+    fill_depth(s, depth, profile);
     const auto t0 = std::chrono::steady_clock::now();
     for (const int32_t& t : tokens) s.decode({&t, 1});
     return static_cast<double>(tokens.size()) / seconds_since(t0);
@@ -106,10 +120,10 @@ void print_markdown(const std::vector<BenchResult>& results, std::ostream& out) 
 }
 
 void print_csv(const std::vector<BenchResult>& results, std::ostream& out) {
-    out << "model,size_bytes,params,backend,test,tokens_per_second,stddev,repetitions\n";
+    out << "model,size_bytes,params,backend,test,n_depth,tokens_per_second,stddev,repetitions\n";
     for (const BenchResult& r : results) {
-        out << '"' << r.model << "\"," << r.bytes << ',' << r.params << ',' << r.backend << ',' << r.test << ','
-            << fixed(r.mean(), 4) << ',' << fixed(r.stddev(), 4) << ',' << r.tokens_per_second.size() << "\n";
+        out << '"' << r.model << "\"," << r.bytes << ',' << r.params << ',' << r.backend << ",\"" << r.test << "\","
+            << r.depth << ',' << fixed(r.mean(), 4) << ',' << fixed(r.stddev(), 4) << ',' << r.tokens_per_second.size() << "\n";
     }
 }
 
@@ -131,7 +145,7 @@ void print_json(const std::vector<BenchResult>& results, std::ostream& out) {
     nlohmann::json j = nlohmann::json::array();
     for (const BenchResult& r : results) {
         nlohmann::json row = {{"model", r.model}, {"size_bytes", r.bytes}, {"params", r.params}, {"backend", r.backend},
-                              {"test", r.test}, {"tokens_per_second", r.mean()}, {"stddev", r.stddev()},
+                              {"test", r.test}, {"n_depth", r.depth}, {"tokens_per_second", r.mean()}, {"stddev", r.stddev()},
                               {"samples", r.tokens_per_second}};
         if (r.counts && is_tg(r)) row["per_token_counts"] = counts_json(*r.counts, r.bytes);
         if (r.counts && !is_tg(r)) {
@@ -170,6 +184,7 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
         {"--model", "-m", true, "GGUF model(s), comma-separated"},
         {"--n-prompt", "-p", true, "prompt tokens of the pp test (default 512; 0 = no pp test)"},
         {"--n-gen", "-n", true, "generated tokens of the tg test (default 128; 0 = no tg test)"},
+        {"--n-depth", "-d", true, "tokens already in the cache when a test starts, comma-separated (default 0)"},
         {"--repetitions", "-r", true, "timed runs of each test (default 5)"},
         {"--output", "-o", true, "md (default), json or csv"},
         {"--kv-f32", "", false, "keep the KV cache in f32 instead of f16"},
@@ -179,7 +194,7 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
     flags.insert(flags.end(), profiling.begin(), profiling.end());
     Args args("bench", flags, argv);
     if (args.has("--help")) {
-        out << "usage: kiln bench -m M1.gguf[,M2.gguf...] [-p 512] [-n 128] [-r 5] [-o md|json|csv]\n"
+        out << "usage: kiln bench -m M1.gguf[,M2.gguf...] [-p 512] [-n 128] [-d 0,512] [-r 5] [-o md|json|csv]\n"
             << describe_flags(flags);
         return 0;
     }
@@ -193,6 +208,17 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
         throw Error("kiln bench: --output must be md, json or csv, not '" + format + "'");
     }
     if (n_prompt == 0 && n_gen == 0) throw Error("kiln bench: -p 0 and -n 0 leave nothing to measure");
+    std::vector<int> depths;
+    for (const std::string& d : split_list(args.get("--n-depth").value_or("0"))) {
+        char* end = nullptr;
+        const long v = std::strtol(d.c_str(), &end, 10);
+        if (end == d.c_str() || *end != '\0' || v < 0 || v > (1 << 16)) {
+            throw Error("kiln bench: option '--n-depth': '" + d + "' is not an integer in [0, 65536]");
+        }
+        depths.push_back(static_cast<int>(v));
+    }
+    if (depths.empty()) throw Error("kiln bench: option '--n-depth' lists no depth");
+    const int max_depth = *std::max_element(depths.begin(), depths.end());
     ProfileRun profile(args);  // the timed runs are profiled, not the warm-ups
 
     std::vector<BenchResult> results;
@@ -205,24 +231,29 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
         }
         auto backend = make_backend(args, "bench", err);
         SessionOptions so;
-        so.n_ctx = std::max(n_prompt, n_gen) + 1;
-        so.n_batch = std::max(n_prompt, 1);
+        so.n_ctx = max_depth + std::max(n_prompt, n_gen) + 1;
+        // The whole prompt in one batch (a pp test is one step); depth fills in chunks of up to 256.
+        so.n_batch = std::max({n_prompt, std::min(max_depth, 256), 1});
         so.kv_type = args.has("--kv-f32") ? DType::F32 : DType::F16;
         Session session(model, *backend, so);
         const int vocab = session.n_vocab();
         const std::string name = std::filesystem::path(path).filename().string();
-        const auto add_test = [&](const std::string& test, auto&& run, const std::vector<int32_t>& tokens) {
-            run(session, tokens);  // warm-up: graphs compiled, weights uploaded, caches hot
-            BenchResult r{name, bytes, params, std::string(backend->name()), test, {}, std::nullopt, 0};
+        const auto add_test = [&](std::string test, int depth, auto&& run, const std::vector<int32_t>& tokens) {
+            const std::vector<int32_t> before = bench_tokens(depth, vocab);
+            if (depth > 0) test += " @ d" + std::to_string(depth);
+            run(session, before, tokens, profile);  // warm-up: graphs compiled, weights uploaded, caches hot
+            BenchResult r{name, bytes, params, std::string(backend->name()), test, depth, {}, std::nullopt, 0};
             profile.attach(session);
-            for (int i = 0; i < reps; ++i) r.tokens_per_second.push_back(run(session, tokens));
+            for (int i = 0; i < reps; ++i) r.tokens_per_second.push_back(run(session, before, tokens, profile));
             profile.detach(session);
             r.counts = session.last_step_counts();  // every step of a test asks the same
             r.step_tokens = is_tg(r) ? 1 : static_cast<int>(tokens.size());  // n_batch holds the whole prompt
             results.push_back(std::move(r));
         };
-        if (n_prompt > 0) add_test("pp" + std::to_string(n_prompt), run_pp, bench_tokens(n_prompt, vocab));
-        if (n_gen > 0) add_test("tg" + std::to_string(n_gen), run_tg, bench_tokens(n_gen, vocab));
+        for (int depth : depths) {
+            if (n_prompt > 0) add_test("pp" + std::to_string(n_prompt), depth, run_pp, bench_tokens(n_prompt, vocab));
+            if (n_gen > 0) add_test("tg" + std::to_string(n_gen), depth, run_tg, bench_tokens(n_gen, vocab));
+        }
         profile.session_ended();
     }
     if (format == "md") print_markdown(results, out);

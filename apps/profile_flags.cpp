@@ -17,7 +17,10 @@ ProfileRun::ProfileRun(const Args& args)
 }
 
 void ProfileRun::attach(Session& session) {
-    if (enabled()) session.set_profile_sink(profiler_.sink());
+    if (!enabled()) return;
+    session.set_profile_sink([this, sink = profiler_.sink()](const StepProfile& step) {
+        if (!paused_) sink(step);
+    });
 }
 
 void ProfileRun::detach(Session& session) {

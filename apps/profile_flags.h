@@ -33,6 +33,9 @@ public:
     void attach(Session& session);
     // Stops profiling the session.
     void detach(Session& session);
+    // While paused, the attached sessions' steps are timed but dropped (bench fills its cache
+    // depth outside the measurement).
+    void pause(bool paused) { paused_ = paused; }
     // For runs made outside a session: hand each profiled run to this (empty when disabled).
     ProfileSink sink() { return enabled() ? profiler_.sink() : ProfileSink{}; }
     // Call before a session that was attached is destroyed: graphs seen after this are new
@@ -44,6 +47,7 @@ public:
 
 private:
     bool table_ = false;
+    bool paused_ = false;
     std::optional<std::string> trace_path_, jsonl_path_;
     Profiler profiler_;
 };

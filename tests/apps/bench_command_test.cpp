@@ -38,8 +38,31 @@ TEST(BenchCommand, MeasuresPromptAndGenerationPerModel) {
 
     auto csv = run({"bench", "-m", a, "-p", "0", "-n", "4", "-r", "2", "-o", "csv", "--backend", "cpu"});
     ASSERT_EQ(csv.status, 0) << csv.err;
-    EXPECT_EQ(csv.out.rfind("model,size_bytes,params,backend,test,tokens_per_second,stddev,repetitions\n", 0), 0u);
-    EXPECT_NE(csv.out.find(",cpu,tg4,"), std::string::npos) << csv.out;
+    EXPECT_EQ(csv.out.rfind("model,size_bytes,params,backend,test,n_depth,tokens_per_second,stddev,repetitions\n", 0),
+              0u);
+    EXPECT_NE(csv.out.find(",cpu,\"tg4\",0,"), std::string::npos) << csv.out;
+}
+
+// -d runs each test again after that many tokens in the cache, named as llama-bench names them.
+TEST(BenchCommand, DepthsRunEachTestAfterAFilledCache) {
+    KILN_REQUIRE_SHARED(shared);
+    const std::string a = (shared / "models/stories260K.gguf").string();
+    auto r = run({"bench", "-m", a, "-p", "8", "-n", "4", "-d", "0,300", "-r", "2", "-o", "json", "--backend", "cpu"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j.size(), 4u);
+    EXPECT_EQ(j[0]["test"], "pp8");
+    EXPECT_EQ(j[1]["test"], "tg4");
+    EXPECT_EQ(j[2]["test"], "pp8 @ d300");
+    EXPECT_EQ(j[3]["test"], "tg4 @ d300");
+    EXPECT_EQ(j[3]["n_depth"], 300);
+    EXPECT_GT(j[3]["tokens_per_second"].get<double>(), 0.0);
+    auto csv = run({"bench", "-m", a, "-p", "0", "-n", "2", "-d", "17", "-r", "1", "-o", "csv", "--backend", "cpu"});
+    ASSERT_EQ(csv.status, 0) << csv.err;
+    EXPECT_NE(csv.out.find(",cpu,\"tg2 @ d17\",17,"), std::string::npos) << csv.out;
+    auto bad = run({"bench", "-m", a, "-d", "0,x"});
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_EQ(bad.err, "kiln: kiln bench: option '--n-depth': 'x' is not an integer in [0, 65536]\n");
 }
 
 TEST(BenchCommand, BadRequestsAreOneLineErrors) {
