@@ -1,13 +1,16 @@
 #include "server/test_server.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 
 #include "graph/error.h"
@@ -157,15 +160,28 @@ std::optional<std::string> npm_package(const std::string& name, std::string& why
         return std::nullopt;
     }
     const auto prefix = std::filesystem::path(KILN_BINARY).parent_path() / "npm-tests";
-    if (!std::filesystem::exists(prefix / "node_modules" / name / "package.json")) {
+    std::filesystem::create_directories(prefix);
+    // ctest runs test processes side by side: one installs while the others wait on the lock,
+    // so none sees a half-installed package (package.json is written before the rest).
+    const int lock = ::open((prefix / ".install.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+        if (lock >= 0) ::close(lock);
+        why = "cannot lock " + (prefix / ".install.lock").string();
+        return std::nullopt;
+    }
+    const auto installed = prefix / "node_modules" / name / ".kiln-installed";
+    bool ok = std::filesystem::exists(installed);
+    if (!ok) {
         out.clear();
         const std::string cmd = "timeout 300 npm install --prefix '" + prefix.string() +
                                 "' --no-audit --no-fund --loglevel=error " + name;
-        if (run_shell(cmd, out) != 0) {
-            why = "cannot install the npm package " + name + " (offline?): " + out;
-            return std::nullopt;
-        }
+        ok = run_shell(cmd, out) == 0;
+        if (ok) std::ofstream(installed) << "installed by kiln's tests\n";
+        else why = "cannot install the npm package " + name + " (offline?): " + out;
     }
+    ::flock(lock, LOCK_UN);
+    ::close(lock);
+    if (!ok) return std::nullopt;
     return (prefix / "node_modules").string();
 }
 
