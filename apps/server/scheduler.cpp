@@ -70,6 +70,7 @@ void Job::finish(Finish f, std::string error) {
 
 Scheduler::Scheduler(BatchSession& session, const Tokenizer& tokenizer, Metrics& metrics)
     : session_(session), tokenizer_(tokenizer), metrics_(metrics), slots_(static_cast<size_t>(session.n_slots())) {
+    prefill_order_.reserve(slots_.size());
     metrics_.slots_total = session.n_slots();
     session_.prepare();  // compile the batched graph before the first request waits for it
     thread_ = std::thread([this] { run(); });
@@ -146,7 +147,8 @@ void Scheduler::start(int slot, std::shared_ptr<Job> job) {
 }
 
 void Scheduler::prefill_step() {
-    std::vector<int> order;
+    std::vector<int>& order = prefill_order_;
+    order.clear();
     for (int slot = 0; slot < n_slots(); ++slot) {
         if (prefilling(slots_[static_cast<size_t>(slot)])) order.push_back(slot);
     }

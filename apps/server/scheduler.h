@@ -119,6 +119,7 @@ private:
     Metrics& metrics_;
     std::vector<Slot> slots_;  // engine thread only
     uint64_t admissions_ = 0;  // engine thread only
+    std::vector<int> prefill_order_;  // engine thread only: prefill_step's slots, oldest first
 
     std::mutex mu_;
     std::condition_variable cv_;
