@@ -9,12 +9,10 @@
 
 namespace kiln {
 namespace cpu {
-#define KILN_DECLARE_ISA(ns)                              \
-    namespace ns {                                        \
-    const CpuKernelTable& kernel_table();                 \
-    bool matmul_supported(DType w);                       \
-    int matmul_staged_format(DType w, DType x);           \
-    void exp_floats(const float* x, float* y, int64_t n); \
+#define KILN_DECLARE_ISA(ns)              \
+    namespace ns {                        \
+    const CpuKernelTable& kernel_table(); \
+    bool matmul_supported(DType w);       \
     }
 KILN_DECLARE_ISA(scalar)
 #if defined(KILN_CPU_X86)
@@ -37,18 +35,7 @@ const CpuKernelTable& cpu_kernel_table(CpuIsa isa) {
     return cpu::scalar::kernel_table();
 }
 
-void cpu_exp_floats(CpuIsa isa, const float* x, float* y, int64_t n) {
-#if defined(KILN_CPU_X86)
-    switch (isa) {
-        case CpuIsa::Avx512: return cpu::avx512::exp_floats(x, y, n);
-        case CpuIsa::Avx2: return cpu::avx2::exp_floats(x, y, n);
-        case CpuIsa::Scalar: break;
-    }
-#else
-    (void)isa;
-#endif
-    cpu::scalar::exp_floats(x, y, n);
-}
+void cpu_exp_floats(CpuIsa isa, const float* x, float* y, int64_t n) { cpu_kernel_table(isa).exp_floats(x, y, n); }
 
 size_t cpu_scratch_bytes(const Graph& g, const Node& n, int nth) { return cpu::node_scratch_bytes(g, n, nth); }
 
@@ -62,19 +49,6 @@ CpuScratchLayout cpu_scratch_layout(const Graph& g, int nth) {
 }
 
 namespace {
-
-int staged_format(CpuIsa isa, DType w, DType x) {
-#if defined(KILN_CPU_X86)
-    switch (isa) {
-        case CpuIsa::Avx512: return cpu::avx512::matmul_staged_format(w, x);
-        case CpuIsa::Avx2: return cpu::avx2::matmul_staged_format(w, x);
-        case CpuIsa::Scalar: break;
-    }
-#else
-    (void)isa;
-#endif
-    return cpu::scalar::matmul_staged_format(w, x);
-}
 
 // What the staged-activation region holds: x's bytes (storage, offset, dtype, shape, strides; two
 // tensor ids over the same bytes count as one) in one staging format.
@@ -98,13 +72,14 @@ StagedX staged_x_of(const Graph& g, TensorId x, int format) {
 }  // namespace
 
 std::vector<bool> cpu_plan_staged_x_reuse(const Graph& g, CpuIsa isa) {
+    const CpuKernelTable& kernels = cpu_kernel_table(isa);
     const auto nodes = g.nodes();
     std::vector<bool> reuse(nodes.size(), false);
     std::optional<StagedX> held;  // the region's contents at this point of a run
     for (size_t i = 0; i < nodes.size(); ++i) {
         const Node& n = nodes[i];
         if (n.op == Op::MatMul) {
-            const int format = staged_format(isa, g.tensor(n.src[0]).type, g.tensor(n.src[1]).type);
+            const int format = kernels.matmul_staged_format(g.tensor(n.src[0]).type, g.tensor(n.src[1]).type);
             if (format != 0) {
                 const StagedX s = staged_x_of(g, n.src[1], format);
                 reuse[i] = held == s;
