@@ -1,11 +1,9 @@
 #include "models/chat/json.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 
-#include "graph/error.h"
 #include "models/chat/text.h"
 
 namespace kiln::jinja {
@@ -112,160 +110,6 @@ void dump(std::string& out, const Value& v, const JsonOptions& o, int level) {
     throw EvalError("Object of type " + type_name(v) + " is not JSON serializable");
 }
 
-class JsonParser {
-public:
-    explicit JsonParser(std::string_view s) : s_(s) {}
-
-    Value parse_document() {
-        Value v = parse_value(0);
-        skip_ws();
-        if (pos_ != s_.size()) fail("unexpected text after the value");
-        return v;
-    }
-
-private:
-    [[noreturn]] void fail(const std::string& what) const {
-        throw Error("JSON: " + what + " at byte " + std::to_string(pos_));
-    }
-
-    void skip_ws() {
-        while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
-    }
-
-    bool consume(std::string_view word) {
-        if (s_.substr(pos_, word.size()) != word) return false;
-        pos_ += word.size();
-        return true;
-    }
-
-    Value parse_value(int depth) {
-        if (depth > kMaxDepth) fail("nesting too deep");
-        skip_ws();
-        if (pos_ >= s_.size()) fail("unexpected end");
-        char c = s_[pos_];
-        if (c == '{') return parse_object(depth);
-        if (c == '[') return parse_array(depth);
-        if (c == '"') return Value(parse_string());
-        if (consume("true")) return Value(true);
-        if (consume("false")) return Value(false);
-        if (consume("null")) return Value::none();
-        if (c == '-' || (c >= '0' && c <= '9')) return parse_number();
-        fail(std::string("unexpected character '") + c + "'");
-    }
-
-    Value parse_object(int depth) {
-        ++pos_;
-        Dict dict;
-        skip_ws();
-        if (consume("}")) return Value(std::move(dict));
-        for (;;) {
-            skip_ws();
-            if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a string key");
-            std::string key = parse_string();
-            skip_ws();
-            if (!consume(":")) fail("expected ':'");
-            Value item = parse_value(depth + 1);
-            dict.set(std::move(key), std::move(item));
-            skip_ws();
-            if (consume("}")) return Value(std::move(dict));
-            if (!consume(",")) fail("expected ',' or '}'");
-        }
-    }
-
-    Value parse_array(int depth) {
-        ++pos_;
-        List list;
-        skip_ws();
-        if (consume("]")) return Value(std::move(list));
-        for (;;) {
-            list.push_back(parse_value(depth + 1));
-            skip_ws();
-            if (consume("]")) return Value(std::move(list));
-            if (!consume(",")) fail("expected ',' or ']'");
-        }
-    }
-
-    uint32_t parse_hex4() {
-        if (pos_ + 4 > s_.size()) fail("truncated \\u escape");
-        uint32_t v = 0;
-        auto res = std::from_chars(s_.data() + pos_, s_.data() + pos_ + 4, v, 16);
-        if (res.ptr != s_.data() + pos_ + 4) fail("bad \\u escape");
-        pos_ += 4;
-        return v;
-    }
-
-    std::string parse_string() {
-        ++pos_;
-        std::string out;
-        for (;;) {
-            if (pos_ >= s_.size()) fail("unterminated string");
-            char c = s_[pos_++];
-            if (c == '"') return out;
-            if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
-            if (c != '\\') {
-                out += c;
-                continue;
-            }
-            if (pos_ >= s_.size()) fail("unterminated string");
-            char e = s_[pos_++];
-            switch (e) {
-                case '"': out += '"'; break;
-                case '\\': out += '\\'; break;
-                case '/': out += '/'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
-                case 'u': {
-                    uint32_t cp = parse_hex4();
-                    if (cp >= 0xD800 && cp < 0xDC00 && consume("\\u")) {
-                        uint32_t lo = parse_hex4();
-                        if (lo >= 0xDC00 && lo < 0xE000) {
-                            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                        } else {
-                            kiln::append_utf8(out, cp);
-                            cp = lo;
-                        }
-                    }
-                    kiln::append_utf8(out, cp);
-                    break;
-                }
-                default: fail(std::string("bad escape '\\") + e + "'");
-            }
-        }
-    }
-
-    Value parse_number() {
-        size_t start = pos_;
-        bool is_float = false;
-        if (s_[pos_] == '-') ++pos_;
-        while (pos_ < s_.size()) {
-            char c = s_[pos_];
-            if (c == '.' || c == 'e' || c == 'E' || c == '+' || (c == '-' && pos_ > start)) {
-                is_float = true;
-            } else if (c < '0' || c > '9') {
-                break;
-            }
-            ++pos_;
-        }
-        const char* first = s_.data() + start;
-        const char* last = s_.data() + pos_;
-        if (!is_float) {
-            int64_t i = 0;
-            auto res = std::from_chars(first, last, i);
-            if (res.ec == std::errc() && res.ptr == last) return Value(i);
-        }
-        double f = 0;
-        auto res = std::from_chars(first, last, f);
-        if (res.ptr != last) fail("bad number");
-        return Value(f);
-    }
-
-    std::string_view s_;
-    size_t pos_ = 0;
-};
-
 }  // namespace
 
 std::string to_json(const Value& v, const JsonOptions& options) {
@@ -273,7 +117,5 @@ std::string to_json(const Value& v, const JsonOptions& options) {
     dump(out, v, options, 0);
     return out;
 }
-
-Value parse_json(std::string_view json) { return JsonParser(json).parse_document(); }
 
 }  // namespace kiln::jinja

@@ -1,11 +1,9 @@
 #pragma once
-// JSON in and out of template values. to_json is Python's json.dumps (what Hugging Face's
-// `tojson` filter calls), byte for byte: ", " / ": " separators, floats as Python's repr,
-// non-ASCII kept unless ensure_ascii. parse_json reads tool definitions, tool-call arguments
-// and extra variables given as JSON.
+// Template values out as JSON: to_json is Python's json.dumps (what Hugging Face's `tojson`
+// filter calls), byte for byte: ", " / ": " separators, floats as Python's repr, non-ASCII kept
+// unless ensure_ascii. (Nothing in kiln reads JSON into values; tests use nlohmann-json.)
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "models/chat/value.h"
 
@@ -21,8 +19,5 @@ struct JsonOptions {
 
 // Throws EvalError for undefined values, callables and namespaces (not serializable in Python).
 std::string to_json(const Value& v, const JsonOptions& options = {});
-
-// Throws kiln::Error naming the byte offset of malformed JSON.
-Value parse_json(std::string_view json);
 
 }  // namespace kiln::jinja

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "chat/json_value.h"
 #include "models/chat/chat_template.h"
 #include "models/chat/json.h"
 #include "support/shared_dir.h"
@@ -38,7 +39,7 @@ TEST(ChatApi, MessagesCarryOnlyTheFieldsThatAreSet) {
     ChatMessage call;
     call.role = "assistant";
     call.content = std::nullopt;
-    call.tool_calls.push_back({"id1", "f", jinja::parse_json(R"({"x": 1})")});
+    call.tool_calls.push_back({"id1", "f", test::parse_json(R"({"x": 1})")});
     ChatMessage thought = ChatMessage::text("assistant", "A");
     thought.reasoning_content = "R";
     EXPECT_EQ(render_chat(t, {ChatMessage::text("user", "Q"), call, thought}),
@@ -58,7 +59,7 @@ TEST(ChatApi, OptionsBecomeTemplateVariables) {
     o.bos_token = "<s>";
     o.eos_token = "</s>";
     o.enable_thinking = false;
-    o.tools = jinja::parse_json(R"([{"type": "function"}])");
+    o.tools = test::parse_json(R"([{"type": "function"}])");
     o.extra.emplace_back("custom", jinja::Value("c"));
     std::tm date{};
     date.tm_year = 2026 - 1900;
@@ -75,11 +76,11 @@ TEST(ChatApi, ToolCallsThroughRealTemplates) {
     ChatMessage call;
     call.role = "assistant";
     call.content = std::nullopt;
-    call.tool_calls.push_back({"call1", "get_weather", jinja::parse_json(R"({"city": "Paris"})")});
+    call.tool_calls.push_back({"call1", "get_weather", test::parse_json(R"({"city": "Paris"})")});
     ChatMessage result = ChatMessage::text("tool", "21 C");
     result.tool_call_id = "call1";
     ChatOptions o;
-    o.tools = jinja::parse_json(
+    o.tools = test::parse_json(
         R"([{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}])");
     EXPECT_EQ(render_chat(qwen25, {ChatMessage::text("user", "Weather in Paris?"), call, result}, o),
               "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.\n\n# Tools\n\nYou "
@@ -103,10 +104,8 @@ TEST(ChatApi, ToolCallsThroughRealTemplates) {
 }
 
 TEST(ChatApi, JsonRoundTrip) {
-    jinja::Value v = jinja::parse_json(R"({"a": [1, -2.5e3, true, null, "\u00fc\ud83e\udd99\n"], "b": {}})");
+    jinja::Value v = test::parse_json(R"({"a": [1, -2.5e3, true, null, "\u00fc\ud83e\udd99\n"], "b": {}})");
     EXPECT_EQ(jinja::to_json(v), "{\"a\": [1, -2500.0, true, null, \"ü🦙\\n\"], \"b\": {}}");
-    EXPECT_THROW(jinja::parse_json("{\"a\": }"), Error);
-    EXPECT_THROW(jinja::parse_json(std::string(100000, '[')), Error);
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 // line and column; nothing crashes, hangs or grows without bound.
 #include <gtest/gtest.h>
 
+#include "chat/json_value.h"
 #include "models/chat/chat_template.h"
-#include "models/chat/json.h"
 
 namespace kiln {
 namespace {
@@ -121,7 +121,7 @@ TEST(ChatErrors, GarbageNeverCrashes) {
         try {
             ChatTemplate t = ChatTemplate::parse(source.substr(0, n), "cut.jinja");
             jinja::Dict vars;
-            vars.set("messages", jinja::parse_json(R"([{"role": "user", "content": " hi "}])"));
+            vars.set("messages", test::parse_json(R"([{"role": "user", "content": " hi "}])"));
             t.render(vars);
         } catch (const Error&) {
         }

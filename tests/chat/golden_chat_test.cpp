@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "chat/json_value.h"
 #include "models/chat/chat_template.h"
-#include "models/chat/json.h"
 #include "support/shared_dir.h"
 
 namespace kiln {
@@ -57,7 +57,7 @@ GoldenCaseResult run_golden_file(const std::filesystem::path& golden, const std:
         opts.add_generation_prompt = c["add_generation_prompt"].get<bool>();
         if (!c["bos_token"].is_null()) opts.bos_token = c["bos_token"].get<std::string>();
         if (!c["eos_token"].is_null()) opts.eos_token = c["eos_token"].get<std::string>();
-        for (const auto& [key, value] : c["extra"].items()) opts.extra.emplace_back(key, jinja::parse_json(value.dump()));
+        for (const auto& [key, value] : c["extra"].items()) opts.extra.emplace_back(key, test::json_value(value));
         opts.date = golden_date();
         if (c.contains("error")) {
             const std::string expected = c["error"].get<std::string>();

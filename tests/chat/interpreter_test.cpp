@@ -2,8 +2,8 @@
 // Hugging Face's settings (trim_blocks, lstrip_blocks), checked against it while writing.
 #include <gtest/gtest.h>
 
+#include "chat/json_value.h"
 #include "models/chat/chat_template.h"
-#include "models/chat/json.h"
 
 namespace kiln {
 namespace {
@@ -11,7 +11,7 @@ namespace {
 // Renders `source` with variables given as JSON.
 std::string render(const std::string& source, const std::string& vars_json = "{}") {
     ChatTemplate t = ChatTemplate::parse(source, "test.jinja");
-    jinja::Value vars = jinja::parse_json(vars_json);
+    jinja::Value vars = test::parse_json(vars_json);
     return t.render(vars.dict());
 }
 
