@@ -46,6 +46,68 @@ bool equal_constant_time(const std::string& a, const std::string& b) {
 
 std::string sse(const std::string& payload) { return "data: " + payload + "\n\n"; }
 
+// Waits for the whole completion and answers it in one body; throws ApiError when generation
+// fails or the server stops first.
+void answer_whole(httplib::Response& res, Job& job, const ResponseInfo& info, const std::atomic<bool>& stopping) {
+    std::string text;
+    for (;;) {
+        Job::Update u = job.take(kPoll);
+        text += u.text();
+        if (u.finish == Finish::Error) throw ApiError(500, "server_error", "generation_failed", job.error());
+        if (u.finish == Finish::Cancelled || (u.finish == Finish::Running && stopping.load())) {
+            job.cancel();
+            throw ApiError(503, "server_error", "shutting_down", "the server is shutting down");
+        }
+        if (u.finish != Finish::Running) {
+            res.set_content(completion_json(info, text, u.finish, {job.prompt_tokens(), job.completion_tokens()}),
+                            "application/json");
+            return;
+        }
+    }
+}
+
+// Streaming: each piece of text becomes one chunk; the last chunk carries finish_reason and
+// usage, then [DONE]. When the client leaves, a write fails or cpp-httplib ends the stream,
+// and the releaser cancels the job so its slot is freed at the next step. `stopping` belongs
+// to the HttpServer, which outlives its connections.
+void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const ResponseInfo& info,
+                   const std::atomic<bool>& stopping) {
+    struct Stream {
+        std::shared_ptr<Job> job;
+        ResponseInfo info;
+        bool first = true;
+        std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+    };
+    auto st = std::make_shared<Stream>(Stream{std::move(job), info});
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [&stopping, st](size_t, httplib::DataSink& sink) {
+            Job::Update u = st->job->take(kPoll);
+            std::string out;
+            for (const std::string& piece : u.pieces) {  // a chunk per token's text, as OpenAI sends
+                out += sse(chunk_json(st->info, piece, st->first));
+                st->first = false;
+            }
+            if (u.finish == Finish::Running && stopping.load()) return false;
+            if (u.finish == Finish::Error || u.finish == Finish::Cancelled) {
+                out += sse(error_json(ApiError(500, "server_error", "generation_failed", st->job->error())));
+            } else if (u.finish != Finish::Running) {
+                out += sse(final_chunk_json(st->info, u.finish, {st->job->prompt_tokens(), st->job->completion_tokens()}));
+                out += "data: [DONE]\n\n";
+            }
+            const auto now = std::chrono::steady_clock::now();
+            if (out.empty() && now - st->last_write > kKeepAlive) out = ": keep-alive\n\n";
+            if (!out.empty()) {
+                if (!sink.write(out.data(), out.size())) return false;
+                st->last_write = now;
+            }
+            if (u.finish != Finish::Running) sink.done();
+            return true;
+        },
+        [st](bool) { st->job->cancel(); });
+}
+
 }  // namespace
 
 HttpServer::HttpServer(ServedModel model, Scheduler& scheduler, Metrics& metrics, const ServerOptions& options)
@@ -174,21 +236,8 @@ void HttpServer::completion(const httplib::Request& req, httplib::Response& res,
         info.created = static_cast<int64_t>(std::time(nullptr));
         info.model = model_.name;
         if (!r.stream) {
-            std::string text;
-            for (;;) {
-                Job::Update u = job->take(kPoll);
-                text += u.text();
-                if (u.finish == Finish::Error) throw ApiError(500, "server_error", "generation_failed", job->error());
-                if (u.finish == Finish::Cancelled || (u.finish == Finish::Running && stopping_.load())) {
-                    job->cancel();
-                    throw ApiError(503, "server_error", "shutting_down", "the server is shutting down");
-                }
-                if (u.finish != Finish::Running) {
-                    res.set_content(completion_json(info, text, u.finish, {job->prompt_tokens(), job->completion_tokens()}),
-                                    "application/json");
-                    return;
-                }
-            }
+            answer_whole(res, *job, info, stopping_);
+            return;
         }
     } catch (const ApiError& e) {
         if (job) job->cancel();
@@ -203,44 +252,7 @@ void HttpServer::completion(const httplib::Request& req, httplib::Response& res,
         send_error(res, bad_request("invalid_request", e.what()));
         return;
     }
-
-    // Streaming: each piece of text becomes one chunk; the last chunk carries finish_reason and
-    // usage, then [DONE]. When the client leaves, a write fails or cpp-httplib ends the stream,
-    // and the releaser cancels the job so its slot is freed at the next step.
-    struct Stream {
-        std::shared_ptr<Job> job;
-        ResponseInfo info;
-        bool first = true;
-        std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
-    };
-    auto st = std::make_shared<Stream>(Stream{job, info});
-    res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [this, st](size_t, httplib::DataSink& sink) {
-            Job::Update u = st->job->take(kPoll);
-            std::string out;
-            for (const std::string& piece : u.pieces) {  // a chunk per token's text, as OpenAI sends
-                out += sse(chunk_json(st->info, piece, st->first));
-                st->first = false;
-            }
-            if (u.finish == Finish::Running && stopping_.load()) return false;
-            if (u.finish == Finish::Error || u.finish == Finish::Cancelled) {
-                out += sse(error_json(ApiError(500, "server_error", "generation_failed", st->job->error())));
-            } else if (u.finish != Finish::Running) {
-                out += sse(final_chunk_json(st->info, u.finish, {st->job->prompt_tokens(), st->job->completion_tokens()}));
-                out += "data: [DONE]\n\n";
-            }
-            const auto now = std::chrono::steady_clock::now();
-            if (out.empty() && now - st->last_write > kKeepAlive) out = ": keep-alive\n\n";
-            if (!out.empty()) {
-                if (!sink.write(out.data(), out.size())) return false;
-                st->last_write = now;
-            }
-            if (u.finish != Finish::Running) sink.done();
-            return true;
-        },
-        [st](bool) { st->job->cancel(); });
+    answer_stream(res, std::move(job), info, stopping_);
 }
 
 }  // namespace kiln::server

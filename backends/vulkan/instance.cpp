@@ -64,40 +64,52 @@ void print_message(ValidationSeverity severity, std::string_view message) {
               << ": " << message << "\n";
 }
 
-}  // namespace
-
-Instance::Instance(const InstanceOptions& options) : sink_(options.sink ? options.sink : print_message) {
-    load_vulkan_loader();
-
+// The API version kiln asks for: 1.3 where the loader has it, else 1.2.
+uint32_t supported_api_version() {
     const uint32_t loader_version = volkGetInstanceVersion();
     if (loader_version < VK_API_VERSION_1_2) {
         throw Error("Vulkan loader supports API " + std::to_string(VK_API_VERSION_MAJOR(loader_version)) + "." +
                     std::to_string(VK_API_VERSION_MINOR(loader_version)) + "; kiln needs Vulkan 1.2");
     }
-    api_version_ = loader_version >= VK_API_VERSION_1_3 ? VK_API_VERSION_1_3 : VK_API_VERSION_1_2;
+    return loader_version >= VK_API_VERSION_1_3 ? VK_API_VERSION_1_3 : VK_API_VERSION_1_2;
+}
 
-    const bool want_validation = options.validation || env_flag("KILN_VK_VALIDATION");
+// Whether validation is asked for (the option or KILN_VK_VALIDATION=1) and installed.
+bool use_validation(bool requested) {
+    const bool want_validation = requested || env_flag("KILN_VK_VALIDATION");
     const bool validation = want_validation && has_layer(kValidationLayer);
     if (want_validation && !validation) {
         std::cerr << "kiln: Vulkan validation requested but " << kValidationLayer
                   << " is not installed; running without it\n";
     }
+    return validation;
+}
 
+// What vkCreateInstance is asked for. `next` points into the request itself, so it is not
+// copied or moved.
+struct InstanceRequest {
     std::vector<const char*> layers;
     std::vector<const char*> extensions;
     VkInstanceCreateFlags flags = 0;
-    // MoltenVK and other non-conformant drivers are listed only when this is enabled.
-    if (contains(instance_extensions(nullptr), VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME)) {
-        extensions.push_back(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME);
-        flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
-    }
-
     const void* next = nullptr;
     VkDebugUtilsMessengerCreateInfoEXT messenger_info{};
     VkValidationFeaturesEXT features{};
-    const VkValidationFeatureEnableEXT enabled_features[] = {
+    const VkValidationFeatureEnableEXT enabled_features[1] = {
         VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
-    if (validation) {
+
+    InstanceRequest() = default;
+    InstanceRequest(const InstanceRequest&) = delete;
+    InstanceRequest& operator=(const InstanceRequest&) = delete;
+
+    // MoltenVK and other non-conformant drivers are listed only when this is enabled.
+    void add_portability() {
+        if (contains(instance_extensions(nullptr), VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME)) {
+            extensions.push_back(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME);
+            flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
+        }
+    }
+
+    void add_validation(PFN_vkDebugUtilsMessengerCallbackEXT callback, void* user) {
         layers.push_back(kValidationLayer);
         extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
         messenger_info.sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT;
@@ -106,8 +118,8 @@ Instance::Instance(const InstanceOptions& options) : sink_(options.sink ? option
         messenger_info.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
                                      VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
                                      VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT;
-        messenger_info.pfnUserCallback = &Instance::on_message;
-        messenger_info.pUserData = this;
+        messenger_info.pfnUserCallback = callback;
+        messenger_info.pUserData = user;
         // Chained into instance creation too, so messages from vkCreateInstance are counted.
         next = &messenger_info;
         // Missing barriers are the bug class a compute backend is most likely to have.
@@ -120,49 +132,73 @@ Instance::Instance(const InstanceOptions& options) : sink_(options.sink ? option
             next = &features;
         }
     }
+};
 
+VkInstance create_instance(const InstanceRequest& request, uint32_t api_version) {
     VkApplicationInfo app{};
     app.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO;
     app.pApplicationName = "kiln";
     app.pEngineName = "kiln";
-    app.apiVersion = api_version_;
+    app.apiVersion = api_version;
 
     VkInstanceCreateInfo info{};
     info.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO;
-    info.pNext = next;
-    info.flags = flags;
+    info.pNext = request.next;
+    info.flags = request.flags;
     info.pApplicationInfo = &app;
-    info.enabledLayerCount = static_cast<uint32_t>(layers.size());
-    info.ppEnabledLayerNames = layers.data();
-    info.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
-    info.ppEnabledExtensionNames = extensions.data();
-    const VkResult created = vkCreateInstance(&info, nullptr, &instance_);
+    info.enabledLayerCount = static_cast<uint32_t>(request.layers.size());
+    info.ppEnabledLayerNames = request.layers.data();
+    info.enabledExtensionCount = static_cast<uint32_t>(request.extensions.size());
+    info.ppEnabledExtensionNames = request.extensions.data();
+    VkInstance instance = VK_NULL_HANDLE;
+    const VkResult created = vkCreateInstance(&info, nullptr, &instance);
     if (created == VK_ERROR_INCOMPATIBLE_DRIVER) {
         throw Error("no Vulkan driver found (vkCreateInstance: VK_ERROR_INCOMPATIBLE_DRIVER); "
                     "install one, e.g. mesa-vulkan-drivers for the lavapipe CPU device");
     }
     check(created, "vkCreateInstance");
+    return instance;
+}
+
+// Creates the validation messenger, or destroys `instance` and throws: the Instance that owns
+// it is still being constructed, so its destructor will not run.
+VkDebugUtilsMessengerEXT create_messenger(VkInstance instance, const VkDebugUtilsMessengerCreateInfoEXT& info,
+                                          PFN_vkDestroyDebugUtilsMessengerEXT& destroy) {
+    auto create = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
+        vkGetInstanceProcAddr(instance, "vkCreateDebugUtilsMessengerEXT"));
+    destroy = reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(
+        vkGetInstanceProcAddr(instance, "vkDestroyDebugUtilsMessengerEXT"));
+    if (!create || !destroy) {
+        vkDestroyInstance(instance, nullptr);
+        throw Error("Vulkan: VK_EXT_debug_utils is enabled but its functions are missing");
+    }
+    VkDebugUtilsMessengerEXT messenger = VK_NULL_HANDLE;
+    const VkResult result = create(instance, &info, nullptr, &messenger);
+    if (result != VK_SUCCESS) {
+        vkDestroyInstance(instance, nullptr);
+        check(result, "vkCreateDebugUtilsMessengerEXT");
+    }
+    return messenger;
+}
+
+}  // namespace
+
+Instance::Instance(const InstanceOptions& options) : sink_(options.sink ? options.sink : print_message) {
+    load_vulkan_loader();
+    api_version_ = supported_api_version();
+    const bool validation = use_validation(options.validation);
+
+    InstanceRequest request;
+    request.add_portability();
+    if (validation) request.add_validation(&Instance::on_message, this);
+    instance_ = create_instance(request, api_version_);
 
     // Core instance functions resolve to loader trampolines that serve every instance, so
     // loading them from whichever instance comes first is enough.
     static std::once_flag loaded;
     std::call_once(loaded, [this] { volkLoadInstanceOnly(instance_); });
 
-    if (validation) {
-        auto create = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
-            vkGetInstanceProcAddr(instance_, "vkCreateDebugUtilsMessengerEXT"));
-        destroy_messenger_ = reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(
-            vkGetInstanceProcAddr(instance_, "vkDestroyDebugUtilsMessengerEXT"));
-        if (!create || !destroy_messenger_) {
-            vkDestroyInstance(instance_, nullptr);
-            throw Error("Vulkan: VK_EXT_debug_utils is enabled but its functions are missing");
-        }
-        const VkResult result = create(instance_, &messenger_info, nullptr, &messenger_);
-        if (result != VK_SUCCESS) {
-            vkDestroyInstance(instance_, nullptr);
-            check(result, "vkCreateDebugUtilsMessengerEXT");
-        }
-    }
+    if (validation) messenger_ = create_messenger(instance_, request.messenger_info, destroy_messenger_);
 }
 
 Instance::~Instance() {

@@ -37,6 +37,7 @@ std::vector<std::optional<Value>> bind_args(std::string_view function, CallArgs&
 namespace {
 
 using FilterFn = std::function<Value(Interpreter&, Value&, CallArgs&)>;
+using FilterTable = std::unordered_map<std::string, FilterFn>;
 using TestFn = std::function<bool(Interpreter&, const Value&, CallArgs&)>;
 
 std::optional<std::string> opt_string(const std::optional<Value>& v) {
@@ -236,205 +237,230 @@ Value min_max(const Value& v, CallArgs& args, bool want_max) {
     return items[best];
 }
 
-const std::unordered_map<std::string, FilterFn>& filters() {
-    static const std::unordered_map<std::string, FilterFn> table = [] {
-        std::unordered_map<std::string, FilterFn> t;
-        t["abs"] = [](Interpreter&, Value& v, CallArgs&) {
-            if (v.is_float()) return Value(std::fabs(v.as_float()));
-            int64_t i = v.is_bool() ? int64_t{v.as_bool()} : (v.is_int() ? v.as_int() : negate(v).as_int());
-            return i < 0 ? negate(Value(i)) : Value(i);
-        };
-        t["attr"] = [](Interpreter&, Value& v, CallArgs& args) {
-            auto a = bind_args("attr", args, {"name"});
-            return get_attr(v, a[0] ? to_str(*a[0]) : "");
-        };
-        t["capitalize"] = [](Interpreter&, Value& v, CallArgs&) { return Value(text::capitalize(to_str(v))); };
-        t["center"] = [](Interpreter&, Value& v, CallArgs& args) {
-            auto a = bind_args("center", args, {"width"});
-            std::string s = to_str(v);
-            int64_t width = std::min<int64_t>(opt_int(a[0], 80), 1 << 20), len = static_cast<int64_t>(text::length(s));
-            if (width <= len) return Value(s);
-            int64_t pad = width - len, left = pad / 2 + (pad & width & 1);  // Python's centring
-            return Value(std::string(static_cast<size_t>(left), ' ') + s + std::string(static_cast<size_t>(pad - left), ' '));
-        };
-        t["default"] = [](Interpreter&, Value& v, CallArgs& args) {
-            auto a = bind_args("default", args, {"default_value", "boolean"});
-            bool use_default = v.is_undefined() || (opt_bool(a[1], false) && !truthy(v));
-            return use_default ? (a[0] ? *a[0] : Value(std::string())) : v;
-        };
-        t["d"] = t["default"];
-        t["dictsort"] = [](Interpreter&, Value& v, CallArgs& args) {
-            auto a = bind_args("dictsort", args, {"case_sensitive", "by", "reverse"});
-            if (!v.is_dict()) throw EvalError("dictsort expects a mapping");
-            bool cs = opt_bool(a[0], false), by_value = a[1] && to_str(*a[1]) == "value", rev = opt_bool(a[2], false);
-            List pairs;
-            for (const auto& [k, item] : v.dict().items) pairs.push_back(Value(List{Value(k), item}));
-            std::stable_sort(pairs.begin(), pairs.end(), [&](const Value& x, const Value& y) {
-                int c = compare(sort_key(x.list()[by_value], cs), sort_key(y.list()[by_value], cs));
-                return rev ? c > 0 : c < 0;
-            });
-            return Value(std::move(pairs));
-        };
-        t["escape"] = [](Interpreter&, Value& v, CallArgs&) { return Value(html_escape(to_str(v))); };
-        t["e"] = t["escape"];
-        t["forceescape"] = t["escape"];
-        t["first"] = [](Interpreter&, Value& v, CallArgs&) {
-            if (v.is_list()) return v.list().empty() ? Value::undefined("No first item, sequence was empty.") : v.list()[0];
-            List items = iterate(v);
-            return items.empty() ? Value::undefined("No first item, sequence was empty.") : items[0];
-        };
-        t["last"] = [](Interpreter&, Value& v, CallArgs&) {
-            List items = iterate(v);
-            return items.empty() ? Value::undefined("No last item, sequence was empty.") : items.back();
-        };
-        t["float"] = [](Interpreter&, Value& v, CallArgs& args) {
-            auto a = bind_args("float", args, {"default"});
-            Value dflt = a[0] ? *a[0] : Value(0.0);
-            if (v.is_number()) return Value(v.to_double());
-            if (v.is_string()) {
-                if (auto f = parse_float(v.as_string())) return Value(*f);
+// Filters on strings (other values are str()-ed first, as in Jinja2).
+void add_string_filters(FilterTable& t) {
+    t["capitalize"] = [](Interpreter&, Value& v, CallArgs&) { return Value(text::capitalize(to_str(v))); };
+    t["center"] = [](Interpreter&, Value& v, CallArgs& args) {
+        auto a = bind_args("center", args, {"width"});
+        std::string s = to_str(v);
+        int64_t width = std::min<int64_t>(opt_int(a[0], 80), 1 << 20), len = static_cast<int64_t>(text::length(s));
+        if (width <= len) return Value(s);
+        int64_t pad = width - len, left = pad / 2 + (pad & width & 1);  // Python's centring
+        return Value(std::string(static_cast<size_t>(left), ' ') + s + std::string(static_cast<size_t>(pad - left), ' '));
+    };
+    t["escape"] = [](Interpreter&, Value& v, CallArgs&) { return Value(html_escape(to_str(v))); };
+    t["e"] = t["escape"];
+    t["forceescape"] = t["escape"];
+    t["indent"] = [](Interpreter&, Value& v, CallArgs& args) { return do_indent(v, args); };
+    t["lower"] = [](Interpreter&, Value& v, CallArgs&) { return Value(text::lower(to_str(v))); };
+    t["upper"] = [](Interpreter&, Value& v, CallArgs&) { return Value(text::upper(to_str(v))); };
+    t["title"] = [](Interpreter&, Value& v, CallArgs&) { return Value(text::title(to_str(v))); };
+    t["replace"] = [](Interpreter& in, Value& v, CallArgs& args) {
+        auto a = bind_args("replace", args, {"old", "new", "count"});
+        if (!a[0] || !a[1]) throw EvalError("replace() needs old and new strings");
+        std::string s = to_str(v), from = to_str(*a[0]), to = to_str(*a[1]);
+        if (from.empty() && !to.empty() && (s.size() + 1) * to.size() > kMaxStringBytes) throw EvalError("string too large");
+        std::string r = text::replace(s, from, to, opt_int(a[2], -1));
+        if (r.size() > kMaxStringBytes) throw EvalError("string too large");
+        in.charge(r.size());
+        return Value(std::move(r));
+    };
+    t["safe"] = [](Interpreter&, Value& v, CallArgs&) { return v; };
+    t["string"] = [](Interpreter&, Value& v, CallArgs&) { return Value(to_str(v)); };
+    t["trim"] = [](Interpreter&, Value& v, CallArgs& args) {
+        auto a = bind_args("trim", args, {"chars"});
+        return Value(text::strip(to_str(v), opt_string(a[0]), true, true));
+    };
+    t["wordcount"] = [](Interpreter&, Value& v, CallArgs&) {
+        return Value(static_cast<int64_t>(text::split(to_str(v), std::nullopt, -1).size()));
+    };
+}
+
+// Filters that make or round numbers.
+void add_number_filters(FilterTable& t) {
+    t["abs"] = [](Interpreter&, Value& v, CallArgs&) {
+        if (v.is_float()) return Value(std::fabs(v.as_float()));
+        int64_t i = v.is_bool() ? int64_t{v.as_bool()} : (v.is_int() ? v.as_int() : negate(v).as_int());
+        return i < 0 ? negate(Value(i)) : Value(i);
+    };
+    t["float"] = [](Interpreter&, Value& v, CallArgs& args) {
+        auto a = bind_args("float", args, {"default"});
+        Value dflt = a[0] ? *a[0] : Value(0.0);
+        if (v.is_number()) return Value(v.to_double());
+        if (v.is_string()) {
+            if (auto f = parse_float(v.as_string())) return Value(*f);
+        }
+        return dflt;
+    };
+    t["int"] = [](Interpreter&, Value& v, CallArgs& args) {
+        auto a = bind_args("int", args, {"default", "base"});
+        Value dflt = a[0] ? *a[0] : Value(0);
+        if (v.is_int()) return v;
+        if (v.is_bool()) return Value(int64_t{v.as_bool()});
+        if (v.is_float()) {
+            double f = v.as_float();
+            if (!std::isfinite(f) || std::fabs(f) > 9.2e18) return dflt;
+            return Value(static_cast<int64_t>(f));
+        }
+        if (v.is_string()) {
+            int base = static_cast<int>(std::clamp<int64_t>(opt_int(a[1], 10), 2, 36));
+            if (auto i = parse_int(v.as_string(), base)) return Value(*i);
+            if (auto f = parse_float(v.as_string()); f && std::isfinite(*f) && std::fabs(*f) < 9.2e18) {
+                return Value(static_cast<int64_t>(*f));
             }
-            return dflt;
-        };
-        t["int"] = [](Interpreter&, Value& v, CallArgs& args) {
-            auto a = bind_args("int", args, {"default", "base"});
-            Value dflt = a[0] ? *a[0] : Value(0);
-            if (v.is_int()) return v;
-            if (v.is_bool()) return Value(int64_t{v.as_bool()});
-            if (v.is_float()) {
-                double f = v.as_float();
-                if (!std::isfinite(f) || std::fabs(f) > 9.2e18) return dflt;
-                return Value(static_cast<int64_t>(f));
+        }
+        return dflt;
+    };
+    t["round"] = [](Interpreter&, Value& v, CallArgs& args) { return do_round(v, args); };
+}
+
+// Filters over a sequence's items.
+void add_sequence_filters(FilterTable& t) {
+    t["first"] = [](Interpreter&, Value& v, CallArgs&) {
+        if (v.is_list()) return v.list().empty() ? Value::undefined("No first item, sequence was empty.") : v.list()[0];
+        List items = iterate(v);
+        return items.empty() ? Value::undefined("No first item, sequence was empty.") : items[0];
+    };
+    t["last"] = [](Interpreter&, Value& v, CallArgs&) {
+        List items = iterate(v);
+        return items.empty() ? Value::undefined("No last item, sequence was empty.") : items.back();
+    };
+    t["join"] = [](Interpreter& in, Value& v, CallArgs& args) {
+        auto a = bind_args("join", args, {"d", "attribute"});
+        std::string sep = a[0] ? to_str(*a[0]) : "";
+        std::optional<std::string> attr = opt_string(a[1]);
+        std::string out;
+        bool first = true;
+        for (const Value& item : iterate(v)) {
+            if (!first) out += sep;
+            first = false;
+            out += to_str(attr ? attribute_of(item, *attr) : item);
+            if (out.size() > kMaxStringBytes) throw EvalError("string too large");
+        }
+        in.charge(out.size());
+        return Value(std::move(out));
+    };
+    t["length"] = [](Interpreter&, Value& v, CallArgs&) { return Value(length_of(v)); };
+    t["count"] = t["length"];
+    t["list"] = [](Interpreter&, Value& v, CallArgs&) { return Value(iterate(v)); };
+    t["max"] = [](Interpreter&, Value& v, CallArgs& args) { return min_max(v, args, true); };
+    t["min"] = [](Interpreter&, Value& v, CallArgs& args) { return min_max(v, args, false); };
+    t["reverse"] = [](Interpreter&, Value& v, CallArgs&) {
+        if (v.is_string()) {
+            Value step(-1);
+            return slice(v, nullptr, nullptr, &step);
+        }
+        List items = iterate(v);
+        std::reverse(items.begin(), items.end());
+        return Value(std::move(items));
+    };
+    t["sort"] = [](Interpreter& in, Value& v, CallArgs& args) { return do_sort(in, v, args); };
+    t["sum"] = [](Interpreter&, Value& v, CallArgs& args) {
+        auto a = bind_args("sum", args, {"attribute", "start"});
+        std::optional<std::string> attr = opt_string(a[0]);
+        Value total = a[1] ? *a[1] : Value(0);
+        for (const Value& item : iterate(v)) total = binary_op("+", total, attr ? attribute_of(item, *attr) : item);
+        return total;
+    };
+    t["unique"] = [](Interpreter& in, Value& v, CallArgs& args) {
+        auto a = bind_args("unique", args, {"case_sensitive", "attribute"});
+        bool cs = opt_bool(a[0], false);
+        std::optional<std::string> attr = opt_string(a[1]);
+        List out, seen;
+        for (const Value& item : iterate(v)) {
+            Value key = sort_key(attr ? attribute_of(item, *attr) : item, cs);
+            in.charge(seen.size());
+            if (std::none_of(seen.begin(), seen.end(), [&](const Value& s) { return equals(s, key); })) {
+                seen.push_back(key);
+                out.push_back(item);
             }
-            if (v.is_string()) {
-                int base = static_cast<int>(std::clamp<int64_t>(opt_int(a[1], 10), 2, 36));
-                if (auto i = parse_int(v.as_string(), base)) return Value(*i);
-                if (auto f = parse_float(v.as_string()); f && std::isfinite(*f) && std::fabs(*f) < 9.2e18) {
-                    return Value(static_cast<int64_t>(*f));
-                }
-            }
-            return dflt;
-        };
-        t["indent"] = [](Interpreter&, Value& v, CallArgs& args) { return do_indent(v, args); };
-        t["items"] = [](Interpreter&, Value& v, CallArgs&) {
-            if (v.is_undefined()) return Value(List{});
-            if (!v.is_dict()) throw EvalError("Can only get item pairs from a mapping.");
-            List pairs;
-            for (const auto& [k, item] : v.dict().items) pairs.push_back(Value(List{Value(k), item}));
-            return Value(std::move(pairs));
-        };
-        t["join"] = [](Interpreter& in, Value& v, CallArgs& args) {
-            auto a = bind_args("join", args, {"d", "attribute"});
-            std::string sep = a[0] ? to_str(*a[0]) : "";
-            std::optional<std::string> attr = opt_string(a[1]);
-            std::string out;
-            bool first = true;
+        }
+        return Value(std::move(out));
+    };
+}
+
+// Filters that apply another filter or a test to each item, or read an attribute of it.
+void add_selection_filters(FilterTable& t) {
+    t["map"] = [](Interpreter& in, Value& v, CallArgs& args) {
+        List out;
+        const Value* attribute = nullptr;
+        const Value* dflt = nullptr;
+        for (const auto& [k, val] : args.keyword) {
+            if (k == "attribute") attribute = &val;
+            if (k == "default") dflt = &val;
+        }
+        if (attribute) {
+            std::string path = to_str(*attribute);
             for (const Value& item : iterate(v)) {
-                if (!first) out += sep;
-                first = false;
-                out += to_str(attr ? attribute_of(item, *attr) : item);
-                if (out.size() > kMaxStringBytes) throw EvalError("string too large");
-            }
-            in.charge(out.size());
-            return Value(std::move(out));
-        };
-        t["length"] = [](Interpreter&, Value& v, CallArgs&) { return Value(length_of(v)); };
-        t["count"] = t["length"];
-        t["list"] = [](Interpreter&, Value& v, CallArgs&) { return Value(iterate(v)); };
-        t["lower"] = [](Interpreter&, Value& v, CallArgs&) { return Value(text::lower(to_str(v))); };
-        t["upper"] = [](Interpreter&, Value& v, CallArgs&) { return Value(text::upper(to_str(v))); };
-        t["title"] = [](Interpreter&, Value& v, CallArgs&) { return Value(text::title(to_str(v))); };
-        t["map"] = [](Interpreter& in, Value& v, CallArgs& args) {
-            List out;
-            const Value* attribute = nullptr;
-            const Value* dflt = nullptr;
-            for (const auto& [k, val] : args.keyword) {
-                if (k == "attribute") attribute = &val;
-                if (k == "default") dflt = &val;
-            }
-            if (attribute) {
-                std::string path = to_str(*attribute);
-                for (const Value& item : iterate(v)) {
-                    Value r = attribute_of(item, path);
-                    out.push_back(r.is_undefined() && dflt ? *dflt : r);
-                }
-                return Value(std::move(out));
-            }
-            if (args.positional.empty()) throw EvalError("map() needs a filter name or attribute=");
-            std::string filter = to_str(args.positional[0]);
-            CallArgs rest;
-            rest.positional.assign(args.positional.begin() + 1, args.positional.end());
-            rest.keyword = args.keyword;
-            for (const Value& item : iterate(v)) {
-                CallArgs a = rest;
-                out.push_back(apply_filter(in, filter, item, a));
-            }
-            return Value(std::move(out));
-        };
-        t["max"] = [](Interpreter&, Value& v, CallArgs& args) { return min_max(v, args, true); };
-        t["min"] = [](Interpreter&, Value& v, CallArgs& args) { return min_max(v, args, false); };
-        t["pprint"] = [](Interpreter&, Value& v, CallArgs&) { return Value(repr(v)); };
-        t["reject"] = [](Interpreter& in, Value& v, CallArgs& args) { return Value(select_items(in, v, args, false, false)); };
-        t["select"] = [](Interpreter& in, Value& v, CallArgs& args) { return Value(select_items(in, v, args, false, true)); };
-        t["rejectattr"] = [](Interpreter& in, Value& v, CallArgs& args) { return Value(select_items(in, v, args, true, false)); };
-        t["selectattr"] = [](Interpreter& in, Value& v, CallArgs& args) { return Value(select_items(in, v, args, true, true)); };
-        t["replace"] = [](Interpreter& in, Value& v, CallArgs& args) {
-            auto a = bind_args("replace", args, {"old", "new", "count"});
-            if (!a[0] || !a[1]) throw EvalError("replace() needs old and new strings");
-            std::string s = to_str(v), from = to_str(*a[0]), to = to_str(*a[1]);
-            if (from.empty() && !to.empty() && (s.size() + 1) * to.size() > kMaxStringBytes) throw EvalError("string too large");
-            std::string r = text::replace(s, from, to, opt_int(a[2], -1));
-            if (r.size() > kMaxStringBytes) throw EvalError("string too large");
-            in.charge(r.size());
-            return Value(std::move(r));
-        };
-        t["reverse"] = [](Interpreter&, Value& v, CallArgs&) {
-            if (v.is_string()) {
-                Value step(-1);
-                return slice(v, nullptr, nullptr, &step);
-            }
-            List items = iterate(v);
-            std::reverse(items.begin(), items.end());
-            return Value(std::move(items));
-        };
-        t["round"] = [](Interpreter&, Value& v, CallArgs& args) { return do_round(v, args); };
-        t["safe"] = [](Interpreter&, Value& v, CallArgs&) { return v; };
-        t["sort"] = [](Interpreter& in, Value& v, CallArgs& args) { return do_sort(in, v, args); };
-        t["string"] = [](Interpreter&, Value& v, CallArgs&) { return Value(to_str(v)); };
-        t["sum"] = [](Interpreter&, Value& v, CallArgs& args) {
-            auto a = bind_args("sum", args, {"attribute", "start"});
-            std::optional<std::string> attr = opt_string(a[0]);
-            Value total = a[1] ? *a[1] : Value(0);
-            for (const Value& item : iterate(v)) total = binary_op("+", total, attr ? attribute_of(item, *attr) : item);
-            return total;
-        };
-        t["tojson"] = [](Interpreter& in, Value& v, CallArgs& args) {
-            Value r = do_tojson(v, args);
-            in.charge(r.as_string().size());
-            return r;
-        };
-        t["trim"] = [](Interpreter&, Value& v, CallArgs& args) {
-            auto a = bind_args("trim", args, {"chars"});
-            return Value(text::strip(to_str(v), opt_string(a[0]), true, true));
-        };
-        t["unique"] = [](Interpreter& in, Value& v, CallArgs& args) {
-            auto a = bind_args("unique", args, {"case_sensitive", "attribute"});
-            bool cs = opt_bool(a[0], false);
-            std::optional<std::string> attr = opt_string(a[1]);
-            List out, seen;
-            for (const Value& item : iterate(v)) {
-                Value key = sort_key(attr ? attribute_of(item, *attr) : item, cs);
-                in.charge(seen.size());
-                if (std::none_of(seen.begin(), seen.end(), [&](const Value& s) { return equals(s, key); })) {
-                    seen.push_back(key);
-                    out.push_back(item);
-                }
+                Value r = attribute_of(item, path);
+                out.push_back(r.is_undefined() && dflt ? *dflt : r);
             }
             return Value(std::move(out));
-        };
-        t["wordcount"] = [](Interpreter&, Value& v, CallArgs&) {
-            return Value(static_cast<int64_t>(text::split(to_str(v), std::nullopt, -1).size()));
-        };
+        }
+        if (args.positional.empty()) throw EvalError("map() needs a filter name or attribute=");
+        std::string filter = to_str(args.positional[0]);
+        CallArgs rest;
+        rest.positional.assign(args.positional.begin() + 1, args.positional.end());
+        rest.keyword = args.keyword;
+        for (const Value& item : iterate(v)) {
+            CallArgs a = rest;
+            out.push_back(apply_filter(in, filter, item, a));
+        }
+        return Value(std::move(out));
+    };
+    t["reject"] = [](Interpreter& in, Value& v, CallArgs& args) { return Value(select_items(in, v, args, false, false)); };
+    t["select"] = [](Interpreter& in, Value& v, CallArgs& args) { return Value(select_items(in, v, args, false, true)); };
+    t["rejectattr"] = [](Interpreter& in, Value& v, CallArgs& args) { return Value(select_items(in, v, args, true, false)); };
+    t["selectattr"] = [](Interpreter& in, Value& v, CallArgs& args) { return Value(select_items(in, v, args, true, true)); };
+}
+
+// Filters on any value: defaults, attributes, mappings, and repr/JSON out.
+void add_value_filters(FilterTable& t) {
+    t["attr"] = [](Interpreter&, Value& v, CallArgs& args) {
+        auto a = bind_args("attr", args, {"name"});
+        return get_attr(v, a[0] ? to_str(*a[0]) : "");
+    };
+    t["default"] = [](Interpreter&, Value& v, CallArgs& args) {
+        auto a = bind_args("default", args, {"default_value", "boolean"});
+        bool use_default = v.is_undefined() || (opt_bool(a[1], false) && !truthy(v));
+        return use_default ? (a[0] ? *a[0] : Value(std::string())) : v;
+    };
+    t["d"] = t["default"];
+    t["dictsort"] = [](Interpreter&, Value& v, CallArgs& args) {
+        auto a = bind_args("dictsort", args, {"case_sensitive", "by", "reverse"});
+        if (!v.is_dict()) throw EvalError("dictsort expects a mapping");
+        bool cs = opt_bool(a[0], false), by_value = a[1] && to_str(*a[1]) == "value", rev = opt_bool(a[2], false);
+        List pairs;
+        for (const auto& [k, item] : v.dict().items) pairs.push_back(Value(List{Value(k), item}));
+        std::stable_sort(pairs.begin(), pairs.end(), [&](const Value& x, const Value& y) {
+            int c = compare(sort_key(x.list()[by_value], cs), sort_key(y.list()[by_value], cs));
+            return rev ? c > 0 : c < 0;
+        });
+        return Value(std::move(pairs));
+    };
+    t["items"] = [](Interpreter&, Value& v, CallArgs&) {
+        if (v.is_undefined()) return Value(List{});
+        if (!v.is_dict()) throw EvalError("Can only get item pairs from a mapping.");
+        List pairs;
+        for (const auto& [k, item] : v.dict().items) pairs.push_back(Value(List{Value(k), item}));
+        return Value(std::move(pairs));
+    };
+    t["pprint"] = [](Interpreter&, Value& v, CallArgs&) { return Value(repr(v)); };
+    t["tojson"] = [](Interpreter& in, Value& v, CallArgs& args) {
+        Value r = do_tojson(v, args);
+        in.charge(r.as_string().size());
+        return r;
+    };
+}
+
+const FilterTable& filters() {
+    static const FilterTable table = [] {
+        FilterTable t;
+        add_string_filters(t);
+        add_number_filters(t);
+        add_sequence_filters(t);
+        add_selection_filters(t);
+        add_value_filters(t);
         return t;
     }();
     return table;
