@@ -72,8 +72,6 @@ Plan plan_for(const Tensor& q, const Tensor& k, const Tensor& v) {
     return p;
 }
 
-bool fits_u32(uint64_t x) { return x <= UINT32_MAX; }
-
 }  // namespace
 
 bool supports_flash_attn(const Graph& g, const Node& n, const DeviceInfo& info) {
@@ -99,11 +97,10 @@ bool supports_flash_attn(const Graph& g, const Node& n, const DeviceInfo& info) 
         return false;
     }
     // Byte offsets are 32-bit in the shaders; each binding must fit one storage-buffer range.
-    const uint64_t range = info.max_storage_buffer_range - info.min_storage_buffer_offset_alignment;
     for (const Tensor* t : {&q, &k, &v, &o}) {
-        if (t->n_bytes() > range || !fits_u32(t->n_bytes() + info.min_storage_buffer_offset_alignment)) return false;
+        if (!binding_fits(t->n_bytes(), info)) return false;
     }
-    return plan.partial_bytes <= range;
+    return binding_fits(plan.partial_bytes, info);
 }
 
 void record_flash_attn(OpRecorder& r, const Node& n) {

@@ -63,6 +63,13 @@ inline bool rows_word_aligned(const Graph& g, TensorId id) {
     return x.nb[1] % 4 == 0 && x.nb[2] % 4 == 0 && x.nb[3] % 4 == 0 && storage_offset(g, id) % 4 == 0;
 }
 
+// Whether a tensor of `bytes` binds as one range that the shaders index in bytes with 32 bits:
+// the binding starts up to one offset alignment before the tensor. Every op's size check.
+inline bool binding_fits(uint64_t bytes, const DeviceInfo& info) {
+    const uint64_t bound = bytes + info.min_storage_buffer_offset_alignment;
+    return bound <= info.max_storage_buffer_range && bound <= UINT32_MAX;
+}
+
 // Whether the shaders can address tensor `id` element by element: a float type (or I32 when
 // `allow_i32`), contiguous rows, strides and its byte offset within its storage multiples of
 // the element size, and few enough bytes to bind at once and index with 32 bits.
@@ -74,9 +81,9 @@ inline bool addressable(const Graph& g, TensorId id, const DeviceInfo& info, boo
     for (int d = 1; d < kMaxDims; ++d) {
         if (t.ne[d] > 1 && t.nb[d] % size != 0) return false;
     }
-    // The binding starts up to one offset alignment before the tensor.
+    // Element indices are signed 32-bit, counted from the binding's start.
     const uint64_t bound = t.n_bytes() + info.min_storage_buffer_offset_alignment;
-    return bound <= info.max_storage_buffer_range && bound / size < (uint64_t{1} << 31) &&
+    return binding_fits(t.n_bytes(), info) && bound / size < (uint64_t{1} << 31) &&
            static_cast<uint64_t>(t.n_elements()) < (uint64_t{1} << 31);
 }
 

@@ -33,8 +33,7 @@ bool supports_get_rows(const Graph& g, const Node& n, const DeviceInfo& info) {
     if (ids.type != DType::I32 || !ids.is_contiguous() || d.type != DType::F32 || !d.is_contiguous()) return false;
     if (!t.rows_contiguous() || !unit_aligned(g, n.src[0], weight_unit_bytes(t.type))) return false;
     if (storage_offset(g, n.src[1]) % 4 != 0) return false;
-    const uint64_t range = std::min<uint64_t>(info.max_storage_buffer_range, UINT32_MAX);
-    return t.n_bytes() <= range && ids.n_bytes() <= range && d.n_bytes() <= range &&
+    return binding_fits(t.n_bytes(), info) && binding_fits(ids.n_bytes(), info) && binding_fits(d.n_bytes(), info) &&
            static_cast<uint64_t>(t.ne[1]) <= UINT32_MAX;
 }
 

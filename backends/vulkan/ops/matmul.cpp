@@ -126,8 +126,9 @@ bool supports_matmul(const Graph& g, const Node& n, const DeviceInfo& info) {
     if (w.ne[2] * w.ne[3] != 1 || !w.rows_contiguous() || !x.rows_contiguous()) return false;
     if (!unit_aligned(g, n.src[0], weight_unit_bytes(w.type)) || !unit_aligned(g, n.src[1], 4)) return false;
     // Indices are 32-bit and each tensor is one binding.
-    const uint64_t range = std::min<uint64_t>(info.max_storage_buffer_range, UINT32_MAX);
-    if (w.n_bytes() > range || x.n_bytes() > range || d.n_bytes() > range) return false;
+    if (!binding_fits(w.n_bytes(), info) || !binding_fits(x.n_bytes(), info) || !binding_fits(d.n_bytes(), info)) {
+        return false;
+    }
     const uint64_t cols = columns(x);
     const uint64_t rows = static_cast<uint64_t>(w.ne[1]);
     const Kernel kernel = choose(info, cols);

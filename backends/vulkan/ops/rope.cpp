@@ -48,9 +48,8 @@ bool supports_rope(const Graph& g, const Node& n, const DeviceInfo& info) {
     }
     if (info.max_workgroup_size[0] < kGroupSize || info.max_workgroup_invocations < kGroupSize) return false;
     // 32-bit byte offsets and item indices in the shader; each binding within one range.
-    const uint64_t range = info.max_storage_buffer_range - info.min_storage_buffer_offset_alignment;
     if (item_count(x, rp.n_dims) > UINT32_MAX) return false;
-    return x.n_bytes() <= range && y.n_bytes() <= range && x.n_bytes() + info.min_storage_buffer_offset_alignment <= UINT32_MAX;
+    return binding_fits(x.n_bytes(), info) && binding_fits(y.n_bytes(), info);
 }
 
 void record_rope(OpRecorder& r, const Node& n) {

@@ -53,11 +53,8 @@ bool supports_softmax(const Graph& g, const Node& n, const DeviceInfo& info) {
     }
     if (group_size(a.ne[0], info) < 32) return false;
     // 32-bit byte offsets in the shader; each binding within one range.
-    const uint64_t range = info.max_storage_buffer_range - info.min_storage_buffer_offset_alignment;
     for (TensorId t : {n.src[0], n.src[1], n.dst}) {
-        if (t == kNoTensor) continue;
-        const uint64_t bytes = g.tensor(t).n_bytes();
-        if (bytes > range || bytes + info.min_storage_buffer_offset_alignment > UINT32_MAX) return false;
+        if (t != kNoTensor && !binding_fits(g.tensor(t).n_bytes(), info)) return false;
     }
     return true;
 }
