@@ -2,44 +2,89 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <cstring>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
 
-#include "graph/quant/quantize.h"
+#include <nlohmann/json.hpp>
+
+#include "graph/cross_check.h"
+#include "graph/op_traits.h"
 
 namespace kiln {
 namespace {
 
-std::vector<float> as_floats(const Tensor& t, const std::vector<uint8_t>& bytes) {
-    std::vector<float> out(static_cast<size_t>(t.n_elements()));
-    if (t.type == DType::I32) {
-        for (size_t i = 0; i < out.size(); ++i) {
-            int32_t v;
-            std::memcpy(&v, bytes.data() + 4 * i, 4);
-            out[i] = static_cast<float>(v);
+std::string sci(double v) {
+    std::ostringstream s;
+    s << std::scientific << std::setprecision(2) << v;
+    return s.str();
+}
+
+// Nodes whose listing is skipped without --all: past the first ten, within threshold, not last.
+bool listed(const NodeDiff& d, size_t n_nodes, bool all) {
+    return all || d.index < 10 || d.failed() || d.index + 1 == n_nodes;
+}
+
+int print_json(const Comparison& c, const ComparisonReport& r, size_t failures, const NodeDiff* first, std::ostream& out) {
+    nlohmann::json j;
+    j["model"] = r.model;
+    j["tokens"] = r.n_tokens;
+    j["backends"] = {c.a_ran_on, c.b_ran_on};
+    j["nodes"] = nlohmann::json::array();
+    for (const NodeDiff& d : c.nodes) {
+        nlohmann::json n = {{"index", d.index}, {"name", d.name}, {"op", d.op}, {"shape", d.shape}, {"compared", d.compared}};
+        if (d.compared) {
+            n["nmse"] = d.agreement.nmse;
+            n["max_abs_diff"] = d.agreement.max_abs;
+            n["threshold"] = d.threshold;
+            n["nan_mismatch"] = d.agreement.nonfinite_at.has_value();
+            n["failed"] = d.failed();
         }
-        return out;
+        j["nodes"].push_back(n);
     }
-    const uint64_t row = row_bytes(t.type, static_cast<uint64_t>(t.ne[0])).value();
-    for (int64_t r = 0; r < t.n_rows(); ++r) {
-        dequantize_row(t.type, bytes.data() + static_cast<uint64_t>(r) * row, out.data() + r * t.ne[0], t.ne[0]);
+    j["failures"] = failures;
+    j["first_failure"] = first ? nlohmann::json(first->index) : nlohmann::json(nullptr);
+    out << j.dump(1) << "\n";
+    return failures ? 1 : 0;
+}
+
+int print_table(const Comparison& c, const ComparisonReport& r, size_t failures, const NodeDiff* first, std::ostream& out) {
+    out << "compare " << c.a_ran_on << " vs " << c.b_ran_on << ": " << r.model << ", " << r.n_tokens << " tokens, "
+        << c.nodes.size() << " nodes\n";
+    out << std::left << std::setw(6) << "node" << std::setw(22) << "name" << std::setw(11) << "op" << std::setw(18)
+        << "shape" << std::setw(11) << "nmse" << std::setw(11) << "max|diff|" << std::setw(11) << "threshold"
+        << "\n";
+    size_t hidden = 0;
+    for (const NodeDiff& d : c.nodes) {
+        if (!listed(d, c.nodes.size(), r.all)) {
+            ++hidden;
+            continue;
+        }
+        out << std::left << std::setw(6) << d.index << std::setw(22) << d.name << std::setw(11) << d.op << std::setw(18)
+            << d.shape;
+        if (d.compared) {
+            out << std::setw(11) << sci(d.agreement.nmse) << std::setw(11) << sci(d.agreement.max_abs) << std::setw(11)
+                << sci(d.threshold) << (d.agreement.nonfinite_at ? agreement_text(d.agreement, d.threshold) + " " : "")
+                << (d.failed() ? "FAIL" : "");
+        } else {
+            out << "(strided view, not compared)";
+        }
+        out << "\n";
     }
-    return out;
+    if (hidden) out << "(" << hidden << " more nodes within threshold; --all lists them)\n";
+    if (first) {
+        out << failures << " nodes past their threshold; first: node " << first->index << " " << first->name << " ("
+            << first->op << ")\n";
+        return 1;
+    }
+    out << "all nodes within their thresholds\n";
+    return 0;
 }
 
 }  // namespace
 
-double op_nmse_threshold(Op op) {
-    switch (op) {
-        case Op::MatMul:
-        case Op::FlashAttn: return 5e-4;
-        case Op::Softmax: return 1e-6;
-        default: return 1e-7;
-    }
-}
-
-std::vector<NodeDiff> compare_backends(Graph& g, std::span<const GraphInput> inputs, Backend& a, Backend& b,
-                                       const CompareProfile& profile) {
+Comparison compare_backends(Graph& g, std::span<const GraphInput> inputs, Backend& a, Backend& b,
+                            const CompareProfile& profile) {
     for (const Node& n : g.nodes()) g.mark_output(n.dst);
     auto ea = a.compile(g);
     auto eb = b.compile(g);
@@ -59,7 +104,8 @@ std::vector<NodeDiff> compare_backends(Graph& g, std::span<const GraphInput> inp
     }
 
     std::vector<double> error_of(g.tensors().size(), 0.0);  // per storage root: NMSE of its last write
-    std::vector<NodeDiff> diffs;
+    Comparison result{ea->backend_name(), eb->backend_name(), {}};
+    std::vector<NodeDiff>& diffs = result.nodes;
     const auto nodes = g.nodes();
     for (size_t i = 0; i < nodes.size(); ++i) {
         const Node& n = nodes[i];
@@ -73,34 +119,32 @@ std::vector<NodeDiff> compare_backends(Graph& g, std::span<const GraphInput> inp
         for (TensorId s : n.src) {
             if (s != kNoTensor) input_error = std::max(input_error, error_of[static_cast<size_t>(g.storage_of(s))]);
         }
-        d.threshold = op_nmse_threshold(n.op) + 10 * input_error;
+        d.threshold = propagated_nmse_threshold(n.op, input_error);
         if (t.is_contiguous()) {
             std::vector<uint8_t> ba(t.n_bytes()), bb(t.n_bytes());
             ea->read(n.dst, ba);
             eb->read(n.dst, bb);
-            const auto fa = as_floats(t, ba), fb = as_floats(t, bb);
-            double err = 0, ref = 0;
-            for (size_t k = 0; k < fa.size(); ++k) {
-                const bool fin_a = std::isfinite(fa[k]), fin_b = std::isfinite(fb[k]);
-                if (!fin_a || !fin_b) {
-                    const bool same = std::isnan(fa[k]) ? std::isnan(fb[k]) : fa[k] == fb[k];
-                    d.nan_mismatch = d.nan_mismatch || !same;
-                    continue;
-                }
-                const double diff = static_cast<double>(fa[k]) - fb[k];
-                err += diff * diff;
-                ref += static_cast<double>(fa[k]) * fa[k];
-                d.max_abs = std::max(d.max_abs, std::abs(diff));
-            }
-            d.nmse = ref > 0 ? err / ref : err;
+            // a is the reference: NMSE is relative to its values.
+            d.agreement = compare_values(tensor_values(t, bb), tensor_values(t, ba));
             d.compared = true;
-            error_of[static_cast<size_t>(g.storage_of(n.dst))] = d.nmse;
+            error_of[static_cast<size_t>(g.storage_of(n.dst))] = d.agreement.nmse;
         } else {
             error_of[static_cast<size_t>(g.storage_of(n.dst))] = input_error;
         }
         diffs.push_back(std::move(d));
     }
-    return diffs;
+    return result;
+}
+
+int print_comparison(const Comparison& c, const ComparisonReport& r, std::ostream& out) {
+    const NodeDiff* first = nullptr;
+    size_t failures = 0;
+    for (const NodeDiff& d : c.nodes) {
+        if (!d.failed()) continue;
+        ++failures;
+        if (!first) first = &d;
+    }
+    return r.json ? print_json(c, r, failures, first, out) : print_table(c, r, failures, first, out);
 }
 
 }  // namespace kiln

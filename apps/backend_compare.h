@@ -1,14 +1,16 @@
 #pragma once
 // Running one graph on two backends and comparing every node's output: the engine of
-// `kiln compare`. Errors propagate through a network, so a node fails only when its error
-// exceeds its op's own threshold (from ggml's test-backend-ops) plus ten times the largest
-// error among its inputs: the first failing node is where the backends start to disagree.
+// `kiln compare`. Each node is held to its op's threshold propagated from its inputs' errors
+// (graph/op_traits.h) and compared by graph/cross_check.h, so the first failing node is where
+// the backends start to disagree.
 #include <cstdint>
+#include <ostream>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "backends/backend.h"
+#include "graph/cross_check.h"
 #include "graph/graph.h"
 #include "models/session/session.h"
 
@@ -20,15 +22,10 @@ struct NodeDiff {
     std::string op;
     std::string shape;
     bool compared = false;  // false for outputs that cannot be read whole (strided views)
-    double nmse = 0;
-    double max_abs = 0;
+    Agreement agreement;  // b against a
     double threshold = 0;
-    bool nan_mismatch = false;  // NaN/Inf where the other backend has a finite value
-    bool failed() const { return compared && (nan_mismatch || nmse > threshold); }
+    bool failed() const { return compared && !agreement.within(threshold); }
 };
-
-// The op's threshold when its inputs agree exactly.
-double op_nmse_threshold(Op op);
 
 struct GraphInput {
     TensorId tensor;
@@ -42,9 +39,24 @@ struct CompareProfile {
     int graph_tokens = 0;  // the graph's chunk size, for the report
 };
 
+struct Comparison {
+    std::string a_ran_on, b_ran_on;  // Executable::backend_name(): "vulkan" when no node fell back
+    std::vector<NodeDiff> nodes;
+};
+
 // Marks every node's output as a graph output (so none is overwritten), compiles `g` on both
 // backends, writes `inputs`, runs once, and compares node by node.
-std::vector<NodeDiff> compare_backends(Graph& g, std::span<const GraphInput> inputs, Backend& a, Backend& b,
-                                       const CompareProfile& profile = {});
+Comparison compare_backends(Graph& g, std::span<const GraphInput> inputs, Backend& a, Backend& b,
+                            const CompareProfile& profile = {});
+
+struct ComparisonReport {
+    std::string model;
+    size_t n_tokens = 0;
+    bool json = false;  // one JSON object instead of the table
+    bool all = false;   // list every node, not only the first ten, the failures and the last
+};
+
+// `kiln compare`'s report; returns its exit status (1 when a node is past its threshold).
+int print_comparison(const Comparison& c, const ComparisonReport& r, std::ostream& out);
 
 }  // namespace kiln

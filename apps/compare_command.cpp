@@ -2,11 +2,8 @@
 // graph run on two backends, every node's output compared; exit code 1 when a node disagrees past
 // its threshold. The profile flags time both runs: a table per backend, one trace for both.
 #include <cstring>
-#include <iomanip>
 #include <ostream>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "apps/backend_compare.h"
 #include "apps/backend_flags.h"
@@ -34,11 +31,6 @@ GraphInput input_of(TensorId t, const std::vector<T>& values) {
     return in;
 }
 
-std::string sci(double v) {
-    std::ostringstream s;
-    s << std::scientific << std::setprecision(2) << v;
-    return s.str();
-}
 
 }  // namespace
 
@@ -84,66 +76,10 @@ int compare_command(const std::vector<std::string>& argv, std::ostream& out, std
 
     auto a = make_backend_named(names[0], args, "compare", err);
     auto b = make_backend_named(names[1], args, "compare", err);
-    const auto diffs = compare_backends(mg.graph, inputs, *a, *b, {profile.sink(), shape.n_tokens});
-    profile.finish(err, {"profile of " + std::string(a->name()) + ":", "profile of " + std::string(b->name()) + ":"});
+    const Comparison c = compare_backends(mg.graph, inputs, *a, *b, {profile.sink(), shape.n_tokens});
+    profile.finish(err, {"profile of " + c.a_ran_on + ":", "profile of " + c.b_ran_on + ":"});
 
-    const NodeDiff* first = nullptr;
-    size_t failures = 0;
-    for (const NodeDiff& d : diffs) {
-        if (!d.failed()) continue;
-        ++failures;
-        if (!first) first = &d;
-    }
-    if (args.has("--json")) {
-        nlohmann::json j;
-        j["model"] = *path;
-        j["tokens"] = ids.size();
-        j["backends"] = {a->name(), b->name()};
-        j["nodes"] = nlohmann::json::array();
-        for (const NodeDiff& d : diffs) {
-            nlohmann::json n = {{"index", d.index}, {"name", d.name}, {"op", d.op}, {"shape", d.shape},
-                                {"compared", d.compared}};
-            if (d.compared) {
-                n["nmse"] = d.nmse;
-                n["max_abs_diff"] = d.max_abs;
-                n["threshold"] = d.threshold;
-                n["nan_mismatch"] = d.nan_mismatch;
-                n["failed"] = d.failed();
-            }
-            j["nodes"].push_back(n);
-        }
-        j["failures"] = failures;
-        j["first_failure"] = first ? nlohmann::json(first->index) : nlohmann::json(nullptr);
-        out << j.dump(1) << "\n";
-        return failures ? 1 : 0;
-    }
-
-    out << "compare " << a->name() << " vs " << b->name() << ": " << *path << ", " << ids.size() << " tokens, "
-        << diffs.size() << " nodes\n";
-    out << std::left << std::setw(6) << "node" << std::setw(22) << "name" << std::setw(11) << "op" << std::setw(18)
-        << "shape" << std::setw(11) << "nmse" << std::setw(11) << "max|diff|" << std::setw(11) << "threshold"
-        << "\n";
-    const bool all = args.has("--all");
-    for (const NodeDiff& d : diffs) {
-        if (!all && d.index >= 10 && !d.failed() && d.index + 1 != diffs.size()) continue;
-        out << std::left << std::setw(6) << d.index << std::setw(22) << d.name << std::setw(11) << d.op << std::setw(18)
-            << d.shape;
-        if (d.compared) {
-            out << std::setw(11) << sci(d.nmse) << std::setw(11) << sci(d.max_abs) << std::setw(11) << sci(d.threshold)
-                << (d.nan_mismatch ? "NaN/Inf differ " : "") << (d.failed() ? "FAIL" : "");
-        } else {
-            out << "(strided view, not compared)";
-        }
-        out << "\n";
-    }
-    if (!all && diffs.size() > 11) out << "(" << diffs.size() - 11 << " more nodes within threshold; --all lists them)\n";
-    if (first) {
-        out << failures << " nodes past their threshold; first: node " << first->index << " " << first->name << " ("
-            << first->op << ")\n";
-        return 1;
-    }
-    out << "all nodes within their thresholds\n";
-    return 0;
+    return print_comparison(c, {*path, ids.size(), args.has("--json"), args.has("--all")}, out);
 }
 
 }  // namespace kiln

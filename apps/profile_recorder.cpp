@@ -1,6 +1,6 @@
 #include "apps/profile_recorder.h"
 
-#include "apps/profile_cost.h"
+#include "graph/op_traits.h"
 
 namespace kiln {
 

@@ -6,7 +6,7 @@
 #include <ostream>
 
 #include "apps/format.h"
-#include "apps/profile_cost.h"
+#include "graph/op_traits.h"
 #include "apps/profile_recorder.h"
 
 namespace kiln {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "graph/graph.h"
@@ -70,6 +71,9 @@ public:
     virtual void run() = 0;
     // Peak bytes of the intermediate arena.
     virtual uint64_t arena_bytes() const = 0;
+    // What runs the nodes: the backend's name, or the names of the backends a placed graph's
+    // segments run on ("vulkan+cpu"), so reports say where the work actually went.
+    virtual std::string backend_name() const = 0;
 
     // Per-node timing of the following runs; off by default, and off costs nothing. On, the
     // order and results of the computation stay the same. Throws kiln::Error when the device

@@ -118,6 +118,16 @@ public:
         return total;
     }
 
+    std::string backend_name() const override {
+        std::string out;
+        for (const auto& e : exes_) {
+            const std::string name = e->backend_name();
+            if (out.find(name) != std::string::npos) continue;
+            out += (out.empty() ? "" : "+") + name;
+        }
+        return out;
+    }
+
 private:
     struct Move {
         size_t segment;   // importing segment

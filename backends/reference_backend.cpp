@@ -30,6 +30,7 @@ public:
         }
     }
     uint64_t arena_bytes() const override { return storage_.arena_bytes(); }
+    std::string backend_name() const override { return "reference"; }
 
     void set_profiling(bool on) override {
         timings_.assign(on ? graph_.nodes().size() : 0, {});

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "graph/error.h"
+#include "graph/op_traits.h"
 
 namespace kiln {
 namespace {
@@ -19,29 +20,6 @@ Tensor packed(DType type, Shape ne, TensorKind kind) {
 bool is_float(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
 
 }  // namespace
-
-std::string_view op_name(Op op) {
-    switch (op) {
-        case Op::GetRows: return "get_rows";
-        case Op::Add: return "add";
-        case Op::Mul: return "mul";
-        case Op::Scale: return "scale";
-        case Op::RmsNorm: return "rms_norm";
-        case Op::Norm: return "norm";
-        case Op::MatMul: return "matmul";
-        case Op::Rope: return "rope";
-        case Op::Softmax: return "softmax";
-        case Op::FlashAttn: return "flash_attn";
-        case Op::Silu: return "silu";
-        case Op::Gelu: return "gelu";
-        case Op::SwiGLU: return "swiglu";
-        case Op::Copy: return "copy";
-        case Op::SetRows: return "set_rows";
-        case Op::Concat: return "concat";
-        case Op::Argmax: return "argmax";
-    }
-    return "?";
-}
 
 void Graph::fail(std::string_view op, const std::string& what) const {
     throw Error("graph: " + std::string(op) + ": " + what);
@@ -307,6 +285,14 @@ TensorId Graph::argmax(TensorId a) {
     const Tensor& A = tensor(a);
     if (A.type != DType::F32 || !A.rows_contiguous()) fail("argmax", describe(a) + " must be f32 with contiguous rows");
     return add_node(Op::Argmax, {a}, packed(DType::I32, {1, A.ne[1], A.ne[2], A.ne[3]}, TensorKind::Intermediate));
+}
+
+TensorId Graph::elementwise(Op op, TensorId a, TensorId b, OpParams params) {
+    switch (op_traits(op).family) {
+        case OpFamily::Unary: return unary(op, a, params);
+        case OpFamily::Binary: return op == Op::SwiGLU ? swiglu(a, b) : binary_broadcast(op, a, b);
+        default: fail(op_name(op), "is not an element-wise op");
+    }
 }
 
 void Graph::mark_output(TensorId t) {

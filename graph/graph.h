@@ -46,11 +46,15 @@ public:
                         int32_t window = 0);
     TensorId silu(TensorId a);
     TensorId gelu(TensorId a);
+    TensorId sigmoid(TensorId a) { return unary(Op::Sigmoid, a); }
     TensorId swiglu(TensorId gate, TensorId up);
     TensorId copy(TensorId a, TensorId dst);  // returns dst's new version (a view of dst)
     TensorId set_rows(TensorId dst, TensorId a, TensorId ids);
     TensorId concat(TensorId a, TensorId b, int dim);
     TensorId argmax(TensorId a);
+    // Any op of the Unary or Binary family (graph/op_traits.h) by its Op (b unused for Unary;
+    // params.scale for Scale): for tests and tools that cover a whole family.
+    TensorId elementwise(Op op, TensorId a, TensorId b = kNoTensor, OpParams params = {});
 
     // Nodes added from now on belong to model layer `layer` (kNoLayer: outside the layers).
     void set_layer(int layer) { layer_ = layer; }

@@ -1,7 +1,8 @@
 #pragma once
 // The closed set of operations a graph node can perform. An op records only what it is, its
 // inputs and a few parameters; every backend implements it separately and answers
-// `supports(node)`. The scalar reference of each op is in graph/reference/.
+// `supports(node)`. What tools and backends share about an op (name, family, cross-check
+// threshold, work model) is in graph/op_traits.h; its scalar reference is in graph/reference/.
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -24,15 +25,16 @@ enum class Op : uint8_t {
     FlashAttn,  // q [d, hq, t], k [d, hkv, kv], v [dv, hkv, kv], pos I32 [t] -> f32 [dv, hq, t]
     Silu,       // a * sigmoid(a)
     Gelu,       // tanh approximation, as GPT-2 and llama.cpp use
+    Sigmoid,    // 1 / (1 + exp(-a)): Qwen2-MoE's shared-expert gate
     SwiGLU,     // silu(gate) * up
     Copy,       // dst = convert(a); dst is an existing tensor (often a view)
     SetRows,    // dst[:, ids[i]] = convert(a[:, i]); writes the KV cache
     Concat,     // a and b joined along params.dim
     Argmax,     // index of the largest value per row              -> I32 [1, rows...]
 };
-constexpr int kOpCount = static_cast<int>(Op::Argmax) + 1;
+constexpr int kOpCount = static_cast<int>(Op::Argmax) + 1;  // Argmax stays last
 
-std::string_view op_name(Op op);
+std::string_view op_name(Op op);  // op_traits(op).name
 
 enum class RopeMode : uint8_t {
     Normal,  // rotates pairs (x[2i], x[2i+1]) — LLaMA as converted to GGUF

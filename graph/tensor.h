@@ -18,7 +18,7 @@ constexpr TensorId kNoTensor = -1;
 
 enum class TensorKind : uint8_t {
     Weight,        // read-only model bytes (`host_data` points into the mmap)
-    Input,         // written by the host before each step: token ids, positions, KV length
+    Input,         // written by the host before each step: token ids, positions, which rows get logits
     State,         // persists across steps and is written by the graph: the KV cache
     Intermediate,  // produced and consumed within one step; placed in the arena
     View,          // bytes of `view_of` starting at `view_offset`

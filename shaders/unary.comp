@@ -3,7 +3,7 @@
 
 // out = f(a) over a's shape; a is f32, f16 or bf16, possibly a strided view; out is packed f32.
 // Variants (shaders/variants/elementwise.cmake): unary_scale (OP_SCALE: a * scale),
-// unary_silu (OP_SILU), unary_gelu (OP_GELU).
+// unary_silu (OP_SILU), unary_gelu (OP_GELU), unary_sigmoid (OP_SIGMOID).
 // One invocation per output element, grid-stride over the flat index.
 
 #include "float_tensor.glsl"
@@ -28,8 +28,10 @@ float apply(float x) {
     return kiln_silu(x);
 #elif defined(OP_GELU)
     return kiln_gelu(x);
+#elif defined(OP_SIGMOID)
+    return 1.0 / (1.0 + exp(-x));
 #else
-#error "unary.comp needs OP_SCALE, OP_SILU or OP_GELU"
+#error "unary.comp needs one OP_ define"
 #endif
 }
 

@@ -30,6 +30,7 @@ public:
     }
 
     uint64_t arena_bytes() const override { return storage_.arena_bytes(); }
+    std::string backend_name() const override { return "cpu"; }
 
     void set_profiling(bool on) override {
         profiling_ = on;

@@ -31,6 +31,7 @@ public:
     void read(TensorId t, std::span<uint8_t> bytes) const override;
     void run() override;
     uint64_t arena_bytes() const override { return plan_.arena_bytes; }
+    std::string backend_name() const override { return "vulkan"; }
     // Re-records the command buffer with (or without) a timestamp after every node.
     void set_profiling(bool on) override;
     std::span<const NodeTiming> node_timings() const override { return timings_; }

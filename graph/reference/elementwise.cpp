@@ -6,6 +6,8 @@ namespace kiln::reference {
 
 float silu(float x) { return static_cast<float>(x / (1.0 + std::exp(-static_cast<double>(x)))); }
 
+float sigmoid(float x) { return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x)))); }
+
 float gelu(float x) {
     const double c = std::sqrt(2.0 / M_PI);
     const double d = x;
@@ -32,6 +34,7 @@ void elementwise(const Graph& g, const Node& n, std::span<uint8_t* const> data) 
                         case Op::Scale: out[i0] = x * n.params.scale; break;
                         case Op::Silu: out[i0] = silu(x); break;
                         case Op::Gelu: out[i0] = gelu(x); break;
+                        case Op::Sigmoid: out[i0] = sigmoid(x); break;
                         case Op::SwiGLU: out[i0] = silu(x) * y; break;
                         default: break;
                     }

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "graph/op_traits.h"
 #include "graph/quant/half.h"
 
 namespace kiln {
@@ -27,18 +28,13 @@ float reference::load(DType type, const uint8_t* row, int64_t i0) {
 }
 
 void reference_execute(const Graph& g, const Node& n, std::span<uint8_t* const> data) {
-    switch (n.op) {
-        case Op::Add: case Op::Mul: case Op::Scale: case Op::Silu: case Op::Gelu: case Op::SwiGLU:
-            return reference::elementwise(g, n, data);
-        case Op::RmsNorm: case Op::Norm: case Op::Softmax:
-            return reference::norms(g, n, data);
-        case Op::MatMul:
-            return reference::matmul(g, n, data);
-        case Op::Rope:
-            return reference::rope(g, n, data);
-        case Op::FlashAttn:
-            return reference::flash_attn(g, n, data);
-        case Op::GetRows: case Op::Copy: case Op::SetRows: case Op::Concat: case Op::Argmax:
+    switch (op_traits(n.op).family) {
+        case OpFamily::Unary: case OpFamily::Binary: return reference::elementwise(g, n, data);
+        case OpFamily::RowNorm: case OpFamily::Softmax: return reference::norms(g, n, data);
+        case OpFamily::MatMul: return reference::matmul(g, n, data);
+        case OpFamily::Rope: return reference::rope(g, n, data);
+        case OpFamily::Attention: return reference::flash_attn(g, n, data);
+        case OpFamily::Gather: case OpFamily::Write: case OpFamily::Concat: case OpFamily::Reduce:
             return reference::data_movement(g, n, data);
     }
 }

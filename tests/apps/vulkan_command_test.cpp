@@ -52,6 +52,13 @@ TEST(VulkanCommand, CompareFindsTheBackendsAgreeing) {
     Result text = run({"compare", "-m", (shared / "models" / "stories260K.gguf").string(), "-p", "Once upon a time"});
     EXPECT_EQ(text.status, 0);
     EXPECT_NE(text.out.find("all nodes within their thresholds"), std::string::npos) << text.out;
+    // Every node of this model runs on Vulkan: the header names vulkan, not the placed pair.
+    EXPECT_NE(text.out.find("compare cpu vs vulkan: "), std::string::npos) << text.out;
+    // Ten nodes, the last, and a count of the rest that adds up to every node.
+    const size_t nodes = std::stoul(text.out.substr(text.out.find(" tokens, ") + 9));
+    const size_t more = text.out.find("\n(");
+    ASSERT_NE(more, std::string::npos) << text.out;
+    EXPECT_EQ(std::stoul(text.out.substr(more + 2)), nodes - 11) << text.out;
 }
 
 TEST(VulkanCommand, GpuLayersSplitTheModelAndKeepTheText) {

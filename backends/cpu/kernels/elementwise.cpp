@@ -1,6 +1,6 @@
-// Element-wise ops: add and mul (b broadcast over a), scale, silu, gelu, swiglu. Threads split
-// the rows; f16/bf16 inputs are widened a row at a time into the thread's scratch. silu, gelu
-// and swiglu run in float vectors through fv_exp (simd.h).
+// The Unary and Binary families (graph/op_traits.h): add, mul and swiglu (b broadcast over a),
+// scale, silu, gelu, sigmoid. Threads split the rows; f16/bf16 inputs are widened a row at a
+// time into the thread's scratch. The activations run in float vectors through fv_exp (simd.h).
 
 #include "backends/cpu/kernels/common.h"
 #include "backends/cpu/kernels/kernels_isa.h"
@@ -12,6 +12,9 @@ enum class Bin { Add, Mul, SwiGLU };
 
 // silu(x) = x / (1 + e^-x) = x * sigmoid(x).
 inline FV fv_silu(FV x) { return fv_div(x, fv_add(fv_set(1.0f), fv_exp(fv_sub(fv_zero(), x)))); }
+
+// sigmoid(x) = 1 / (1 + e^-x).
+inline FV fv_sigmoid(FV x) { return fv_div(fv_set(1.0f), fv_add(fv_set(1.0f), fv_exp(fv_sub(fv_zero(), x)))); }
 
 // gelu (tanh form) = 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3):
 // one exp and no cancellation near tanh(u) = -1.
@@ -75,7 +78,7 @@ void binary(const CpuKernelArgs& a) {
     }
 }
 
-enum class Un { Scale, Silu, Gelu };
+enum class Un { Scale, Silu, Gelu, Sigmoid };
 
 template <Un op>
 void unary(const CpuKernelArgs& a) {
@@ -92,20 +95,28 @@ void unary(const CpuKernelArgs& a) {
             for (int64_t i = 0; i < n; ++i) out[i] = x[i] * s;
         } else if constexpr (op == Un::Silu) {
             map_row(x, out, n, fv_silu);
-        } else {
+        } else if constexpr (op == Un::Gelu) {
             map_row(x, out, n, fv_gelu);
+        } else {
+            map_row(x, out, n, fv_sigmoid);
         }
     }
 }
 
 }  // namespace
 
-void add(const CpuKernelArgs& a) { binary<Bin::Add>(a); }
-void mul(const CpuKernelArgs& a) { binary<Bin::Mul>(a); }
-void swiglu(const CpuKernelArgs& a) { binary<Bin::SwiGLU>(a); }
-void scale(const CpuKernelArgs& a) { unary<Un::Scale>(a); }
-void silu(const CpuKernelArgs& a) { unary<Un::Silu>(a); }
-void gelu(const CpuKernelArgs& a) { unary<Un::Gelu>(a); }
+CpuKernel elementwise_kernel(Op op) {
+    switch (op) {
+        case Op::Add: return binary<Bin::Add>;
+        case Op::Mul: return binary<Bin::Mul>;
+        case Op::SwiGLU: return binary<Bin::SwiGLU>;
+        case Op::Scale: return unary<Un::Scale>;
+        case Op::Silu: return unary<Un::Silu>;
+        case Op::Gelu: return unary<Un::Gelu>;
+        case Op::Sigmoid: return unary<Un::Sigmoid>;
+        default: return nullptr;
+    }
+}
 
 void exp_floats(const float* x, float* y, int64_t n) { map_row(x, y, n, fv_exp); }
 

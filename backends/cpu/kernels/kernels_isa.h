@@ -6,18 +6,14 @@
 namespace kiln::cpu::KILN_ISA_NS {
 
 void get_rows(const CpuKernelArgs& a);
-void add(const CpuKernelArgs& a);
-void mul(const CpuKernelArgs& a);
-void scale(const CpuKernelArgs& a);
 void rms_norm(const CpuKernelArgs& a);
 void norm(const CpuKernelArgs& a);
 void matmul(const CpuKernelArgs& a);
 void rope(const CpuKernelArgs& a);
 void softmax(const CpuKernelArgs& a);
 void flash_attn(const CpuKernelArgs& a);
-void silu(const CpuKernelArgs& a);
-void gelu(const CpuKernelArgs& a);
-void swiglu(const CpuKernelArgs& a);
+// The kernel of an op of the Unary or Binary family (graph/op_traits.h), nullptr for others.
+CpuKernel elementwise_kernel(Op op);
 void copy(const CpuKernelArgs& a);
 void set_rows(const CpuKernelArgs& a);
 void concat(const CpuKernelArgs& a);

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "graph/graph.h"
+#include "graph/op_traits.h"
 #include "graph/quant/blocks.h"
 
 namespace kiln::cpu {
@@ -57,6 +57,11 @@ inline size_t per_thread_floats(const Graph& g, const Node& n) {
     const Tensor& a = g.tensor(n.src[0]);
     const Tensor& d = g.tensor(n.dst);
     const auto f = [](int64_t x) { return static_cast<size_t>(x); };
+    switch (op_traits(n.op).family) {  // element-wise ops widen f16/bf16 rows into scratch
+        case OpFamily::Unary: return f(a.ne[0]);
+        case OpFamily::Binary: return f(a.ne[0] + g.tensor(n.src[1]).ne[0]);
+        default: break;
+    }
     switch (n.op) {
         case Op::FlashAttn: {
             const Tensor& k = g.tensor(n.src[1]);
@@ -65,9 +70,8 @@ inline size_t per_thread_floats(const Graph& g, const Node& n) {
             // acc, scores, max, sum; a K and a V row as f32; Q rounded to f16 per query head.
             return f(group * (v.ne[0] + kAttnTile + 2) + a.ne[0] + v.ne[0] + group * a.ne[0]);
         }
-        case Op::Rope: return f(n.params.rope.n_dims) * 2;  // inverse frequencies (double) + cos/sin
-        case Op::Add: case Op::Mul: case Op::SwiGLU: return f(a.ne[0] + g.tensor(n.src[1]).ne[0]);
-        case Op::Scale: case Op::Silu: case Op::Gelu: case Op::RmsNorm: case Op::Norm: return f(a.ne[0]);
+        case Op::Rope: return f(n.params.rope.n_dims);  // cos and sin of each rotated pair (n_dims / 2 each)
+        case Op::RmsNorm: case Op::Norm: return f(a.ne[0]);
         case Op::Softmax: return f(2 * a.ne[0]);
         case Op::Copy: return f(d.ne[0]);
         case Op::SetRows: return f(a.ne[0]);
@@ -75,10 +79,8 @@ inline size_t per_thread_floats(const Graph& g, const Node& n) {
     }
 }
 
-// Bytes of one thread's private slice (Rope keeps doubles: twice its floats).
-inline size_t node_thread_bytes(const Graph& g, const Node& n) {
-    return per_thread_floats(g, n) * sizeof(float) * (n.op == Op::Rope ? 2 : 1);
-}
+// Bytes of one thread's private slice.
+inline size_t node_thread_bytes(const Graph& g, const Node& n) { return per_thread_floats(g, n) * sizeof(float); }
 
 inline size_t node_scratch_bytes(const Graph& g, const Node& n, int nth) {
     if (n.op == Op::MatMul) {

@@ -1,10 +1,11 @@
-// Add, Mul, SwiGLU (shaders/binary.comp) and Scale, Silu, Gelu (shaders/unary.comp): one
+// The Binary family (shaders/binary.comp) and the Unary family (shaders/unary.comp): one
 // invocation per output element; inputs are f32 / f16 / bf16 views of any strides, b of a
 // binary op broadcast over a.
 #include <array>
 
 #include "backends/vulkan/ops/float_layout.h"
 #include "backends/vulkan/ops/ops.h"
+#include "graph/op_traits.h"
 
 namespace kiln::vk {
 namespace {
@@ -34,11 +35,12 @@ const char* shader_of(Op op) {
         case Op::Scale: return "unary_scale";
         case Op::Silu: return "unary_silu";
         case Op::Gelu: return "unary_gelu";
+        case Op::Sigmoid: return "unary_sigmoid";
         default: return nullptr;
     }
 }
 
-bool is_binary(Op op) { return op == Op::Add || op == Op::Mul || op == Op::SwiGLU; }
+bool is_binary(Op op) { return op_traits(op).family == OpFamily::Binary; }
 
 uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
 

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "graph/op_traits.h"
+
 namespace kiln::vk {
 
 const VulkanOp& vulkan_op(Op op) {
@@ -9,7 +11,10 @@ const VulkanOp& vulkan_op(Op op) {
         std::array<VulkanOp, kOpCount> t{};
         const auto set = [&t](Op o, VulkanOp v) { t[static_cast<size_t>(o)] = v; };
         const VulkanOp elementwise{supports_elementwise, record_elementwise};
-        for (Op o : {Op::Add, Op::Mul, Op::Scale, Op::Silu, Op::Gelu, Op::SwiGLU}) set(o, elementwise);
+        for (Op o : all_ops()) {
+            const OpFamily f = op_traits(o).family;
+            if (f == OpFamily::Unary || f == OpFamily::Binary) set(o, elementwise);
+        }
         const VulkanOp norm{supports_norm, record_norm};
         for (Op o : {Op::RmsNorm, Op::Norm}) set(o, norm);
         const VulkanOp rows{supports_rows, record_rows};
