@@ -17,11 +17,6 @@ namespace {
 using testing::check_op;
 using testing::OpGraph;
 
-// The reference dequantizes exactly and sums in double; the Vulkan kernels dequantize bit for
-// bit and sum in f32, so they stay far below ggml's 5e-4 (a wrong element gives NMSE ~1). The
-// CPU quantizes activations for quantized weights and gets ggml's bound.
-constexpr testing::OpTolerance kTolerance{.max_nmse = 1e-6, .max_nmse_cpu = 5e-4};
-
 enum class XLayout {
     Packed,
     Strided,      // a view of a wider input: rows padded by 3 floats, starting one float in
@@ -33,20 +28,22 @@ struct MatMulCase {
     int64_t k, n, m, b2 = 1, b3 = 1;
     XLayout x = XLayout::Packed;
     bool weight_view = false;  // w is rows 1..n of a weight of n + 2 rows
+    DType x_type = DType::F32;  // packed x only
 };
 
 std::string describe(DType t, const MatMulCase& c) {
     static const char* const layouts[] = {"packed", "strided", "aligned", "permuted"};
     return std::string(dtype_name(t)) + " k=" + std::to_string(c.k) + " n=" + std::to_string(c.n) +
            " m=" + std::to_string(c.m) + " b2=" + std::to_string(c.b2) + " b3=" + std::to_string(c.b3) + " x " +
-           layouts[static_cast<int>(c.x)] + (c.weight_view ? " w-view" : "");
+           layouts[static_cast<int>(c.x)] + (c.weight_view ? " w-view" : "") +
+           (c.x_type != DType::F32 ? " x " + std::string(dtype_name(c.x_type)) : "");
 }
 
 TensorId make_x(OpGraph& og, const MatMulCase& c) {
     Graph& g = og.g;
     const uint64_t f = sizeof(float);
     switch (c.x) {
-        case XLayout::Packed: return og.input("x", DType::F32, {c.k, c.m, c.b2, c.b3});
+        case XLayout::Packed: return og.input("x", c.x_type, {c.k, c.m, c.b2, c.b3});
         case XLayout::Strided:
         case XLayout::Aligned: {
             const int64_t width = c.x == XLayout::Strided ? c.k + 3 : (c.k + 3) / 4 * 4 + 4;
@@ -64,7 +61,7 @@ TensorId make_x(OpGraph& og, const MatMulCase& c) {
     return kNoTensor;
 }
 
-void run_matmul(DType t, const MatMulCase& c) {
+void run_matmul(DType t, const MatMulCase& c, bool vulkan = true) {
     OpGraph og;
     TensorId w;
     if (c.weight_view) {
@@ -75,7 +72,9 @@ void run_matmul(DType t, const MatMulCase& c) {
         w = og.weight("w", t, {c.k, c.n, 1, 1});
     }
     const TensorId x = make_x(og, c);
-    check_op(og, og.g.matmul(w, x), kTolerance, describe(t, c));
+    testing::OpTolerance tol = testing::matmul_tolerance(t);
+    tol.vulkan_supported = vulkan;
+    check_op(og, og.g.matmul(w, x), tol, describe(t, c));
 }
 
 // Three inner sizes per dtype: one block, several, and an odd count of blocks. Float rows
@@ -114,8 +113,8 @@ std::vector<MatMulCase> cases(DType t) {
 // one: lanes on lavapipe, vec and tiles on GPUs), so every kernel is checked on any device.
 class ForcedKernel {
 public:
-    explicit ForcedKernel(const char* kernel) { setenv("KILN_VK_MATMUL_KERNEL", kernel, 1); }
-    ~ForcedKernel() { unsetenv("KILN_VK_MATMUL_KERNEL"); }
+    explicit ForcedKernel(const char* kernel) { testing::force_vulkan_matmul_kernel(kernel); }
+    ~ForcedKernel() { testing::force_vulkan_matmul_kernel("auto"); }
     ForcedKernel(const ForcedKernel&) = delete;
     ForcedKernel& operator=(const ForcedKernel&) = delete;
 };
@@ -162,6 +161,45 @@ TEST(MatMulKernels, EveryKernel) {
             run_matmul(t, {k[2], 33, 5, 1, 1, XLayout::Strided});
         }
     }
+}
+
+// The CPU's tiles step four 32-element blocks at a time (then pairs, then one) over up to 4 rows
+// x 4 columns: block counts 1, 3, 4, 5, 7 and 18 reach every tail, and n = 9 / m = 3, 6 leave
+// partial row and column tiles. K-quant tiles carry float sums across 256-element blocks.
+TEST(MatMulTiles, OddBlockCountsAndPartialTiles) {
+    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::IQ4_NL}) {
+        for (int64_t k : {32, 96, 128, 160, 224, 576}) {
+            for (int64_t m : {1, 3, 6}) run_matmul(t, {k, 9, m});
+        }
+    }
+    for (DType t : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+        for (int64_t k : {256, 768}) {
+            for (int64_t m : {1, 3, 6}) run_matmul(t, {k, 9, m});
+        }
+    }
+}
+
+TEST(MatMulTiles, FloatWeightsOddInnerSizes) {
+    for (DType t : {DType::F32, DType::F16, DType::BF16}) {
+        for (int64_t k : {1, 7, 37, 100, 1003}) {
+            run_matmul(t, {k, 9, 1});
+            run_matmul(t, {k, 9, 5});
+        }
+    }
+}
+
+// x in f16 / bf16 (the CPU widens or stages it; Vulkan reads f32 activations only).
+TEST(MatMulTiles, HalfActivationsAndBatchDims) {
+    for (DType t : {DType::F16, DType::Q8_0, DType::Q4_K}) {
+        for (DType xt : {DType::F16, DType::BF16, DType::F32}) {
+            run_matmul(t, {256, 13, 3, 2, 2, XLayout::Packed, false, xt}, xt == DType::F32);
+        }
+    }
+}
+
+// Two weight rows and 33 columns: threads split the columns, not the rows.
+TEST(MatMulTiles, FewRowsManyColumns) {
+    for (DType t : {DType::F32, DType::Q4_0, DType::Q6_K}) run_matmul(t, {256, 2, 33});
 }
 
 // More weight rows than one grid dimension takes (65535 groups of a few rows): the rows spread

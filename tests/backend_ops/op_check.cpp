@@ -1,6 +1,7 @@
 #include "op_check.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -8,6 +9,9 @@
 #include <sstream>
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/vulkan/matmul_kernel.h"
+#include "graph/cross_check.h"
+#include "graph/op_traits.h"
 #include "graph/quant/quantize.h"
 #include "support/reference_runner.h"
 #ifdef KILN_HAVE_VULKAN
@@ -48,79 +52,70 @@ std::vector<uint8_t> encode(DType type, const std::vector<float>& values, const 
     return bytes;
 }
 
-// The tensor's elements as doubles (f32/f16/bf16/i32 and quantized rows), packed.
-std::vector<double> decode(const Tensor& t, const std::vector<uint8_t>& bytes) {
-    std::vector<double> out;
-    out.reserve(static_cast<size_t>(t.n_elements()));
-    std::vector<float> row(static_cast<size_t>(t.ne[0]));
-    for (int64_t i3 = 0; i3 < t.ne[3]; ++i3)
-        for (int64_t i2 = 0; i2 < t.ne[2]; ++i2)
-            for (int64_t i1 = 0; i1 < t.ne[1]; ++i1) {
-                const uint8_t* p = bytes.data() + i1 * t.nb[1] + i2 * t.nb[2] + i3 * t.nb[3];
-                if (t.type == DType::I32) {
-                    for (int64_t i0 = 0; i0 < t.ne[0]; ++i0) {
-                        int32_t v;
-                        std::memcpy(&v, p + 4 * i0, 4);
-                        out.push_back(v);
-                    }
-                } else {
-                    dequantize_row(t.type, p, row.data(), t.ne[0]);
-                    out.insert(out.end(), row.begin(), row.end());
-                }
-            }
-    return out;
-}
-
 #ifdef KILN_HAVE_VULKAN
 struct VulkanHarness {
     ValidationLog log;
     std::unique_ptr<vk::VulkanBackend> backend;
 };
 
+std::unique_ptr<vk::VulkanBackend> harness_backend(VulkanHarness& h, vk::MatmulKernel matmul_kernel) {
+    vk::VulkanOptions options;
+    options.validation = true;
+    options.validation_sink = h.log.sink();
+    options.matmul_kernel = matmul_kernel;
+    return std::make_unique<vk::VulkanBackend>(options);
+}
+
 VulkanHarness* vulkan_harness() {
     static VulkanHarness* harness = []() -> VulkanHarness* {
         if (vulkan_unavailable_reason()) return nullptr;
         auto* h = new VulkanHarness;  // lives for the process: destroying it at exit races gtest's teardown
-        vk::VulkanOptions options;
-        options.validation = true;
-        options.validation_sink = h->log.sink();
-        h->backend = std::make_unique<vk::VulkanBackend>(options);
+        h->backend = harness_backend(*h, vk::MatmulKernel::automatic);
         return h;
     }();
     return harness;
 }
 #endif
 
-struct Outcome {
-    std::string backend;
-    std::vector<double> values;
-};
-
-void compare(const std::string& label, const Outcome& got, const std::vector<double>& want, double max_nmse) {
-    ASSERT_EQ(got.values.size(), want.size()) << label << " " << got.backend;
-    double err = 0, ref = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-        const double a = got.values[i], b = want[i];
-        if (std::isnan(a) || std::isnan(b) || std::isinf(a) || std::isinf(b)) {
-            const bool same = (std::isnan(a) && std::isnan(b)) || (std::isinf(a) && std::isinf(b) && (a > 0) == (b > 0));
-            ASSERT_TRUE(same) << label << " " << got.backend << ": element " << i << " is " << a
-                              << ", the reference has " << b;
-            continue;
-        }
-        err += (a - b) * (a - b);
-        ref += b * b;
+// The threshold of the op whose node last wrote `t` (a State is written by copy/set_rows).
+double op_threshold(const Graph& g, TensorId t) {
+    const TensorId storage = g.storage_of(t);
+    const auto nodes = g.nodes();
+    for (auto n = nodes.rbegin(); n != nodes.rend(); ++n) {
+        if (g.storage_of(n->dst) == storage) return op_traits(n->op).nmse;
     }
-    const double nmse = ref > 0 ? err / ref : err;
-    EXPECT_LE(nmse, max_nmse) << label << " " << got.backend << ": NMSE " << nmse << " against the reference";
+    throw std::runtime_error("check_op: no node writes tensor '" + g.tensor(t).name + "'");
+}
+
+bool report_mode() {
+    const char* v = std::getenv("KILN_OPS_REPORT");
+    return v && std::strcmp(v, "1") == 0;
+}
+
+void expect_agreement(const std::string& label, const std::string& where, const Tensor& t,
+                      const std::vector<float>& got, const std::vector<float>& want, double max_nmse) {
+    const Agreement a = compare_values(got, want);
+    if (report_mode()) std::printf("[ nmse     ] %-40s %-22s %-12s %.3e\n", label.c_str(), where.c_str(), t.name.c_str(), a.nmse);
+    EXPECT_TRUE(a.within(max_nmse)) << label << " " << where << " tensor " << t.name << ": " << agreement_text(a, max_nmse);
 }
 
 }  // namespace
 
 TensorId OpGraph::weight(const std::string& name, DType type, Shape ne, float range) {
-    const auto values = random_values(seed_++ * 7919, ne[0] * ne[1] * ne[2] * ne[3], range);
+    return weight_values(name, type, ne, random_values(seed_++ * 7919, ne[0] * ne[1] * ne[2] * ne[3], range));
+}
+
+TensorId OpGraph::weight_values(const std::string& name, DType type, Shape ne, const std::vector<float>& values) {
+    if (static_cast<int64_t>(values.size()) != ne[0] * ne[1] * ne[2] * ne[3]) throw std::runtime_error("weight_values: wrong count");
     auto bytes = std::make_unique<std::vector<uint8_t>>(encode(type, values, ne));
     const TensorId t = g.weight(name, type, ne, bytes->data());
     weights_.push_back(std::move(bytes));
+    return t;
+}
+
+TensorId OpGraph::state(const std::string& name, DType type, Shape ne, float range) {
+    const TensorId t = g.state(name, type, ne);
+    inputs_.emplace_back(t, encode(type, random_values(seed_++ * 15485863, ne[0] * ne[1] * ne[2] * ne[3], range), ne));
     return t;
 }
 
@@ -149,11 +144,26 @@ void OpGraph::set_values(TensorId input, std::vector<float> values) {
     throw std::runtime_error("set_values: not an input of this OpGraph");
 }
 
+OpTolerance matmul_tolerance(DType w) {
+    return {.max_nmse = kFloatSumsNmse, .max_nmse_cpu = info(w).quantized ? kEightBitActivationsNmse : kFloatSumsNmse};
+}
+
 bool vulkan_available() {
 #ifdef KILN_HAVE_VULKAN
     return vulkan_harness() != nullptr;
 #else
     return false;
+#endif
+}
+
+void force_vulkan_matmul_kernel(std::string_view kernel) {
+    const std::optional<vk::MatmulKernel> k = vk::parse_matmul_kernel(kernel);
+    if (!k) throw std::invalid_argument("force_vulkan_matmul_kernel: unknown kernel '" + std::string(kernel) + "'");
+#ifdef KILN_HAVE_VULKAN
+    if (VulkanHarness* h = vulkan_harness()) {
+        h->backend.reset();  // one device at a time
+        h->backend = harness_backend(*h, *k);
+    }
 #endif
 }
 
@@ -165,25 +175,33 @@ bool full_mode() {
     return false;
 }
 
-void check_op(OpGraph& og, TensorId out, OpTolerance tol, const std::string& label_in) {
+void check_ops(OpGraph& og, std::vector<TensorId> outs, OpTolerance tol, const std::string& label_in) {
     const std::string label = label_in.empty() ? ::testing::UnitTest::GetInstance()->current_test_info()->name() : label_in;
     Graph& g = og.g;
-    g.mark_output(out);
-    const Tensor& t = g.tensor(out);
-    ASSERT_TRUE(t.is_contiguous()) << label << ": the checked tensor must be contiguous";
-
-    ReferenceRunner reference(g);
-    for (const auto& [id, bytes] : og.input_bytes()) reference.write(id, std::span<const uint8_t>(bytes));
-    reference.run();
-    const std::vector<double> want = decode(t, reference.read(out));
-
-    const auto run_on = [&](Backend& backend) {
+    std::vector<std::vector<float>> want;
+    std::vector<double> max_nmse;
+    for (TensorId out : outs) {
+        g.mark_output(out);
+        ASSERT_TRUE(g.tensor(out).is_contiguous()) << label << ": the checked tensor must be contiguous";
+        max_nmse.push_back(tol.max_nmse >= 0 ? tol.max_nmse : op_threshold(g, out));
+    }
+    {
+        ReferenceRunner reference(g);
+        for (const auto& [id, bytes] : og.input_bytes()) reference.write(id, std::span<const uint8_t>(bytes));
+        reference.run();
+        for (TensorId out : outs) want.push_back(tensor_values(g.tensor(out), reference.read(out)));
+    }
+    const auto run_on = [&](Backend& backend, const std::string& where, double cpu_factor) {
         auto exe = backend.compile(g);
         for (const auto& [id, bytes] : og.input_bytes()) exe->write(id, std::span<const uint8_t>(bytes));
         exe->run();
-        std::vector<uint8_t> bytes(t.n_bytes());
-        exe->read(out, bytes);
-        return Outcome{std::string(backend.name()), decode(t, bytes)};
+        for (size_t i = 0; i < outs.size(); ++i) {
+            const Tensor& t = g.tensor(outs[i]);
+            std::vector<uint8_t> bytes(t.n_bytes());
+            exe->read(outs[i], bytes);
+            const double bound = cpu_factor < 0 ? max_nmse[i] : (tol.max_nmse_cpu >= 0 ? tol.max_nmse_cpu : max_nmse[i]);
+            expect_agreement(label, where, t, tensor_values(t, bytes), want[i], bound);
+        }
     };
     const auto all_supported = [&](const Backend& backend) {
         for (const Node& n : g.nodes()) {
@@ -192,10 +210,15 @@ void check_op(OpGraph& og, TensorId out, OpTolerance tol, const std::string& lab
         return true;
     };
 
-    {
-        CpuBackend cpu(CpuOptions{2, std::nullopt});
-        ASSERT_EQ(all_supported(cpu), tol.cpu_supported) << label << ": cpu supports()";
-        if (tol.cpu_supported) compare(label, run_on(cpu), want, tol.max_nmse_cpu < 0 ? tol.max_nmse : tol.max_nmse_cpu);
+    // Every ISA this CPU has; one thread (whole ranges) and three (uneven shares on any machine).
+    for (CpuIsa isa : {CpuIsa::Scalar, CpuIsa::Avx2, CpuIsa::Avx512}) {
+        if (!cpu_supports_isa(isa)) continue;
+        for (int threads : {1, 3}) {
+            CpuBackend cpu(CpuOptions{threads, isa});
+            ASSERT_EQ(all_supported(cpu), tol.cpu_supported) << label << ": cpu supports()";
+            if (!tol.cpu_supported) break;
+            run_on(cpu, "cpu " + std::string(isa_name(isa)) + " x" + std::to_string(threads), 1);
+        }
     }
 
 #ifdef KILN_HAVE_VULKAN
@@ -203,9 +226,8 @@ void check_op(OpGraph& og, TensorId out, OpTolerance tol, const std::string& lab
         vk::VulkanBackend& vulkan = *h->backend;
         ASSERT_EQ(all_supported(vulkan), tol.vulkan_supported) << label << ": vulkan supports()";
         if (tol.vulkan_supported) {
-            const Outcome got = run_on(vulkan);
+            run_on(vulkan, "vulkan", -1);
             vulkan.release_state("");
-            compare(label, got, want, tol.max_nmse);
         }
         std::lock_guard lock(h->log.mutex);
         EXPECT_TRUE(h->log.errors.empty()) << label << ": " << h->log.errors.size()

@@ -1,18 +1,21 @@
 #pragma once
-// The backend_ops harness: a one-op (or few-op) graph with random weights and inputs, run on the
-// reference, the CPU and the Vulkan backend; outputs compared by NMSE against the reference, and
-// NaN/Inf positions must match. Vulkan runs with the validation layer; any message fails.
+// The op suite's one harness: a graph of one op (or a few) with random weights and inputs, run
+// on the reference and on every backend that supports it: the CPU at every instruction set this
+// machine has (1 and 3 threads) and Vulkan (lavapipe in CI, under the validation layer; any
+// message fails). Each output is held to its op's cross-check threshold (graph/op_traits.h)
+// by graph/cross_check.h, unless the case asks for a tighter one.
 //
 //   OpGraph og;
 //   TensorId w = og.weight("w", DType::Q4_0, {256, 33});
 //   TensorId x = og.input("x", DType::F32, {256, 7});
-//   check_op(og, og.g.matmul(w, x), {.max_nmse = 5e-4});
+//   check_op(og, og.g.matmul(w, x));
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "graph/graph.h"
@@ -27,37 +30,61 @@ public:
     TensorId weight(const std::string& name, DType type, Shape ne, float range = 1.0f);
     // An input filled with random values in [-range, range] before each run (f32/f16/bf16).
     TensorId input(const std::string& name, DType type, Shape ne, float range = 1.0f);
+    // A State (a cache the graph writes into) starting with random values in [-range, range].
+    TensorId state(const std::string& name, DType type, Shape ne, float range = 1.0f);
     // An I32 input with given values (token ids, positions, row indices).
     TensorId input_i32(const std::string& name, std::vector<int32_t> values);
-    // Overrides an input's values (f32 values converted to its dtype).
+    // A weight holding `values` converted to `type`.
+    TensorId weight_values(const std::string& name, DType type, Shape ne, const std::vector<float>& values);
+    // Overrides an input's or state's values (f32 values converted to its dtype).
     void set_values(TensorId input, std::vector<float> values);
 
     // Bytes written to each input before running (after set_values / random fill).
     const std::vector<std::pair<TensorId, std::vector<uint8_t>>>& input_bytes() const { return inputs_; }
 
 private:
-    friend void check_op(OpGraph& og, TensorId out, struct OpTolerance tol, const std::string& label);
+    friend void check_ops(OpGraph& og, std::vector<TensorId> outs, struct OpTolerance tol, const std::string& label);
     std::vector<std::unique_ptr<std::vector<uint8_t>>> weights_;
     std::vector<std::pair<TensorId, std::vector<uint8_t>>> inputs_;
     uint64_t seed_ = 1;
 };
 
 struct OpTolerance {
-    double max_nmse = 1e-6;  // against the reference, for each backend
-    // The CPU quantizes activations for quantized matmuls: it may get a looser bound.
+    // Against the reference, for each backend; < 0: the threshold of the op that wrote the
+    // output (op_traits). Cases set a tighter one where a path is known to do better.
+    double max_nmse = -1;
     double max_nmse_cpu = -1;  // < 0: same as max_nmse
     // Cases outside a backend's kernels (it must then say so through supports()).
     bool cpu_supported = true;
     bool vulkan_supported = true;
 };
 
-// Runs `og` on every backend and compares tensor `out` (any kind: an op output, or a State the
-// graph wrote) with the reference. Adds gtest failures naming the backend, NMSE and first
-// mismatching NaN/Inf position. `label` names the case in messages.
-void check_op(OpGraph& og, TensorId out, OpTolerance tol = {}, const std::string& label = "");
+// Runs `og` on every backend and compares each tensor of `outs` (any kind: an op output, or a
+// State the graph wrote) with the reference. Adds gtest failures naming the backend, ISA,
+// threads and the cross-check report line. `label` names the case in messages. With
+// KILN_OPS_REPORT=1 every comparison's NMSE is printed (to choose tight thresholds).
+void check_ops(OpGraph& og, std::vector<TensorId> outs, OpTolerance tol = {}, const std::string& label = "");
+inline void check_op(OpGraph& og, TensorId out, OpTolerance tol = {}, const std::string& label = "") {
+    check_ops(og, {out}, tol, label);
+}
+
+// Bounds tighter than the ops' cross-check thresholds, for paths known to do much better
+// (measured with KILN_OPS_REPORT=1 on lavapipe and AVX-512/AVX2/scalar): f32 sums taken in
+// another order than the reference's double sums reach ~1e-13; the CPU's 8-bit activation
+// blocks for quantized weights ~3e-6 (32-element formats) and ~4e-7 (K-quants).
+inline constexpr double kFloatSumsNmse = 1e-11;
+inline constexpr double kEightBitActivationsNmse = 2e-5;
+
+// A matmul's bounds: float sums on Vulkan for every dtype and on the CPU for float weights;
+// 8-bit activations on the CPU for quantized weights.
+OpTolerance matmul_tolerance(DType w);
 
 // Whether the Vulkan backend runs in this process (false: absent and KILN_ALLOW_NO_VULKAN=1).
 bool vulkan_available();
+
+// Recreates the Vulkan backend the checks run on with VulkanOptions::matmul_kernel set to
+// `kernel` ("auto" restores the default), so matmul tests cover every kernel on any device.
+void force_vulkan_matmul_kernel(std::string_view kernel);
 
 // --full: large shapes for real GPUs (set by the test's main from argv or KILN_BACKEND_OPS_FULL=1).
 bool full_mode();

@@ -1,6 +1,7 @@
 #pragma once
-// Shared by the CPU kernel tests: run a graph on the reference runner and on CpuBackend for every
-// ISA this machine supports and threads 1, 2, 3, then compare outputs by NMSE.
+// Shared by the CPU-only tests (ISA agreement, staged activations, the vector exp): graphs with
+// given values, the ISAs this machine has. Per-op checks against the reference are the op
+// suite's (tests/backend_ops).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,7 +13,6 @@
 #include "backends/cpu/cpu_backend.h"
 #include "graph/quant/half.h"
 #include "graph/quant/quantize.h"
-#include "support/reference_runner.h"
 
 namespace kiln::testing {
 
@@ -47,32 +47,10 @@ inline std::vector<float> decode(DType t, const std::vector<uint8_t>& bytes, int
     return out;
 }
 
-// sum((a-b)^2) / sum(a^2); NaN/Inf positions must agree (and are skipped).
-inline double nmse(const std::vector<float>& ref, const std::vector<float>& got, std::string* why) {
-    if (ref.size() != got.size()) {
-        *why = "size differs";
-        return INFINITY;
-    }
-    double num = 0, den = 0;
-    for (size_t i = 0; i < ref.size(); ++i) {
-        const bool rf = std::isfinite(ref[i]), gf = std::isfinite(got[i]);
-        if (rf != gf || (!rf && (std::isnan(ref[i]) != std::isnan(got[i])))) {
-            *why = "non-finite mismatch at " + std::to_string(i) + ": " + std::to_string(ref[i]) + " vs " + std::to_string(got[i]);
-            return INFINITY;
-        }
-        if (!rf) continue;
-        num += (static_cast<double>(ref[i]) - got[i]) * (static_cast<double>(ref[i]) - got[i]);
-        den += static_cast<double>(ref[i]) * ref[i];
-    }
-    return den > 0 ? num / den : num;
-}
-
 // One graph under test: its leaves' bytes and the tensors to compare.
 struct Case {
     Graph g;
     std::map<TensorId, std::vector<uint8_t>> inputs;  // Input and State tensors
-    std::vector<TensorId> outputs;
-    double threshold = 1e-7;
     std::vector<std::unique_ptr<std::vector<uint8_t>>> keep;  // weight bytes the graph points into
 
     // A weight of dtype t holding `x` converted (rows of ne[0]).
@@ -93,33 +71,5 @@ struct Case {
                                          reinterpret_cast<const uint8_t*>(v.data()) + v.size() * sizeof(T));
     }
 };
-
-// Runs `c` on the reference and on every ISA x {1, 2, 3} threads; expects NMSE <= threshold.
-inline void check_case(Case& c, const std::string& label, std::vector<int> threads = {1, 2, 3}) {
-    for (TensorId t : c.outputs) c.g.mark_output(t);
-    ReferenceRunner ref(c.g);
-    for (auto& [t, bytes] : c.inputs) ref.write(t, bytes);
-    ref.run();
-    for (CpuIsa isa : available_isas()) {
-        for (int nth : threads) {
-            CpuBackend be(CpuOptions{nth, isa});
-            ASSERT_TRUE(!c.g.nodes().empty());
-            auto exe = be.compile(c.g);
-            for (auto& [t, bytes] : c.inputs) exe->write(t, bytes);
-            exe->run();
-            for (TensorId t : c.outputs) {
-                const Tensor& x = c.g.tensor(t);
-                std::vector<uint8_t> got(x.n_bytes());
-                exe->read(t, got);
-                const auto want = ref.read(t);
-                const auto a = decode(x.type, want, x.n_elements()), b = decode(x.type, got, x.n_elements());
-                std::string why;
-                const double e = nmse(a, b, &why);
-                EXPECT_LE(e, c.threshold) << label << " isa=" << isa_name(isa) << " threads=" << nth << " tensor "
-                                          << x.name << " " << why;
-            }
-        }
-    }
-}
 
 }  // namespace kiln::testing

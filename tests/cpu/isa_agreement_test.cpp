@@ -1,0 +1,49 @@
+// The CPU's instruction sets against each other (the op suite, tests/backend_ops, checks each
+// against the reference): every ISA quantizes activations the same way and computes exact
+// integer block dots, so the quant tiles (AVX-512, scalar) and row dots (AVX2) agree up to float
+// summation order, far closer than any of them to the reference.
+#include "cpu/cpu_test_util.h"
+#include "graph/cross_check.h"
+
+namespace kiln {
+namespace {
+
+using testing::Case;
+using testing::random_floats;
+
+void expect_isas_agree(DType t, int64_t k) {
+    Case c;
+    const int64_t n = 11, m = 6;
+    const TensorId W = c.weight("w", t, {k, n, 1, 1}, random_floats(static_cast<size_t>(k * n), 31));
+    const TensorId x = c.input("x", DType::F32, {k, m, 1, 1}, random_floats(static_cast<size_t>(k * m), 32));
+    const TensorId y = c.g.matmul(W, x);
+    c.g.mark_output(y);
+    std::vector<std::vector<float>> outs;
+    for (CpuIsa isa : testing::available_isas()) {
+        CpuBackend be(CpuOptions{2, isa});
+        auto exe = be.compile(c.g);
+        for (auto& [id, bytes] : c.inputs) exe->write(id, bytes);
+        exe->run();
+        std::vector<uint8_t> got(c.g.tensor(y).n_bytes());
+        exe->read(y, got);
+        outs.push_back(testing::decode(DType::F32, got, n * m));
+    }
+    for (size_t i = 1; i < outs.size(); ++i) {
+        const Agreement a = compare_values(outs[i], outs[0]);
+        EXPECT_TRUE(a.within(1e-10)) << dtype_name(t) << " k=" << k << " isa #" << i << ": " << agreement_text(a, 1e-10);
+    }
+}
+
+TEST(CpuMatmul, KQuantIsasAgreeUpToRounding) {
+    for (DType t : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) expect_isas_agree(t, 512);
+}
+
+// 7 and 18 blocks: block quads plus a one-block or two-block tail.
+TEST(CpuMatmul, LegacyQuantIsasAgreeUpToRounding) {
+    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::IQ4_NL}) {
+        for (int64_t k : {224, 576}) expect_isas_agree(t, k);
+    }
+}
+
+}  // namespace
+}  // namespace kiln
