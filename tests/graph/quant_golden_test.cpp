@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/cross_check.h"
 #include "graph/dtype.h"
 #include "graph/quant/quantize.h"
 #include "support/shared_dir.h"
@@ -43,16 +44,6 @@ Golden load_golden(const std::filesystem::path& path) {
     f.read(reinterpret_cast<char*>(g.deq.data()), static_cast<std::streamsize>(n * 4));
     EXPECT_TRUE(f.good()) << path << " is truncated";
     return g;
-}
-
-double nmse(const std::vector<float>& ref, const std::vector<float>& got) {
-    double se = 0, s2 = 0;
-    for (size_t i = 0; i < ref.size(); ++i) {
-        const double e = static_cast<double>(ref[i]) - got[i];
-        se += e * e;
-        s2 += static_cast<double>(ref[i]) * ref[i];
-    }
-    return se / s2;
 }
 
 std::vector<float> dequantize_rows(DType t, const std::vector<uint8_t>& q, uint32_t rows, uint32_t n, uint32_t rb) {
@@ -92,7 +83,7 @@ void check_golden(const std::string& name, const std::filesystem::path& path) {
     }
     const std::vector<float> back = dequantize_rows(t, mine, g.n_rows, g.n_per_row, g.row_bytes);
     for (size_t i = 0; i < back.size(); ++i) ASSERT_TRUE(std::isfinite(back[i])) << name << " element " << i;
-    const double ours = nmse(g.src, back), theirs = nmse(g.src, g.deq);
+    const double ours = nmse(back, g.src), theirs = nmse(g.deq, g.src);
     std::printf("[ nmse     ] %-7s kiln %.6e  ggml %.6e  ratio %.4f\n", name.c_str(), ours, theirs, ours / theirs);
     EXPECT_LE(ours, 1.05 * theirs) << name;
     EXPECT_GT(ours, 0.0) << name;  // these types are lossy on random data: a zero means a broken test

@@ -59,7 +59,7 @@ TEST(Conversation, TurnsReuseTheCacheAndMatchAFreshEvaluation) {
     std::vector<int32_t> all = tok.encode(render_chat(tmpl, messages, o), false, true);
     std::span<const float> full = fresh.decode(all);
     EXPECT_EQ(static_cast<size_t>(s.n_past()), all.size());
-    EXPECT_LT(testing::nmse(reused_logits, std::vector<float>(full.begin(), full.end())), 1e-6);
+    EXPECT_LT(nmse(reused_logits, std::vector<float>(full.begin(), full.end())), 1e-6);
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ TEST_P(BpeGoldens, MatchLlamaCpp) {
     const std::filesystem::path vocab_path = shared / "models" / GetParam().vocab;
     const std::filesystem::path golden = shared / "models" / GetParam().golden;
     if (!std::filesystem::exists(vocab_path) || !std::filesystem::exists(golden.string() + ".inp")) {
-        GTEST_SKIP() << vocab_path << " or its goldens not found";
+        FAIL() << vocab_path << " or its goldens are missing from shared/";
     }
     const Tokenizer tok = Tokenizer::from_gguf(GgufFile::open(vocab_path));
     ASSERT_EQ(tok.vocab().model(), "gpt2");
@@ -97,7 +97,7 @@ TEST_P(BpePromptIds, MatchGoldenJson) {
     const std::filesystem::path json_path = shared / "golden/synthetic" / GetParam().json;
     const std::filesystem::path model_path = shared / "models/synthetic" / GetParam().model;
     const auto run = testing::check_prompt_ids(json_path, model_path);
-    if (!run) GTEST_SKIP() << json_path << " or " << model_path << " not found";
+    if (!run) FAIL() << json_path << " or " << model_path << " is missing from shared/";
     const nlohmann::json& j = run->json;
     const Tokenizer& tok = run->tokenizer;
     // The generated text decodes from gen_ids exactly.

@@ -17,7 +17,7 @@ TEST(BpeVocab, Llama3AddsBosQwen2DoesNot) {
     KILN_REQUIRE_SHARED(shared);
     const auto llama = shared / "models/vocab-llama-bpe.gguf";
     const auto qwen = shared / "models/vocab-qwen2.gguf";
-    if (!std::filesystem::exists(llama) || !std::filesystem::exists(qwen)) GTEST_SKIP() << "vocabularies not found";
+    if (!std::filesystem::exists(llama) || !std::filesystem::exists(qwen)) FAIL() << "vocabularies missing from shared/";
     const Tokenizer l = Tokenizer::from_gguf(GgufFile::open(llama));
     const Tokenizer q = Tokenizer::from_gguf(GgufFile::open(qwen));
     EXPECT_EQ(l.encode("Hello", true, false), (std::vector<int32_t>{128000, 9906}));
@@ -40,7 +40,7 @@ TEST(BpeVocab, DecodeAndStreamRoundTrip) {
     for (const char* name : {"vocab-qwen2.gguf", "vocab-llama-bpe.gguf", "ggml-vocab-gpt-2.gguf",
                              "ggml-vocab-deepseek-llm.gguf"}) {
         const auto path = shared / "models" / name;
-        if (!std::filesystem::exists(path)) continue;
+        ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing from shared/";
         const Tokenizer tok = Tokenizer::from_gguf(GgufFile::open(path));
         for (const testing::GoldenCase& c : testing::read_golden_cases(shared / "models/ggml-vocab-qwen2.gguf")) {
             const std::vector<int32_t> ids = tok.encode(c.text, false, false);
@@ -88,7 +88,7 @@ double microseconds_per_encode(const Tokenizer& tok, const std::string& text, in
 TEST(BpeVocab, EncodeSpeedQwen2) {
     KILN_REQUIRE_SHARED(shared);
     const auto path = shared / "models/vocab-qwen2.gguf";
-    if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+    if (!std::filesystem::exists(path)) FAIL() << path << " is missing from shared/";
     const auto load_start = std::chrono::steady_clock::now();
     const Tokenizer tok = Tokenizer::from_gguf(GgufFile::open(path));
     const double load_ms =

@@ -23,7 +23,7 @@ struct PromptGolden {
 inline void PrintTo(const PromptGolden& g, std::ostream* os) { *os << g.json; }
 
 // Loads the json and the model's tokenizer, checks prompt_ids, and returns both for further
-// checks; nullopt when either file is absent (the caller skips).
+// checks; nullopt when either file is absent (the caller fails: shared/ is present).
 struct PromptIdsRun {
     nlohmann::json json;
     Tokenizer tokenizer;

@@ -56,7 +56,7 @@ TEST_P(SpmPromptIds, MatchGoldenJson) {
     KILN_REQUIRE_SHARED(shared);
     const std::filesystem::path json_path = shared / GetParam().json;
     const std::filesystem::path model_path = shared / "models" / GetParam().model;
-    if (!testing::check_prompt_ids(json_path, model_path)) GTEST_SKIP() << json_path << " or " << model_path << " not found";
+    if (!testing::check_prompt_ids(json_path, model_path)) FAIL() << json_path << " or " << model_path << " is missing from shared/";
 }
 
 INSTANTIATE_TEST_SUITE_P(

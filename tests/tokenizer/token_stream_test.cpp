@@ -60,7 +60,8 @@ TEST(TokenStream, GeneratedTextMatchesGoldens) {
         {"synthetic/mistral-f32.gguf", "golden/synthetic/mistral-f32.p2.json"},
     };
     for (const auto& [model, json] : goldens) {
-        if (!std::filesystem::exists(shared / "models" / model) || !std::filesystem::exists(shared / json)) continue;
+        ASSERT_TRUE(std::filesystem::exists(shared / "models" / model) && std::filesystem::exists(shared / json))
+            << model << " or " << json << " is missing from shared/";
         const Tokenizer tok = Tokenizer::from_gguf(GgufFile::open(shared / "models" / model));
         std::ifstream in(shared / json);
         const nlohmann::json j = nlohmann::json::parse(in);
