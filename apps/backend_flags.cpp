@@ -3,6 +3,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/placed_backend.h"
 #include "backends/reference_backend.h"
+#include "backends/vulkan/matmul_kernel.h"
 #include "graph/error.h"
 #if KILN_HAVE_VULKAN
 #include "backends/vulkan/context.h"
@@ -18,10 +19,20 @@ std::unique_ptr<Backend> make_cpu(const Args& args) {
     return std::make_unique<CpuBackend>(o);
 }
 
+// Checked whichever backend is asked for, so a typo is an error rather than lost in `auto`'s
+// fallback to the CPU.
+vk::MatmulKernel matmul_kernel(const Args& args) {
+    const std::optional<std::string> name = args.get("--vk-matmul");
+    if (!name) return vk::MatmulKernel::automatic;
+    if (auto kernel = vk::parse_matmul_kernel(*name)) return *kernel;
+    throw Error("--vk-matmul: unknown kernel '" + *name + "' (lanes, vec, vec_shared, tiles)");
+}
+
 #if KILN_HAVE_VULKAN
-std::unique_ptr<Backend> make_vulkan(const Args& args, std::ostream& notes) {
+std::unique_ptr<Backend> make_vulkan(const Args& args, vk::MatmulKernel kernel, std::ostream& notes) {
     vk::VulkanOptions o;
     if (auto d = args.get_int("--device", 0, UINT32_MAX)) o.device_index = static_cast<uint32_t>(*d);
+    o.matmul_kernel = kernel;
     // Progress for uploads that take a moment: every 10% of a batch of at least 256 MiB.
     o.upload_progress = [&notes, last = -1](uint64_t done, uint64_t total) mutable {
         if (total < (uint64_t{256} << 20)) return;
@@ -57,6 +68,7 @@ std::vector<FlagSpec> backend_flags() {
         {"--device", "", true, "Vulkan device index, as `kiln devices` lists them (default: the best)"},
         {"--gpu-layers", "", true, "layers on the Vulkan device; the rest run on the CPU (default: all)"},
         {"--threads", "-t", true, "CPU threads (default: physical cores)"},
+        {"--vk-matmul", "", true, "Vulkan matmul kernel: auto (default: by device), lanes, vec, vec_shared or tiles"},
     };
 }
 
@@ -66,21 +78,23 @@ std::unique_ptr<Backend> make_backend(const Args& args, const std::string& comma
 
 std::unique_ptr<Backend> make_backend_named(const std::string& backend, const Args& args, const std::string& command,
                                             std::ostream& notes) {
+    const vk::MatmulKernel kernel = matmul_kernel(args);
     if (backend == "cpu") return make_cpu(args);
     if (backend == "reference") return std::make_unique<ReferenceBackend>();
 #if KILN_HAVE_VULKAN
-    if (backend == "vulkan") return make_vulkan(args, notes);
+    if (backend == "vulkan") return make_vulkan(args, kernel, notes);
     if (backend == "auto") {
         if (!has_real_gpu() && !args.has("--device")) return make_cpu(args);
         try {
-            return make_vulkan(args, notes);
+            return make_vulkan(args, kernel, notes);
         } catch (const Error& e) {
             notes << "kiln " << command << ": Vulkan unavailable (" << e.what() << "); running on the CPU\n";
             return make_cpu(args);
         }
     }
 #else
-    (void)notes;  // only the Vulkan paths have notes to give
+    (void)notes;   // only the Vulkan paths have notes to give
+    (void)kernel;  // or a matmul kernel to force
     if (backend == "vulkan") throw Error("kiln " + command + ": this kiln was built without Vulkan");
     if (backend == "auto") return make_cpu(args);
 #endif

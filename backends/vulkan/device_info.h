@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backends/vulkan/api.h"
+#include "backends/vulkan/matmul_kernel.h"
 
 namespace kiln::vk {
 
@@ -58,6 +59,10 @@ struct DeviceInfo {
     bool storage_8bit = false;
     bool integer_dot_product = false;  // VK_KHR_shader_integer_dot_product / Vulkan 1.3
     bool cooperative_matrix = false;   // VK_KHR_cooperative_matrix or VK_NV_cooperative_matrix
+
+    // Not a property of the device but VulkanOptions::matmul_kernel, carried here because
+    // DeviceInfo is what every op's supports() and recording sees. Queries leave it automatic.
+    MatmulKernel matmul_kernel = MatmulKernel::automatic;
 
     // kiln runs on devices with Vulkan 1.2 and a compute queue.
     bool usable() const { return api_version >= VK_API_VERSION_1_2 && has_compute_queue; }

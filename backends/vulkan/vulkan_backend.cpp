@@ -15,10 +15,17 @@ ContextOptions context_options(const VulkanOptions& o) {
     return c;
 }
 
+DeviceInfo info_with_options(const DeviceInfo& device, const VulkanOptions& o) {
+    DeviceInfo info = device;
+    info.matmul_kernel = o.matmul_kernel;
+    return info;
+}
+
 }  // namespace
 
 VulkanBackend::VulkanBackend(const VulkanOptions& options)
     : context_(context_options(options)),
+      info_(info_with_options(context_.info(), options)),
       upload_progress_(options.upload_progress),
       pipelines_(context_.device()),
       weights_(context_.device()),

@@ -17,6 +17,7 @@ struct VulkanOptions {
     bool validation = false;               // VK_LAYER_KHRONOS_validation (also KILN_VK_VALIDATION=1)
     ValidationSink validation_sink;
     UploadProgress upload_progress;        // weights uploaded by compile()
+    MatmulKernel matmul_kernel = MatmulKernel::automatic;  // `--vk-matmul`: force one matmul kernel family
 };
 
 class VulkanBackend : public Backend {
@@ -32,13 +33,15 @@ public:
     void release_state(std::string_view prefix) override { states_.release(prefix); }
 
     const Context& context() const { return context_; }
-    const DeviceInfo& info() const { return context_.info(); }
+    // The device's info with the options ops choose kernels by (matmul_kernel).
+    const DeviceInfo& info() const { return info_; }
     uint64_t weight_bytes() const { return weights_.bytes(); }
 
 private:
     friend class VulkanExecutable;
 
     Context context_;
+    DeviceInfo info_;
     UploadProgress upload_progress_;
     PipelineCache pipelines_;
     WeightStore weights_;

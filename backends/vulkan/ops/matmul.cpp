@@ -7,14 +7,11 @@
 //         register blocking with few loads beats shared-memory tiles there.
 //   vec   (GPUs, up to 8 columns: decode): invocations split k, subgroup/shared reduction.
 //   tiles (GPUs, more columns: prompts): shared-memory tiles of w and x, register tiles.
-// KILN_VK_MATMUL_KERNEL=lanes|vec|vec_shared|tiles forces one (vec_shared: vec reducing
-// through shared memory only, as on devices without subgroup arithmetic); tests use it to
-// cover every kernel on any device.
+// VulkanOptions::matmul_kernel (`--vk-matmul`, reaching here as DeviceInfo::matmul_kernel)
+// forces one (vec_shared: vec reducing through shared memory only, as on devices without
+// subgroup arithmetic); tests use it to cover every kernel on any device.
 #include <algorithm>
-#include <cstdlib>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "backends/vulkan/ops/ops.h"
@@ -33,18 +30,7 @@ struct MatmulParams {
 };
 static_assert(sizeof(MatmulParams) == 52);
 
-enum class Kernel { lanes, vec, vec_shared, tiles };
-
-std::optional<Kernel> forced_kernel() {
-    const char* e = std::getenv("KILN_VK_MATMUL_KERNEL");
-    if (!e) return std::nullopt;
-    const std::string_view v(e);
-    if (v == "lanes") return Kernel::lanes;
-    if (v == "vec") return Kernel::vec;
-    if (v == "vec_shared") return Kernel::vec_shared;
-    if (v == "tiles") return Kernel::tiles;
-    return std::nullopt;
-}
+using Kernel = MatmulKernel;  // never `automatic` once chosen
 
 // The lanes kernel needs subgroupBroadcast across a workgroup of one subgroup whose lanes
 // split a 32-element run evenly. (subgroup_arithmetic stands in for the ballot feature that
@@ -59,14 +45,14 @@ bool lanes_possible(const DeviceInfo& info) {
 constexpr uint64_t kMaxVecCols = 8;
 
 Kernel choose(const DeviceInfo& info, uint64_t cols) {
-    std::optional<Kernel> k = forced_kernel();
-    if (k == Kernel::lanes && !lanes_possible(info)) k.reset();
-    if (!k) {
+    Kernel k = info.matmul_kernel;
+    if (k == Kernel::lanes && !lanes_possible(info)) k = Kernel::automatic;
+    if (k == Kernel::automatic) {
         if (info.type == DeviceType::cpu && lanes_possible(info)) return Kernel::lanes;
         k = cols <= kMaxVecCols ? Kernel::vec : Kernel::tiles;
     }
-    if (*k == Kernel::vec && !info.subgroup_arithmetic) return Kernel::vec_shared;
-    return *k;
+    if (k == Kernel::vec && !info.subgroup_arithmetic) return Kernel::vec_shared;
+    return k;
 }
 
 // Rows and columns a workgroup computes, and its size.

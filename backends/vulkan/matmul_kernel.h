@@ -1,0 +1,25 @@
+#pragma once
+// The Vulkan matmul kernel families (backends/vulkan/ops/matmul.cpp describes them), for
+// VulkanOptions::matmul_kernel and `--vk-matmul`. Free of Vulkan headers, so the flag is
+// checked the same way in builds without Vulkan.
+#include <optional>
+#include <string_view>
+
+namespace kiln::vk {
+
+// automatic: by device type and column count. The others force a family wherever the device
+// can run it: lanes only on devices with one fixed subgroup size of 4 to 32 (else automatic),
+// and vec becomes vec_shared on devices without subgroup arithmetic.
+enum class MatmulKernel { automatic, lanes, vec, vec_shared, tiles };
+
+// "auto", "lanes", "vec", "vec_shared" or "tiles"; nullopt for anything else.
+inline std::optional<MatmulKernel> parse_matmul_kernel(std::string_view name) {
+    if (name == "auto") return MatmulKernel::automatic;
+    if (name == "lanes") return MatmulKernel::lanes;
+    if (name == "vec") return MatmulKernel::vec;
+    if (name == "vec_shared") return MatmulKernel::vec_shared;
+    if (name == "tiles") return MatmulKernel::tiles;
+    return std::nullopt;
+}
+
+}  // namespace kiln::vk

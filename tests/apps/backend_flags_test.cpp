@@ -1,0 +1,60 @@
+// The backend flags every graph-running command shares (apps/backend_flags.h), as a user meets
+// them: `--vk-matmul KERNEL`.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/run_kiln_support.h"
+#include "support/shared_dir.h"
+#ifdef KILN_HAVE_VULKAN
+#include "vulkan/vulkan_test_support.h"
+#endif
+
+namespace kiln {
+namespace {
+
+using Result = testing::KilnResult;
+const auto run = testing::run_kiln_capture;
+
+// An unknown kernel is an error whichever backend runs (under `auto` it would otherwise be lost
+// in the fallback to the CPU).
+TEST(BackendFlags, UnknownMatmulKernelIsAnError) {
+    KILN_REQUIRE_SHARED_FILE(model, "models/stories260K.gguf");
+    for (const char* backend : {"auto", "cpu", "vulkan"}) {
+        Result r = run({"run", "-m", model.string(), "-p", "hi", "-n", "1", "--backend", backend, "--vk-matmul", "bogus"});
+        EXPECT_EQ(r.status, 1) << backend;
+        EXPECT_EQ(r.err, "kiln: --vk-matmul: unknown kernel 'bogus' (lanes, vec, vec_shared, tiles)\n") << backend;
+        EXPECT_EQ(r.out, "") << backend;
+    }
+}
+
+TEST(BackendFlags, HelpNamesTheMatmulKernels) {
+    Result r = run({"run", "--help"});
+    EXPECT_EQ(r.status, 0);
+    EXPECT_NE((r.out + r.err).find("--vk-matmul VALUE"), std::string::npos) << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("lanes, vec, vec_shared or tiles"), std::string::npos) << r.out << r.err;
+}
+
+#ifdef KILN_HAVE_VULKAN
+// Every kernel, forced, tells llama.cpp's greedy story (f32 weights: lavapipe runs lanes by
+// itself, so this is where vec, vec_shared and tiles meet a whole model).
+TEST(BackendFlags, EveryMatmulKernelTellsTheGreedyStory) {
+    KILN_REQUIRE_SHARED(shared);
+    KILN_REQUIRE_VULKAN();
+    std::ifstream f(shared / "golden" / "stories260K.p1.json");
+    const nlohmann::json j = nlohmann::json::parse(f);
+    const std::string model = (shared / "models" / j["model"].get<std::string>()).string();
+    const std::string prompt = j["prompt"];
+    for (const char* kernel : {"auto", "lanes", "vec", "vec_shared", "tiles"}) {
+        Result r = run({"run", "-m", model, "-p", prompt, "--temp", "0", "-n", "48", "--backend", "vulkan", "--device",
+                        "0", "--vk-matmul", kernel});
+        ASSERT_EQ(r.status, 0) << kernel << ": " << r.err;
+        EXPECT_EQ(r.out, prompt + j["text"].get<std::string>() + "\n") << kernel;
+    }
+}
+#endif
+
+}  // namespace
+}  // namespace kiln
