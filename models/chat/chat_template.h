@@ -30,7 +30,7 @@ namespace kiln {
 struct ChatToolCall {
     std::string id;  // empty: not passed to the template
     std::string name;
-    // Usually a dict (jinja::parse_json of the model's JSON arguments); templates print it with
+    // Usually a dict (the model's JSON arguments as values); templates print it with
     // `| tojson`. A string is passed as is.
     jinja::Value arguments = jinja::Value(jinja::Dict{});
 };
