@@ -102,9 +102,8 @@ void VulkanExecutable::record() {
         recording_ = &n;
         source_ranges_.clear();
         vulkan_op(n.op).record(*this, n);
-        // Written once node i's work (and the barrier before it) has finished.
+        // Written once node i's work (and whatever it waited for) has finished.
         if (timestamps_) commands_.write_timestamp(*timestamps_, static_cast<uint32_t>(i + 1));
-        if (i + 1 < nodes.size()) record_barrier(Barrier::compute_to_compute);
     }
     recording_ = nullptr;
     if (readback_) {
@@ -121,6 +120,24 @@ void VulkanExecutable::record() {
 void VulkanExecutable::record_barrier(Barrier kind) {
     commands_.barrier(kind);
     ++recorded_.barriers;
+    unfenced_reads_.clear();  // every barrier here is a full memory barrier
+    unfenced_writes_.clear();
+}
+
+void VulkanExecutable::fence_hazards(std::span<const BufferRange> reads, std::span<const BufferRange> writes) {
+    const auto overlaps = [](const BufferRange& a, const std::vector<BufferRange>& list) {
+        return std::any_of(list.begin(), list.end(), [&](const BufferRange& b) {
+            return a.buffer == b.buffer && a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+        });
+    };
+    bool hazard = false;
+    for (const BufferRange& r : reads) hazard = hazard || overlaps(r, unfenced_writes_);  // read after write
+    for (const BufferRange& w : writes) {
+        hazard = hazard || overlaps(w, unfenced_writes_) || overlaps(w, unfenced_reads_);  // write after write / read
+    }
+    if (hazard) record_barrier(Barrier::compute_to_compute);
+    unfenced_reads_.insert(unfenced_reads_.end(), reads.begin(), reads.end());
+    unfenced_writes_.insert(unfenced_writes_.end(), writes.begin(), writes.end());
 }
 
 TensorBinding VulkanExecutable::bind(TensorId t) {
@@ -143,8 +160,9 @@ TensorBinding VulkanExecutable::bind(TensorId t) {
 
 TensorBinding VulkanExecutable::scratch(uint64_t bytes) {
     bytes = round_up(std::max<uint64_t>(bytes, 16), 16);
-    // A node's temporaries are free again once the next node starts (a barrier separates them),
-    // so buffers are reused in order; one too small is replaced, the old one kept for its users.
+    // A node's temporaries are free again once the next node starts (dispatches binding them
+    // count as writing them, so a later node's use waits for the earlier one's), so buffers are
+    // reused in order; one too small is replaced, the old one kept for its users.
     if (scratch_used_ < scratch_.size() && scratch_[scratch_used_]->size() >= bytes) {
         const Buffer& b = *scratch_[scratch_used_++];
         return {b.range(0, bytes), 0};
@@ -175,6 +193,17 @@ void VulkanExecutable::dispatch(const ComputePipeline& p, std::span<const Tensor
     std::vector<BufferRange> ranges;
     ranges.reserve(buffers.size());
     for (const TensorBinding& b : buffers) ranges.push_back(b.range);
+    // The node's sources are read; everything else bound (its output, its scratch) may be
+    // written. Hazards are judged on the bound ranges, which is what the validation layer's
+    // synchronization check assumes a shader touches.
+    std::vector<BufferRange> reads, writes;
+    for (const BufferRange& r : ranges) {
+        const bool source = std::any_of(source_ranges_.begin(), source_ranges_.end(), [&](const BufferRange& s) {
+            return s.buffer == r.buffer && s.offset == r.offset && s.size == r.size;
+        });
+        (source ? reads : writes).push_back(r);
+    }
+    fence_hazards(reads, writes);
     const VkDescriptorSet set = pools_.back().allocate(p, ranges);
     ++pool_sets_;
     pool_buffers_ += count;

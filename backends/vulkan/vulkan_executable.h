@@ -3,6 +3,8 @@
 // (weights in the backend's blocks, inputs in one host-visible buffer, state by name,
 // intermediates in the planned arena), and all nodes recorded once into a command buffer that
 // run() replays with a single submit (recorded again only when profiling is turned on or off).
+// Barriers follow the data: one is recorded only before a dispatch that reads or overwrites
+// bytes an unfenced dispatch wrote, or overwrites bytes one read, so independent nodes overlap.
 // Op families record their nodes through OpRecorder. What a run asks of the device is counted
 // (run_counts): dispatches, barriers and bytes bound for reading once per recording, submits
 // and waits as they happen.
@@ -49,6 +51,9 @@ private:
     void place_tensors();
     void record();
     void record_barrier(Barrier kind);
+    // Records a barrier before a dispatch only where it reads or overwrites what a dispatch
+    // since the last barrier wrote, or overwrites what one read (memory-plan reuse).
+    void fence_hazards(std::span<const BufferRange> reads, std::span<const BufferRange> writes);
 
     // OpRecorder
     const Graph& graph() const override { return graph_; }
@@ -79,6 +84,7 @@ private:
     RunCounts recorded_;
     const Node* recording_ = nullptr;
     std::vector<BufferRange> source_ranges_;
+    std::vector<BufferRange> unfenced_reads_, unfenced_writes_;  // bound since the last barrier
     // Counted by run() and by the read()/write() calls after it (mutable: read() is const).
     mutable uint64_t submits_ = 0, host_waits_ = 0;
     // Profiling: query i is written before node i runs, query n after the last node.
