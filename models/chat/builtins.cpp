@@ -73,8 +73,10 @@ Value sort_key(const Value& v, bool case_sensitive) {
 }
 
 std::string html_escape(const std::string& s) {
+    reserve_string(s.size());
     std::string out;
     for (char c : s) {
+        if (out.size() > kMaxStringBytes) check_string_size(out.size());  // each char adds at most 5
         switch (c) {
             case '&': out += "&amp;"; break;
             case '<': out += "&lt;"; break;
@@ -133,7 +135,7 @@ List select_items(Interpreter& in, const Value& seq, CallArgs& args, bool by_att
     }
     List out;
     for (const Value& item : iterate(seq)) {
-        in.charge(1);
+        charge_items(1 + test_args.positional.size() + test_args.keyword.size());  // the arguments, copied
         Value probe = by_attribute ? attribute_of(item, attribute) : item;
         CallArgs a = test_args;
         bool match = test ? apply_test(in, *test, probe, a) : truthy(probe);
@@ -176,15 +178,19 @@ Value do_indent(const Value& v, CallArgs& args) {
     std::string s = to_str(v) + "\n";  // as Jinja2: makes splitlines keep a trailing empty line
     std::vector<std::string> lines = text::splitlines(s);
     std::string out;
+    auto put = [&out](std::string_view piece) {  // every line may gain 256 bytes: grow within the limit
+        reserve_string(out.size() + piece.size(), piece.size());
+        out += piece;
+    };
+    if (opt_bool(a[1], false)) put(indention);
     for (size_t i = 0; i < lines.size(); ++i) {
         if (i > 0) {
-            out += "\n";
-            if (opt_bool(a[2], false) || !lines[i].empty()) out += indention;
+            put("\n");
+            if (opt_bool(a[2], false) || !lines[i].empty()) put(indention);
         }
-        out += lines[i];
+        put(lines[i]);
     }
-    if (opt_bool(a[1], false)) out = indention + out;
-    return Value(out);
+    return Value(std::move(out));
 }
 
 Value do_round(const Value& v, CallArgs& args) {
@@ -206,12 +212,11 @@ Value do_round(const Value& v, CallArgs& args) {
     return Value(r);
 }
 
-Value do_sort(Interpreter& in, const Value& v, CallArgs& args) {
+Value do_sort(const Value& v, CallArgs& args) {
     auto a = bind_args("sort", args, {"reverse", "case_sensitive", "attribute"});
     bool reverse = opt_bool(a[0], false), cs = opt_bool(a[1], false);
     std::optional<std::string> attr = opt_string(a[2]);
-    List items = iterate(v);
-    in.charge(items.size() * 8);
+    List items = iterate(v);  // the comparisons charge themselves
     std::vector<std::pair<Value, Value>> keyed;
     for (Value& item : items) keyed.emplace_back(sort_key(attr ? attribute_of(item, *attr) : item, cs), item);
     std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& x, const auto& y) {
@@ -245,6 +250,7 @@ void add_string_filters(FilterTable& t) {
         std::string s = to_str(v);
         int64_t width = std::min<int64_t>(opt_int(a[0], 80), 1 << 20), len = static_cast<int64_t>(text::length(s));
         if (width <= len) return Value(s);
+        reserve_string(s.size() + static_cast<size_t>(width - len));
         int64_t pad = width - len, left = pad / 2 + (pad & width & 1);  // Python's centring
         return Value(std::string(static_cast<size_t>(left), ' ') + s + std::string(static_cast<size_t>(pad - left), ' '));
     };
@@ -255,15 +261,11 @@ void add_string_filters(FilterTable& t) {
     t["lower"] = [](Interpreter&, Value& v, CallArgs&) { return Value(text::lower(to_str(v))); };
     t["upper"] = [](Interpreter&, Value& v, CallArgs&) { return Value(text::upper(to_str(v))); };
     t["title"] = [](Interpreter&, Value& v, CallArgs&) { return Value(text::title(to_str(v))); };
-    t["replace"] = [](Interpreter& in, Value& v, CallArgs& args) {
+    t["replace"] = [](Interpreter&, Value& v, CallArgs& args) {
         auto a = bind_args("replace", args, {"old", "new", "count"});
         if (!a[0] || !a[1]) throw EvalError("replace() needs old and new strings");
         std::string s = to_str(v), from = to_str(*a[0]), to = to_str(*a[1]);
-        if (from.empty() && !to.empty() && (s.size() + 1) * to.size() > kMaxStringBytes) throw EvalError("string too large");
-        std::string r = text::replace(s, from, to, opt_int(a[2], -1));
-        if (r.size() > kMaxStringBytes) throw EvalError("string too large");
-        in.charge(r.size());
-        return Value(std::move(r));
+        return Value(text::replace(s, from, to, opt_int(a[2], -1)));
     };
     t["safe"] = [](Interpreter&, Value& v, CallArgs&) { return v; };
     t["string"] = [](Interpreter&, Value& v, CallArgs&) { return Value(to_str(v)); };
@@ -316,28 +318,35 @@ void add_number_filters(FilterTable& t) {
 
 // Filters over a sequence's items.
 void add_sequence_filters(FilterTable& t) {
+    // Strings by index: listing their characters would cost an allocation per character.
     t["first"] = [](Interpreter&, Value& v, CallArgs&) {
         if (v.is_list()) return v.list().empty() ? Value::undefined("No first item, sequence was empty.") : v.list()[0];
+        if (v.is_string() && !v.as_string().empty()) return get_item(v, Value(0));
         List items = iterate(v);
         return items.empty() ? Value::undefined("No first item, sequence was empty.") : items[0];
     };
     t["last"] = [](Interpreter&, Value& v, CallArgs&) {
+        if (v.is_list()) return v.list().empty() ? Value::undefined("No last item, sequence was empty.") : v.list().back();
+        if (v.is_string() && !v.as_string().empty()) return get_item(v, Value(-1));
         List items = iterate(v);
         return items.empty() ? Value::undefined("No last item, sequence was empty.") : items.back();
     };
-    t["join"] = [](Interpreter& in, Value& v, CallArgs& args) {
+    t["join"] = [](Interpreter&, Value& v, CallArgs& args) {
         auto a = bind_args("join", args, {"d", "attribute"});
         std::string sep = a[0] ? to_str(*a[0]) : "";
         std::optional<std::string> attr = opt_string(a[1]);
         std::string out;
         bool first = true;
         for (const Value& item : iterate(v)) {
+            Value part = attr ? attribute_of(item, *attr) : item;
+            std::string converted = part.is_string() ? std::string() : to_str(part);
+            const std::string& piece = part.is_string() ? part.as_string() : converted;
+            size_t added = (first ? 0 : sep.size()) + piece.size();
+            reserve_string(out.size() + added, added);
             if (!first) out += sep;
             first = false;
-            out += to_str(attr ? attribute_of(item, *attr) : item);
-            if (out.size() > kMaxStringBytes) throw EvalError("string too large");
+            out += piece;
         }
-        in.charge(out.size());
         return Value(std::move(out));
     };
     t["length"] = [](Interpreter&, Value& v, CallArgs&) { return Value(length_of(v)); };
@@ -354,7 +363,7 @@ void add_sequence_filters(FilterTable& t) {
         std::reverse(items.begin(), items.end());
         return Value(std::move(items));
     };
-    t["sort"] = [](Interpreter& in, Value& v, CallArgs& args) { return do_sort(in, v, args); };
+    t["sort"] = [](Interpreter&, Value& v, CallArgs& args) { return do_sort(v, args); };
     t["sum"] = [](Interpreter&, Value& v, CallArgs& args) {
         auto a = bind_args("sum", args, {"attribute", "start"});
         std::optional<std::string> attr = opt_string(a[0]);
@@ -362,14 +371,13 @@ void add_sequence_filters(FilterTable& t) {
         for (const Value& item : iterate(v)) total = binary_op("+", total, attr ? attribute_of(item, *attr) : item);
         return total;
     };
-    t["unique"] = [](Interpreter& in, Value& v, CallArgs& args) {
+    t["unique"] = [](Interpreter&, Value& v, CallArgs& args) {
         auto a = bind_args("unique", args, {"case_sensitive", "attribute"});
         bool cs = opt_bool(a[0], false);
         std::optional<std::string> attr = opt_string(a[1]);
         List out, seen;
         for (const Value& item : iterate(v)) {
             Value key = sort_key(attr ? attribute_of(item, *attr) : item, cs);
-            in.charge(seen.size());
             if (std::none_of(seen.begin(), seen.end(), [&](const Value& s) { return equals(s, key); })) {
                 seen.push_back(key);
                 out.push_back(item);
@@ -392,6 +400,7 @@ void add_selection_filters(FilterTable& t) {
         if (attribute) {
             std::string path = to_str(*attribute);
             for (const Value& item : iterate(v)) {
+                charge_work(1);
                 Value r = attribute_of(item, path);
                 out.push_back(r.is_undefined() && dflt ? *dflt : r);
             }
@@ -399,10 +408,12 @@ void add_selection_filters(FilterTable& t) {
         }
         if (args.positional.empty()) throw EvalError("map() needs a filter name or attribute=");
         std::string filter = to_str(args.positional[0]);
+        charge_items(args.positional.size());
         CallArgs rest;
         rest.positional.assign(args.positional.begin() + 1, args.positional.end());
         rest.keyword = args.keyword;
         for (const Value& item : iterate(v)) {
+            charge_items(1 + rest.positional.size() + rest.keyword.size());  // the arguments, copied
             CallArgs a = rest;
             out.push_back(apply_filter(in, filter, item, a));
         }
@@ -429,6 +440,7 @@ void add_value_filters(FilterTable& t) {
     t["dictsort"] = [](Interpreter&, Value& v, CallArgs& args) {
         auto a = bind_args("dictsort", args, {"case_sensitive", "by", "reverse"});
         if (!v.is_dict()) throw EvalError("dictsort expects a mapping");
+        charge_items(3 * v.dict().items.size());  // a pair list per item
         bool cs = opt_bool(a[0], false), by_value = a[1] && to_str(*a[1]) == "value", rev = opt_bool(a[2], false);
         List pairs;
         for (const auto& [k, item] : v.dict().items) pairs.push_back(Value(List{Value(k), item}));
@@ -441,16 +453,13 @@ void add_value_filters(FilterTable& t) {
     t["items"] = [](Interpreter&, Value& v, CallArgs&) {
         if (v.is_undefined()) return Value(List{});
         if (!v.is_dict()) throw EvalError("Can only get item pairs from a mapping.");
+        charge_items(3 * v.dict().items.size());  // a pair list per item
         List pairs;
         for (const auto& [k, item] : v.dict().items) pairs.push_back(Value(List{Value(k), item}));
         return Value(std::move(pairs));
     };
     t["pprint"] = [](Interpreter&, Value& v, CallArgs&) { return Value(repr(v)); };
-    t["tojson"] = [](Interpreter& in, Value& v, CallArgs& args) {
-        Value r = do_tojson(v, args);
-        in.charge(r.as_string().size());
-        return r;
-    };
+    t["tojson"] = [](Interpreter&, Value& v, CallArgs& args) { return do_tojson(v, args); };
 }
 
 const FilterTable& filters() {
@@ -549,6 +558,7 @@ bool has_filter(std::string_view name) { return filters().count(std::string(name
 bool has_test(std::string_view name) { return tests().count(std::string(name)) > 0; }
 
 Value apply_filter(Interpreter& in, const std::string& name, Value input, CallArgs& args) {
+    check_stack();  // map('map', 'map', ...) recurses once per argument
     auto it = filters().find(name);
     if (it == filters().end()) throw EvalError("no filter named '" + name + "'");
     return it->second(in, input, args);

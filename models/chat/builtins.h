@@ -18,7 +18,7 @@ Value apply_filter(Interpreter& in, const std::string& name, Value input, CallAr
 bool apply_test(Interpreter& in, const std::string& name, const Value& input, CallArgs& args);
 
 // obj.name(args) for str, list and dict methods; nullopt when `obj` has no such method.
-std::optional<Value> call_method(Interpreter& in, const Value& obj, const std::string& name, CallArgs& args);
+std::optional<Value> call_method(const Value& obj, const std::string& name, CallArgs& args);
 
 // The global functions, into the frame beneath the template's variables.
 void add_globals(Dict& globals);

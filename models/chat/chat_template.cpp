@@ -60,9 +60,16 @@ ChatTemplate ChatTemplate::parse(std::string_view source, std::string name) {
 ChatTemplate ChatTemplate::chatml() { return parse(kChatML, "built-in ChatML template"); }
 
 std::string ChatTemplate::render(const jinja::Dict& variables, const jinja::RenderLimits& limits,
-                                 const std::optional<std::tm>& date) const {
+                                 const std::optional<std::tm>& date, jinja::RenderStats* stats) const {
     jinja::Interpreter interpreter(name_, limits);
     interpreter.fixed_date = date;
+    struct Report {
+        const jinja::Interpreter& in;
+        jinja::RenderStats* stats;
+        ~Report() {
+            if (stats) *stats = in.stats();
+        }
+    } report{interpreter, stats};
     return interpreter.render(*body_, variables);
 }
 
@@ -105,7 +112,7 @@ std::string render_chat(const ChatTemplate& tmpl, const std::vector<ChatMessage>
     if (options.eos_token) vars.set("eos_token", Value(*options.eos_token));
     if (options.enable_thinking) vars.set("enable_thinking", Value(*options.enable_thinking));
     for (const auto& [key, value] : options.extra) vars.set(key, value);
-    return tmpl.render(vars, options.limits, options.date);
+    return tmpl.render(vars, options.limits, options.date, options.stats);
 }
 
 }  // namespace kiln

@@ -64,6 +64,7 @@ struct ChatOptions {
     std::vector<std::pair<std::string, jinja::Value>> extra;  // more top-level variables
     std::optional<std::tm> date;  // what strftime_now() formats; the local time when unset
     jinja::RenderLimits limits;
+    jinja::RenderStats* stats = nullptr;  // when set, receives what the render used of the limits
 };
 
 class ChatTemplate {
@@ -77,9 +78,10 @@ public:
     const std::string& name() const { return name_; }
     const std::string& source() const { return source_; }
 
-    // Low-level: renders with exactly these top-level variables.
+    // Low-level: renders with exactly these top-level variables. `stats`, when given, receives
+    // what the render used of its limits (also when it fails).
     std::string render(const jinja::Dict& variables, const jinja::RenderLimits& limits = {},
-                       const std::optional<std::tm>& date = std::nullopt) const;
+                       const std::optional<std::tm>& date = std::nullopt, jinja::RenderStats* stats = nullptr) const;
 
 private:
     ChatTemplate(std::string name, std::string source, std::shared_ptr<const jinja::Body> body)

@@ -1,17 +1,105 @@
 #include "models/chat/evaluator.h"
 
+#include <pthread.h>
+
+#include <algorithm>
+
 #include "graph/error.h"
 #include "models/chat/builtins.h"
 #include "models/chat/operators.h"
 
 namespace kiln::jinja {
 
+// ---- budget (budget.h; here because models/CMakeLists.txt lists the sources) ------------------
+
+namespace {
+
+thread_local Budget* current_budget = nullptr;
+
+// Stack the thread has left below `here`, or SIZE_MAX when the system does not say.
+size_t stack_left(uintptr_t here) {
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0) return SIZE_MAX;
+    void* low = nullptr;
+    size_t size = 0;
+    int rc = pthread_attr_getstack(&attr, &low, &size);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) return SIZE_MAX;
+    auto bottom = reinterpret_cast<uintptr_t>(low);
+    return here > bottom ? here - bottom : 0;
+}
+
+// Kept free below the evaluator's limit for what runs past its last check: value printing and
+// comparison (at most 128 levels of small frames), exception unwinding, the C library.
+constexpr size_t kStackReserve = size_t{256} << 10;
+
+}  // namespace
+
+Budget::Budget(const RenderLimits& limits)
+    : limits_(limits), stack_base_(reinterpret_cast<uintptr_t>(__builtin_frame_address(0))), previous_(current_budget) {
+    size_t left = stack_left(stack_base_);
+    stack_limit_ = std::min(limits_.max_stack_bytes, left > kStackReserve ? left - kStackReserve : 0);
+    current_budget = this;
+}
+
+Budget::~Budget() { current_budget = previous_; }
+
+Budget* Budget::current() { return current_budget; }
+
+void Budget::check_stack() {
+    auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    size_t used = stack_base_ > here ? stack_base_ - here : 0;
+    peak_stack_ = std::max(peak_stack_, used);
+    if (used > stack_limit_) {
+        throw EvalError("template nested too deeply: over its stack limit of " + std::to_string(stack_limit_) +
+                        " bytes");
+    }
+}
+
+void Budget::fail_work() const {
+    throw EvalError("template exceeded its work limit (" + std::to_string(limits_.max_work) +
+                    " units of steps, items and bytes): endless loop or too much work");
+}
+
+void charge_work(uint64_t units) {
+    if (Budget* b = Budget::current()) b->charge(units);
+}
+void charge_bytes(size_t bytes) { charge_work(bytes / kBytesPerWorkUnit); }
+void charge_items(size_t items) { charge_work(items * kWorkUnitsPerItem); }
+void check_stack() {
+    if (Budget* b = Budget::current()) b->check_stack();
+}
+
+void check_string_size(size_t bytes) {
+    if (bytes > kMaxStringBytes) {
+        throw EvalError("string too large: over the limit of " + std::to_string(kMaxStringBytes) + " bytes");
+    }
+}
+void check_list_size(size_t items) {
+    if (items > kMaxListItems) {
+        throw EvalError("list too large: over the limit of " + std::to_string(kMaxListItems) + " items");
+    }
+}
+void reserve_string(size_t size, size_t added) {
+    check_string_size(size);
+    charge_bytes(added);
+}
+void reserve_list(size_t items, size_t added) {
+    check_list_size(items);
+    charge_items(added);
+}
+
 namespace {
 
 const Value* lookup(const FramePtr& frame, const std::string& name) {
-    for (Frame* f = frame.get(); f; f = f->parent.get()) {
-        if (const Value* v = f->vars.find(name)) return v;
+    size_t walked = 0;
+    for (Frame* f = frame.get(); f; f = f->parent.get(), ++walked) {
+        if (const Value* v = f->vars.find(name)) {
+            charge_work(walked / 2);  // inside 60 nested loops a lookup walks 60 frames
+            return v;
+        }
     }
+    charge_work(walked / 2);
     return nullptr;
 }
 
@@ -37,13 +125,21 @@ Interpreter::Interpreter(const std::string& template_name, const RenderLimits& l
     : name_(template_name), limits_(limits) {}
 
 std::string Interpreter::render(const Body& body, const Dict& variables) {
+    Budget budget(limits_);
+    budget_ = &budget;
+    struct Finish {
+        Interpreter& in;
+        ~Finish() {
+            in.stats_ = in.budget_->stats();
+            in.budget_ = nullptr;
+        }
+    } finish{*this};
+    call_depth_ = 0;
     auto builtins = std::make_shared<Frame>();
     add_globals(builtins->vars);
     auto top = std::make_shared<Frame>();
     top->parent = builtins;
     top->vars = variables;
-    steps_ = 0;
-    call_depth_ = 0;
     std::string out;
     exec_body(body, top, out);
     return out;
@@ -60,23 +156,16 @@ void Interpreter::rethrow_at(SourcePos pos) {
 }
 
 void Interpreter::step() {
-    if (++steps_ > limits_.max_steps) {
-        throw EvalError("template exceeded its step limit (" + std::to_string(limits_.max_steps) +
-                        "): endless loop or too much work");
-    }
-}
-
-void Interpreter::charge(size_t work) {
-    steps_ += work / 8;
-    step();
+    budget_->charge(1);
+    budget_->check_stack();
 }
 
 void Interpreter::append(std::string& out, std::string_view text) {
     if (out.size() + text.size() > limits_.max_output_bytes) {
         throw EvalError("template output exceeds the limit of " + std::to_string(limits_.max_output_bytes) + " bytes");
     }
+    charge_bytes(text.size());
     out += text;
-    charge(text.size());
 }
 
 Value Interpreter::call(const Value& callee, CallArgs& args) {
@@ -159,7 +248,6 @@ void Interpreter::exec_for(const Stmt& s, const FramePtr& frame, std::string& ou
     List items;
     try {
         items = iterate(iterable);
-        charge(items.size());
     } catch (const EvalError&) {
         rethrow_at(s.expr->pos);
     }
@@ -202,6 +290,7 @@ void Interpreter::exec_for(const Stmt& s, const FramePtr& frame, std::string& ou
                  return args.positional[static_cast<size_t>(i) % args.positional.size()];
              })},
         };
+        charge_items(loop.items.size());
         iteration->vars.set("loop", Value(std::move(loop)));
         bind_targets(iteration->vars, s.targets, items[k]);
         if (exec_body(s.body, iteration, out) == Flow::Break) break;
@@ -306,7 +395,7 @@ Value Interpreter::eval_call(const Expr& e, const FramePtr& frame) {
             const Value* member = obj.dict().find(callee.name);
             if (member && member->is_callable()) return call(*member, args);
         }
-        if (auto result = call_method(*this, obj, callee.name, args)) return std::move(*result);
+        if (auto result = call_method(obj, callee.name, args)) return std::move(*result);
         return call(get_attr(obj, callee.name), args);
     }
     Value fn = eval(callee, frame);
@@ -365,9 +454,7 @@ Value Interpreter::eval_inner(const Expr& e, const FramePtr& frame) {
                     ptrs[i] = &bounds[i];
                 }
             }
-            Value result = slice(obj, ptrs[0], ptrs[1], ptrs[2]);
-            charge(result.is_string() ? result.as_string().size() : (result.is_list() ? result.list().size() : 0));
-            return result;
+            return slice(obj, ptrs[0], ptrs[1], ptrs[2]);
         }
         case Expr::Kind::Call: return eval_call(e, frame);
         case Expr::Kind::Filter: return eval_filter(e, frame, nullptr);
@@ -389,10 +476,7 @@ Value Interpreter::eval_inner(const Expr& e, const FramePtr& frame) {
             if (e.op == "and") return truthy(a) ? eval(*e.args[1], frame) : a;
             if (e.op == "or") return truthy(a) ? a : eval(*e.args[1], frame);
             Value b = eval(*e.args[1], frame);
-            Value r = binary_op(e.op, a, b);
-            if (r.is_string()) charge(r.as_string().size());
-            if (r.is_list()) charge(r.list().size());
-            return r;
+            return binary_op(e.op, a, b);
         }
         case Expr::Kind::Compare: {
             Value left = eval(*e.args[0], frame);

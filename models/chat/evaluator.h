@@ -1,8 +1,9 @@
 #pragma once
 // Runs a parsed template: statements write to an output string, expressions evaluate to
 // values. Scoping follows Jinja2: a for-loop iteration, a macro call and a `with` block get their
-// own frame (so `set` inside them stays there); `if` does not. Every step, every call and the
-// output are counted against RenderLimits, so no template can hang kiln or exhaust memory.
+// own frame (so `set` inside them stays there); `if` does not. Every step, item and byte, the
+// stack, the calls and the output are counted against RenderLimits (budget.h), so no template
+// can hang kiln, exhaust its memory or overflow its stack.
 #include <cstdint>
 #include <ctime>
 #include <memory>
@@ -10,15 +11,10 @@
 #include <string>
 
 #include "models/chat/ast.h"
+#include "models/chat/budget.h"
 #include "models/chat/value.h"
 
 namespace kiln::jinja {
-
-struct RenderLimits {
-    size_t max_output_bytes = size_t{16} << 20;
-    uint64_t max_steps = 5'000'000;  // expressions and statements evaluated, plus bulk work
-    int max_call_depth = 64;          // nested macro calls (recursion)
-};
 
 struct Frame {
     std::shared_ptr<Frame> parent;
@@ -32,11 +28,11 @@ public:
 
     // Renders `body` with `variables` as the template's top-level names (builtins beneath).
     std::string render(const Body& body, const Dict& variables);
+    // What the last render used of its limits, whether it finished or failed.
+    const RenderStats& stats() const { return stats_; }
 
     // For builtins: calls a template callable (macro or builtin) with the depth limit.
     Value call(const Value& callee, CallArgs& args);
-    // Counts `work` units of bulk work (bytes copied, items visited) against the step limit.
-    void charge(size_t work);
 
     // The date strftime_now() formats; the current local time when unset.
     std::optional<std::tm> fixed_date;
@@ -62,7 +58,8 @@ private:
 
     const std::string& name_;
     RenderLimits limits_;
-    uint64_t steps_ = 0;
+    Budget* budget_ = nullptr;  // render()'s, while it runs
+    RenderStats stats_;
     int call_depth_ = 0;
 };
 

@@ -32,6 +32,7 @@ int64_t opt_int(const std::optional<Value>& v, int64_t dflt) {
 }
 
 List strings(const std::vector<std::string>& parts) {
+    charge_items(parts.size());
     List out;
     out.reserve(parts.size());
     for (const std::string& p : parts) out.emplace_back(p);
@@ -41,6 +42,7 @@ List strings(const std::vector<std::string>& parts) {
 // startswith/endswith take a string or a tuple (list) of strings.
 bool affix_match(const std::string& s, const Value& affix, bool suffix) {
     auto one = [&](const Value& a) {
+        charge_work(1);
         if (!a.is_string()) throw EvalError("startswith/endswith arguments must be strings");
         const std::string& x = a.as_string();
         if (x.size() > s.size()) return false;
@@ -55,13 +57,14 @@ bool affix_match(const std::string& s, const Value& affix, bool suffix) {
 template <typename Pred>
 bool all_code_points(const std::string& s, Pred pred) {
     if (s.empty()) return false;
+    charge_bytes(s.size());
     for (size_t i = 0; i < s.size();) {
         if (!pred(text::decode(s, i))) return false;
     }
     return true;
 }
 
-std::optional<Value> string_method(Interpreter& in, const std::string& s, const std::string& name, CallArgs& args) {
+std::optional<Value> string_method(const std::string& s, const std::string& name, CallArgs& args) {
     if (name == "strip" || name == "lstrip" || name == "rstrip") {
         auto a = bind_args(name, args, {"chars"});
         return Value(text::strip(s, opt_string(a[0]), name != "rstrip", name != "lstrip"));
@@ -70,7 +73,6 @@ std::optional<Value> string_method(Interpreter& in, const std::string& s, const 
         auto a = bind_args(name, args, {"sep", "maxsplit"});
         std::optional<std::string> sep = opt_string(a[0]);
         if (sep && sep->empty()) throw EvalError("empty separator");
-        in.charge(s.size());
         int64_t maxsplit = opt_int(a[1], -1);
         return Value(strings(name == "split" ? text::split(s, sep, maxsplit) : text::rsplit(s, sep, maxsplit)));
     }
@@ -90,11 +92,7 @@ std::optional<Value> string_method(Interpreter& in, const std::string& s, const 
     if (name == "replace") {
         auto a = bind_args(name, args, {"old", "new", "count"});
         std::string from = req_string(a[0], "replace() old"), to = req_string(a[1], "replace() new");
-        if (from.empty() && (s.size() + 1) * to.size() > kMaxStringBytes) throw EvalError("string too large");
-        std::string r = text::replace(s, from, to, opt_int(a[2], -1));
-        if (r.size() > kMaxStringBytes) throw EvalError("string too large");
-        in.charge(r.size());
-        return Value(std::move(r));
+        return Value(text::replace(s, from, to, opt_int(a[2], -1)));
     }
     if (name == "find" || name == "rfind" || name == "index" || name == "rindex") {
         auto a = bind_args(name, args, {"sub"});
@@ -113,10 +111,11 @@ std::optional<Value> string_method(Interpreter& in, const std::string& s, const 
         bool first = true;
         for (const Value& item : iterate(*a[0])) {
             if (!item.is_string()) throw EvalError("sequence item: expected str instance, " + type_name(item) + " found");
+            size_t added = (first ? 0 : s.size()) + item.as_string().size();
+            reserve_string(out.size() + added, added);
             if (!first) out += s;
             first = false;
             out += item.as_string();
-            if (out.size() > kMaxStringBytes) throw EvalError("string too large");
         }
         return Value(std::move(out));
     }
@@ -124,6 +123,7 @@ std::optional<Value> string_method(Interpreter& in, const std::string& s, const 
         auto a = bind_args(name, args, {"affix"});
         std::string x = req_string(a[0], "affix");
         bool suffix = name == "removesuffix";
+        charge_bytes(s.size());
         if (!affix_match(s, Value(x), suffix)) return Value(s);
         return Value(suffix ? s.substr(0, s.size() - x.size()) : s.substr(x.size()));
     }
@@ -152,12 +152,12 @@ std::optional<Value> string_method(Interpreter& in, const std::string& s, const 
 
 // Mutating list methods: Hugging Face's immutable sandbox refuses them, but templates written
 // for llama.cpp use `ns.items.append(x)`, so kiln allows them.
-std::optional<Value> list_method(Interpreter& in, const Value& obj, const std::string& name, CallArgs& args) {
+std::optional<Value> list_method(const Value& obj, const std::string& name, CallArgs& args) {
     List& list = obj.list();
     if (name == "append") {
         auto a = bind_args(name, args, {"item"});
         if (!a[0]) throw EvalError("append() takes one argument");
-        if (list.size() >= kMaxListItems) throw EvalError("list too large");
+        reserve_list(list.size() + 1, 1);
         check_no_cycle(obj, *a[0]);
         list.push_back(std::move(*a[0]));
         return Value::none();
@@ -166,8 +166,7 @@ std::optional<Value> list_method(Interpreter& in, const Value& obj, const std::s
         auto a = bind_args(name, args, {"items"});
         if (!a[0]) throw EvalError("extend() takes one argument");
         List items = iterate(*a[0]);
-        if (list.size() + items.size() > kMaxListItems) throw EvalError("list too large");
-        in.charge(items.size());
+        reserve_list(list.size() + items.size(), items.size());
         for (const Value& item : items) check_no_cycle(obj, item);
         list.insert(list.end(), items.begin(), items.end());
         return Value::none();
@@ -175,7 +174,7 @@ std::optional<Value> list_method(Interpreter& in, const Value& obj, const std::s
     if (name == "insert") {
         auto a = bind_args(name, args, {"index", "item"});
         if (!a[1]) throw EvalError("insert() takes two arguments");
-        if (list.size() >= kMaxListItems) throw EvalError("list too large");
+        reserve_list(list.size() + 1, 1);
         check_no_cycle(obj, *a[1]);
         int64_t n = static_cast<int64_t>(list.size()), i = opt_int(a[0], 0);
         if (i < 0) i = std::max<int64_t>(0, i + n);
@@ -203,7 +202,10 @@ std::optional<Value> list_method(Interpreter& in, const Value& obj, const std::s
         if (name == "index") throw EvalError("value is not in list");
         return Value(hits);
     }
-    if (name == "copy") return Value(List(list));
+    if (name == "copy") {
+        charge_items(list.size());
+        return Value(List(list));
+    }
     return std::nullopt;
 }
 
@@ -211,6 +213,7 @@ std::optional<Value> dict_method(const Value& obj, const std::string& name, Call
     Dict& dict = obj.dict();
     if (name == "items" || name == "keys" || name == "values") {
         bind_args(name, args, {});
+        charge_items((name == "items" ? 3 : 1) * dict.items.size());
         List out;
         for (const auto& [k, v] : dict.items) {
             out.push_back(name == "items" ? Value(List{Value(k), v}) : (name == "keys" ? Value(k) : v));
@@ -239,12 +242,16 @@ std::optional<Value> dict_method(const Value& obj, const std::string& name, Call
     if (name == "update") {
         auto a = bind_args(name, args, {"other"});
         if (a[0] && a[0]->is_dict()) {
+            charge_items(a[0]->dict().items.size());
             for (const auto& [k, v] : a[0]->dict().items) check_no_cycle(obj, v);
             for (const auto& [k, v] : a[0]->dict().items) dict.set(k, v);
         }
         return Value::none();
     }
-    if (name == "copy") return Value(Dict(dict));
+    if (name == "copy") {
+        charge_items(dict.items.size());
+        return Value(Dict(dict));
+    }
     return std::nullopt;
 }
 
@@ -258,15 +265,15 @@ std::string format_date(const std::string& format, const std::tm& tm) {
 
 }  // namespace
 
-std::optional<Value> call_method(Interpreter& in, const Value& obj, const std::string& name, CallArgs& args) {
-    if (obj.is_string()) return string_method(in, obj.as_string(), name, args);
-    if (obj.is_list()) return list_method(in, obj, name, args);
+std::optional<Value> call_method(const Value& obj, const std::string& name, CallArgs& args) {
+    if (obj.is_string()) return string_method(obj.as_string(), name, args);
+    if (obj.is_list()) return list_method(obj, name, args);
     if (obj.is_dict() && !obj.dict().is_namespace) return dict_method(obj, name, args);
     return std::nullopt;
 }
 
 void add_globals(Dict& globals) {
-    globals.set("range", Value::callable("range", [](Interpreter& in, CallArgs& args) {
+    globals.set("range", Value::callable("range", [](Interpreter&, CallArgs& args) {
         if (!args.keyword.empty()) throw EvalError("range() takes no keyword arguments");
         std::vector<int64_t> a;
         for (const Value& v : args.positional) {
@@ -279,16 +286,18 @@ void add_globals(Dict& globals) {
         // Jinja2's sandbox refuses ranges over 100000 items (MAX_RANGE).
         double count = std::max(0.0, std::ceil((static_cast<double>(stop) - static_cast<double>(start)) / static_cast<double>(step)));
         if (count > 100000) throw EvalError("Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
-        in.charge(static_cast<size_t>(count));
+        charge_items(static_cast<size_t>(count));
         List out;
         for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.emplace_back(i);
         return Value(std::move(out));
     }));
     globals.set("namespace", Value::callable("namespace", [](Interpreter&, CallArgs& args) {
+        charge_items(args.keyword.size());
         Dict ns;
         ns.is_namespace = true;
         for (const Value& v : args.positional) {
             if (!v.is_dict()) throw EvalError("namespace() takes a mapping or keyword arguments");
+            charge_items(v.dict().items.size());
             for (const auto& [k, item] : v.dict().items) ns.set(k, item);
         }
         for (auto& [k, v] : args.keyword) ns.set(k, v);
@@ -298,6 +307,7 @@ void add_globals(Dict& globals) {
         Dict d;
         for (const Value& v : args.positional) {
             if (v.is_dict()) {
+                charge_items(v.dict().items.size());
                 for (const auto& [k, item] : v.dict().items) d.set(k, item);
             } else {
                 for (const Value& pair : iterate(v)) {

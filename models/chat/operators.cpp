@@ -35,18 +35,36 @@ bool is_integral(const Value& v) { return v.is_int() || v.is_bool(); }
 
 Value repeat(const Value& seq, int64_t n) {
     if (n <= 0) return seq.is_string() ? Value(std::string()) : Value(List{});
+    const auto count = static_cast<uint64_t>(n);
     if (seq.is_string()) {
         const std::string& s = seq.as_string();
-        if (!s.empty() && static_cast<uint64_t>(n) > kMaxStringBytes / s.size()) throw EvalError("string too large");
+        if (!s.empty() && count > kMaxStringBytes / s.size()) check_string_size(SIZE_MAX);
+        reserve_string(s.size() * count);
         std::string out;
-        out.reserve(s.size() * static_cast<size_t>(n));
-        for (int64_t i = 0; i < n; ++i) out += s;
+        out.reserve(s.size() * count);
+        for (uint64_t i = 0; i < count; ++i) out += s;
         return Value(std::move(out));
     }
     const List& l = seq.list();
-    if (!l.empty() && static_cast<uint64_t>(n) > kMaxListItems / l.size()) throw EvalError("list too large");
+    if (!l.empty() && count > kMaxListItems / l.size()) check_list_size(SIZE_MAX);
+    reserve_list(l.size() * count);
     List out;
-    for (int64_t i = 0; i < n; ++i) out.insert(out.end(), l.begin(), l.end());
+    out.reserve(l.size() * count);
+    for (uint64_t i = 0; i < count; ++i) out.insert(out.end(), l.begin(), l.end());
+    return Value(std::move(out));
+}
+
+// a ~ b: both as strings, sized before they are joined.
+Value concat_str(const Value& a, const Value& b) {
+    std::string a_str = a.is_string() ? std::string() : to_str(a);
+    std::string b_str = b.is_string() ? std::string() : to_str(b);
+    const std::string& x = a.is_string() ? a.as_string() : a_str;
+    const std::string& y = b.is_string() ? b.as_string() : b_str;
+    reserve_string(x.size() + y.size());
+    std::string out;
+    out.reserve(x.size() + y.size());
+    out += x;
+    out += y;
     return Value(std::move(out));
 }
 
@@ -123,21 +141,15 @@ std::optional<size_t> normalise_index(int64_t i, size_t size) {
 }  // namespace
 
 Value binary_op(const std::string& op, const Value& a, const Value& b) {
-    if (op == "~") {
-        std::string s = to_str(a);
-        s += to_str(b);
-        if (s.size() > kMaxStringBytes) throw EvalError("string too large");
-        return Value(std::move(s));
-    }
+    if (op == "~") return concat_str(a, b);
     if (a.is_number() && b.is_number()) return arithmetic(op, a, b);
     if (op == "+") {
-        if (a.is_string() && b.is_string()) {
-            if (a.as_string().size() + b.as_string().size() > kMaxStringBytes) throw EvalError("string too large");
-            return Value(a.as_string() + b.as_string());
-        }
+        if (a.is_string() && b.is_string()) return concat_str(a, b);
         if (a.is_list() && b.is_list()) {
-            if (a.list().size() + b.list().size() > kMaxListItems) throw EvalError("list too large");
-            List out = a.list();
+            reserve_list(a.list().size() + b.list().size());
+            List out;
+            out.reserve(a.list().size() + b.list().size());
+            out.insert(out.end(), a.list().begin(), a.list().end());
             out.insert(out.end(), b.list().begin(), b.list().end());
             return Value(std::move(out));
         }
@@ -169,7 +181,7 @@ bool contains(const Value& container, const Value& item) {
                 if (item.is_undefined()) fail_undefined(item);
                 throw EvalError("'in <string>' requires string as left operand, not " + type_name(item));
             }
-            return container.as_string().find(item.as_string()) != std::string::npos;
+            return text::find_bytes(container.as_string(), item.as_string(), 0) != std::string::npos;
         case Value::Kind::List:
             for (const Value& v : container.list()) {
                 if (equals(v, item)) return true;
@@ -192,9 +204,14 @@ Value get_item(const Value& obj, const Value& key) {
         if (obj.is_list()) {
             if (auto i = normalise_index(int_of(key), obj.list().size())) return obj.list()[*i];
         } else {
+            // Walks to the code point: an offsets table would cost 8 bytes per byte of text.
             const std::string& s = obj.as_string();
-            std::vector<size_t> off = text::code_point_offsets(s);
-            if (auto i = normalise_index(int_of(key), off.size() - 1)) return Value(s.substr(off[*i], off[*i + 1] - off[*i]));
+            int64_t i = int_of(key);
+            if (i < 0) i += static_cast<int64_t>(text::length(s));
+            if (i >= 0) {
+                size_t begin = text::advance(s, 0, static_cast<size_t>(i));
+                if (begin < s.size()) return Value(s.substr(begin, text::advance(s, begin, 1) - begin));
+            }
         }
         return Value::undefined(type_name(obj) + " object has no element " + std::to_string(int_of(key)));
     }
@@ -218,13 +235,11 @@ Value slice(const Value& obj, const Value* start, const Value* stop, const Value
     };
     int64_t st = bound(step, "step").value_or(1);
     if (st == 0) throw EvalError("slice step cannot be zero");
-    std::vector<size_t> off;
     int64_t n;
     if (obj.is_list()) {
         n = static_cast<int64_t>(obj.list().size());
     } else if (obj.is_string()) {
-        off = text::code_point_offsets(obj.as_string());
-        n = static_cast<int64_t>(off.size()) - 1;
+        n = static_cast<int64_t>(text::length(obj.as_string()));
     } else {
         return Value::undefined("'" + type_name(obj) + "' object is not subscriptable");
     }
@@ -242,37 +257,60 @@ Value slice(const Value& obj, const Value* start, const Value* stop, const Value
     };
     int64_t b = adjust(bound(start, "start"), st < 0 ? n - 1 : 0);
     int64_t e = adjust(bound(stop, "stop"), st < 0 ? -1 : n);
-    std::vector<int64_t> picks;
-    for (int64_t i = b; st > 0 ? i < e : i > e; i += st) picks.push_back(i);
+    // How many items the slice picks: ceil(span / |st|), in unsigned arithmetic (|INT64_MIN|
+    // is no int64); span < 2^63 and |st| <= 2^63, so the sum cannot wrap.
+    const int64_t span = st > 0 ? e - b : b - e;
+    const uint64_t stride = st > 0 ? static_cast<uint64_t>(st) : static_cast<uint64_t>(-(st + 1)) + 1;
+    const size_t picks = span <= 0 ? 0 : (static_cast<uint64_t>(span) + stride - 1) / stride;
     if (obj.is_list()) {
+        reserve_list(picks);
         List out;
-        out.reserve(picks.size());
-        for (int64_t i : picks) out.push_back(obj.list()[static_cast<size_t>(i)]);
+        out.reserve(picks);
+        for (size_t k = 0; k < picks; ++k) {
+            out.push_back(obj.list()[static_cast<size_t>(b + static_cast<int64_t>(k) * st)]);
+        }
         return Value(std::move(out));
     }
     const std::string& s = obj.as_string();
-    std::string out;
-    for (int64_t i : picks) {
-        size_t k = static_cast<size_t>(i);
-        out.append(s, off[k], off[k + 1] - off[k]);
+    if (st == 1) {  // the common case, walked: no offsets table
+        size_t from = text::advance(s, 0, static_cast<size_t>(b));
+        size_t to = text::advance(s, from, picks);
+        reserve_string(to - from);
+        return Value(s.substr(from, to - from));
     }
+    std::vector<size_t> off = text::code_point_offsets(s);
+    std::string out;
+    for (size_t k = 0; k < picks; ++k) {
+        auto i = static_cast<size_t>(b + static_cast<int64_t>(k) * st);
+        out.append(s, off[i], off[i + 1] - off[i]);
+    }
+    charge_bytes(out.size());
     return Value(std::move(out));
 }
 
 List iterate(const Value& v) {
     switch (v.kind()) {
         case Value::Kind::Undefined: return {};
-        case Value::Kind::List: return v.list();
+        case Value::Kind::List: charge_items(v.list().size()); return v.list();
         case Value::Kind::Dict: {
+            charge_items(v.dict().items.size());
             List keys;
             for (const auto& item : v.dict().items) keys.emplace_back(item.first);
             return keys;
         }
         case Value::Kind::String: {
-            List chars;
+            // A string per character: each is an allocation, so limited as a list is.
             const std::string& s = v.as_string();
-            std::vector<size_t> off = text::code_point_offsets(s);
-            for (size_t k = 0; k + 1 < off.size(); ++k) chars.emplace_back(s.substr(off[k], off[k + 1] - off[k]));
+            size_t n = text::length(s);
+            reserve_list(n);
+            charge_bytes(n * sizeof(std::string));
+            List chars;
+            chars.reserve(n);
+            for (size_t i = 0; i < s.size();) {
+                size_t start = i;
+                text::decode(s, i);
+                chars.emplace_back(s.substr(start, i - start));
+            }
             return chars;
         }
         default: throw EvalError("'" + type_name(v) + "' object is not iterable");

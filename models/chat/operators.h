@@ -2,15 +2,14 @@
 // Python's operators on template values: arithmetic, `~`, containment, indexing and slicing,
 // with Python's rules (floor division, modulo sign, negative indices, str * int) and Jinja2's
 // (an out-of-range index is undefined, not an error).
+// Each checks the size of what it builds against the string and list limits before allocating
+// it, and charges its work to the render's budget (budget.h).
 #include <string>
 
+#include "models/chat/budget.h"
 #include "models/chat/value.h"
 
 namespace kiln::jinja {
-
-// Results larger than this fail instead of exhausting memory ('x' * 10**12).
-constexpr size_t kMaxStringBytes = size_t{16} << 20;
-constexpr size_t kMaxListItems = size_t{1} << 20;
 
 // op: + - * / // % ** ~
 Value binary_op(const std::string& op, const Value& a, const Value& b);

@@ -1,7 +1,10 @@
 #include "models/chat/text.h"
 
+#include <string.h>  // memmem
+
 #include <algorithm>
 
+#include "models/chat/budget.h"
 #include "models/utf8.h"
 
 namespace kiln::jinja::text {
@@ -23,6 +26,7 @@ uint32_t decode(std::string_view s, size_t& i) {
 }
 
 std::vector<size_t> code_point_offsets(std::string_view s) {
+    charge_bytes(s.size() * (1 + sizeof(size_t)));  // reads s, writes a size_t per code point
     std::vector<size_t> offsets;
     offsets.reserve(s.size() + 1);
     for (size_t i = 0; i < s.size();) {
@@ -33,7 +37,39 @@ std::vector<size_t> code_point_offsets(std::string_view s) {
     return offsets;
 }
 
+size_t advance(std::string_view s, size_t i, size_t count) {
+    size_t start = i;
+    for (; count > 0 && i < s.size(); --count) decode(s, i);
+    charge_bytes(i - start);
+    return i;
+}
+
+size_t find_bytes(std::string_view s, std::string_view needle, size_t from) {
+    if (from > s.size()) return std::string_view::npos;
+    if (needle.empty()) return from;
+    const void* at = memmem(s.data() + from, s.size() - from, needle.data(), needle.size());
+    size_t pos = at ? static_cast<size_t>(static_cast<const char*>(at) - s.data()) : std::string_view::npos;
+    charge_bytes((at ? pos : s.size()) - from + needle.size());  // what memmem read, give or take
+    return pos;
+}
+
+namespace {
+
+std::string reversed(std::string_view s) {
+    charge_bytes(s.size());
+    return std::string(s.rbegin(), s.rend());
+}
+
+// One more piece of a split, within the list limit: 16 MB of commas split into 16M parts.
+void add_part(std::vector<std::string>& parts, std::string_view part) {
+    reserve_list(parts.size() + 1, 1);
+    parts.emplace_back(part);
+}
+
+}  // namespace
+
 size_t length(std::string_view s) {
+    charge_bytes(s.size());
     size_t n = 0;
     for (size_t i = 0; i < s.size(); ++n) decode(s, i);
     return n;
@@ -52,30 +88,35 @@ bool is_space(uint32_t cp) {
 std::string strip(std::string_view s, const std::optional<std::string>& chars, bool left, bool right) {
     std::vector<uint32_t> set;
     if (chars) {
+        charge_bytes(chars->size() * sizeof(uint32_t));
         for (size_t i = 0; i < chars->size();) set.push_back(decode(*chars, i));
+        std::sort(set.begin(), set.end());  // searched per code point of s: keep that logarithmic
     }
     auto strippable = [&](uint32_t cp) {
-        return chars ? std::find(set.begin(), set.end(), cp) != set.end() : is_space(cp);
+        return chars ? std::binary_search(set.begin(), set.end(), cp) : is_space(cp);
     };
-    std::vector<size_t> off = code_point_offsets(s);
-    size_t n = off.size() - 1, begin = 0, end = n;
-    auto cp_at = [&](size_t k) {
-        size_t i = off[k];
-        return decode(s, i);
-    };
-    if (left) {
-        while (begin < end && strippable(cp_at(begin))) ++begin;
+    // One pass forward (a stray byte only decodes as itself going forward): the kept text runs
+    // from the first code point to keep to the end of the last.
+    charge_bytes(s.size());
+    size_t begin = s.size(), end = 0;
+    for (size_t i = 0; i < s.size();) {
+        size_t at = i;
+        if (strippable(decode(s, i))) continue;
+        begin = std::min(begin, at);
+        end = i;
+        if (!right) break;
     }
-    if (right) {
-        while (end > begin && strippable(cp_at(end - 1))) --end;
-    }
-    return std::string(s.substr(off[begin], off[end] - off[begin]));
+    if (begin >= end) return std::string();  // nothing kept
+    if (!left) begin = 0;
+    if (!right) end = s.size();
+    return std::string(s.substr(begin, end - begin));
 }
 
 namespace {
 
 // Whitespace split, from the left (maxsplit counts splits, -1 for all).
 std::vector<std::string> split_whitespace(std::string_view s, int64_t maxsplit) {
+    charge_bytes(s.size());
     std::vector<std::string> parts;
     size_t i = 0;
     while (i < s.size()) {
@@ -85,7 +126,7 @@ std::vector<std::string> split_whitespace(std::string_view s, int64_t maxsplit) 
             continue;
         }
         if (maxsplit >= 0 && static_cast<int64_t>(parts.size()) == maxsplit) {
-            parts.emplace_back(s.substr(start));  // Python keeps the rest's trailing spaces
+            add_part(parts, s.substr(start));  // Python keeps the rest's trailing spaces
             return parts;
         }
         i = next;
@@ -94,7 +135,7 @@ std::vector<std::string> split_whitespace(std::string_view s, int64_t maxsplit) 
             if (is_space(decode(s, k))) break;
             i = k;
         }
-        parts.emplace_back(s.substr(start, i - start));
+        add_part(parts, s.substr(start, i - start));
     }
     return parts;
 }
@@ -106,12 +147,12 @@ std::vector<std::string> split(std::string_view s, const std::optional<std::stri
     std::vector<std::string> parts;
     size_t start = 0;
     while (maxsplit < 0 || static_cast<int64_t>(parts.size()) < maxsplit) {
-        size_t pos = s.find(*sep, start);
+        size_t pos = find_bytes(s, *sep, start);
         if (pos == std::string_view::npos) break;
-        parts.emplace_back(s.substr(start, pos - start));
+        add_part(parts, s.substr(start, pos - start));
         start = pos + sep->size();
     }
-    parts.emplace_back(s.substr(start));
+    add_part(parts, s.substr(start));
     return parts;
 }
 
@@ -129,32 +170,26 @@ std::vector<std::string> rsplit(std::string_view s, const std::optional<std::str
             while (end > 0 && space_at(end - 1)) --end;
             if (end == 0) break;
             if (static_cast<int64_t>(parts.size()) == maxsplit) {
-                parts.emplace_back(s.substr(0, off[end]));  // Python keeps the head's leading spaces
+                add_part(parts, s.substr(0, off[end]));  // Python keeps the head's leading spaces
                 break;
             }
             size_t start = end;
             while (start > 0 && !space_at(start - 1)) --start;
-            parts.emplace_back(s.substr(off[start], off[end] - off[start]));
+            add_part(parts, s.substr(off[start], off[end] - off[start]));
             end = start;
         }
         std::reverse(parts.begin(), parts.end());
         return parts;
     }
-    std::vector<std::string> parts;
-    size_t end = s.size();
-    while (static_cast<int64_t>(parts.size()) < maxsplit) {
-        if (end < sep->size()) break;
-        size_t pos = s.rfind(*sep, end - sep->size());
-        if (pos == std::string_view::npos) break;
-        parts.emplace_back(s.substr(pos + sep->size(), end - pos - sep->size()));
-        end = pos;
-    }
-    parts.emplace_back(s.substr(0, end));
+    // From the right is from the left in the reversed text: the search stays linear.
+    std::vector<std::string> parts = split(reversed(s), reversed(*sep), maxsplit);
+    for (std::string& part : parts) std::reverse(part.begin(), part.end());
     std::reverse(parts.begin(), parts.end());
     return parts;
 }
 
 std::vector<std::string> splitlines(std::string_view s) {
+    charge_bytes(s.size());
     std::vector<std::string> lines;
     size_t start = 0;
     for (size_t i = 0; i < s.size();) {
@@ -163,35 +198,41 @@ std::vector<std::string> splitlines(std::string_view s) {
         bool brk = cp == '\n' || cp == '\r' || cp == 0x0B || cp == 0x0C || cp == 0x1C || cp == 0x1D ||
                    cp == 0x1E || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
         if (!brk) continue;
-        lines.emplace_back(s.substr(start, at - start));
+        add_part(lines, s.substr(start, at - start));
         if (cp == '\r' && i < s.size() && s[i] == '\n') ++i;
         start = i;
     }
-    if (start < s.size()) lines.emplace_back(s.substr(start));
+    if (start < s.size()) add_part(lines, s.substr(start));
     return lines;
 }
 
 std::string replace(std::string_view s, std::string_view from, std::string_view to, int64_t count) {
     std::string out;
+    auto put = [&out](std::string_view piece) {  // grows within the string limit
+        reserve_string(out.size() + piece.size(), piece.size());
+        out += piece;
+    };
     if (from.empty()) {
         // Python inserts `to` before every code point and at the end.
-        std::vector<size_t> off = code_point_offsets(s);
-        for (size_t k = 0; k + 1 < off.size(); ++k) {
-            if (count < 0 || static_cast<int64_t>(k) < count) out += to;
-            out += s.substr(off[k], off[k + 1] - off[k]);
+        int64_t k = 0;
+        for (size_t i = 0; i < s.size(); ++k) {
+            size_t start = i;
+            decode(s, i);
+            if (count < 0 || k < count) put(to);
+            put(s.substr(start, i - start));
         }
-        if (count < 0 || static_cast<int64_t>(off.size() - 1) < count) out += to;
+        if (count < 0 || k < count) put(to);
         return out;
     }
     size_t start = 0;
     for (int64_t done = 0; count < 0 || done < count; ++done) {
-        size_t pos = s.find(from, start);
+        size_t pos = find_bytes(s, from, start);
         if (pos == std::string_view::npos) break;
-        out += s.substr(start, pos - start);
-        out += to;
+        put(s.substr(start, pos - start));
+        put(to);
         start = pos + from.size();
     }
-    out += s.substr(start);
+    put(s.substr(start));
     return out;
 }
 
@@ -226,6 +267,7 @@ uint32_t to_lower_cp(uint32_t c) {
 
 template <typename F>
 std::string map_code_points(std::string_view s, F f) {
+    charge_bytes(s.size());
     std::string out;
     out.reserve(s.size());
     for (size_t i = 0; i < s.size();) {
@@ -273,12 +315,19 @@ std::string title(std::string_view s) {
 int64_t count(std::string_view s, std::string_view needle) {
     if (needle.empty()) return static_cast<int64_t>(length(s)) + 1;
     int64_t n = 0;
-    for (size_t pos = s.find(needle); pos != std::string_view::npos; pos = s.find(needle, pos + needle.size())) ++n;
+    for (size_t pos = find_bytes(s, needle, 0); pos != std::string_view::npos;
+         pos = find_bytes(s, needle, pos + needle.size())) {
+        ++n;
+    }
     return n;
 }
 
 int64_t find(std::string_view s, std::string_view needle, bool last) {
-    size_t pos = last ? s.rfind(needle) : s.find(needle);
+    size_t pos = find_bytes(s, needle, 0);
+    if (last && pos != std::string_view::npos) {
+        size_t from_end = find_bytes(reversed(s), reversed(needle), 0);  // the last match, found first
+        pos = s.size() - from_end - needle.size();
+    }
     if (pos == std::string_view::npos) return -1;
     return static_cast<int64_t>(length(s.substr(0, pos)));
 }

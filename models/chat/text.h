@@ -12,9 +12,17 @@
 
 namespace kiln::jinja::text {
 
+// Every function here charges the bytes it reads or writes to the render's budget (budget.h).
+//
 // Code points of `s` with their byte offsets: offsets has one more entry (s.size()) at the end.
+// Costs 8 bytes per code point; walk with advance() where that is enough.
 std::vector<size_t> code_point_offsets(std::string_view s);
 size_t length(std::string_view s);
+// The byte offset `count` code points past byte offset i (s.size() when the text ends first).
+size_t advance(std::string_view s, size_t i, size_t count);
+// Byte offset of the first occurrence of needle at or after `from`, or npos. Linear in the text
+// for any needle (glibc's two-way memmem; std::string_view::find is quadratic on some).
+size_t find_bytes(std::string_view s, std::string_view needle, size_t from);
 // Decodes the code point at s[i] and advances i; a bad byte decodes as itself.
 uint32_t decode(std::string_view s, size_t& i);
 

@@ -3,14 +3,16 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <unordered_set>
 
+#include "models/chat/budget.h"
 #include "models/chat/text.h"
 
 namespace kiln::jinja {
 
 namespace {
-// Deeply nested (or, through append, self-containing) values end here instead of overflowing
-// the C++ stack.
+// Deeply nested values end here instead of overflowing the C++ stack (a list that contains
+// itself is refused when built: check_no_cycle).
 constexpr int kMaxNesting = 128;
 
 void check_depth(int depth) {
@@ -19,17 +21,19 @@ void check_depth(int depth) {
 }  // namespace
 
 const Value* Dict::find(std::string_view key) const {
-    for (const auto& [k, v] : items) {
-        if (k == key) return &v;
+    // Linear: charged, so a dict grown to 100000 keys cannot make each lookup free.
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (items[i].first == key) {
+            charge_work(i / 8);
+            return &items[i].second;
+        }
     }
+    charge_work(items.size() / 8);
     return nullptr;
 }
 
 Value* Dict::find(std::string_view key) {
-    for (auto& [k, v] : items) {
-        if (k == key) return &v;
-    }
-    return nullptr;
+    return const_cast<Value*>(static_cast<const Dict&>(*this).find(key));
 }
 
 void Dict::set(std::string key, Value value) {
@@ -48,6 +52,75 @@ bool Dict::erase(std::string_view key) {
         }
     }
     return false;
+}
+
+namespace {
+
+// A list's or dict's items, moved out into `doomed` (as many as memory allows: what stays is
+// freed recursively, as usual).
+void take_items(List& list, std::vector<Value>& doomed) noexcept {
+    try {
+        for (Value& v : list) doomed.push_back(std::move(v));
+    } catch (const std::bad_alloc&) {
+    }
+}
+void take_items(Dict& dict, std::vector<Value>& doomed) noexcept {
+    try {
+        for (auto& item : dict.items) doomed.push_back(std::move(item.second));
+    } catch (const std::bad_alloc&) {
+    }
+}
+
+bool holds_container(const List& list) {
+    for (const Value& v : list) {
+        if (v.is_list() || v.is_dict()) return true;
+    }
+    return false;
+}
+bool holds_container(const Dict& dict) {
+    for (const auto& item : dict.items) {
+        if (item.second.is_list() || item.second.is_dict()) return true;
+    }
+    return false;
+}
+
+// Frees a list or dict without recursing into the lists and dicts only it holds: `[x]` in a
+// loop nests 100000 deep cheaply, and 100000 nested destructor calls would overflow the stack.
+// Containers that others still share are left to them.
+template <class T>
+void free_flat(T* container) {
+    if (!holds_container(*container)) {
+        delete container;
+        return;
+    }
+    std::vector<Value> doomed;
+    take_items(*container, doomed);
+    delete container;
+    while (!doomed.empty()) {
+        Value v = std::move(doomed.back());
+        doomed.pop_back();
+        if (v.is_list() && v.sole_owner()) take_items(v.list(), doomed);
+        if (v.is_dict() && v.sole_owner()) take_items(v.dict(), doomed);
+    }  // each v goes emptied of its containers, so its own free_flat does not recurse
+}
+
+}  // namespace
+
+static_assert(sizeof(Value) == 24, "a Value is a tag and a shared pointer or a scalar");
+
+Value::Value(List list) : data_(std::shared_ptr<List>(new List(std::move(list)), free_flat<List>)) {}
+Value::Value(Dict dict) : data_(std::shared_ptr<Dict>(new Dict(std::move(dict)), free_flat<Dict>)) {}
+
+bool Value::sole_owner() const {
+    if (is_list()) return std::get<std::shared_ptr<List>>(data_).use_count() == 1;
+    if (is_dict()) return std::get<std::shared_ptr<Dict>>(data_).use_count() == 1;
+    return false;
+}
+
+const std::string& Value::undefined_hint() const {
+    static const std::string none;
+    const auto& hint = std::get<UndefinedData>(data_).hint;
+    return hint ? *hint : none;
 }
 
 Value Value::callable(std::string name, std::function<Value(Interpreter&, CallArgs&)> fn) {
@@ -120,7 +193,14 @@ std::string format_float(double f) {
 
 namespace {
 
+// Adds a piece to a string being built, within the string limit, charging its bytes.
+void put(std::string& out, std::string_view piece) {
+    reserve_string(out.size() + piece.size(), piece.size());
+    out += piece;
+}
+
 void repr_string(std::string& out, const std::string& s) {
+    reserve_string(out.size() + s.size() + 2, s.size());  // escapes may add more: checked below
     bool has_single = s.find('\'') != std::string::npos, has_double = s.find('"') != std::string::npos;
     char quote = (has_single && !has_double) ? '"' : '\'';
     out += quote;
@@ -146,57 +226,59 @@ void repr_string(std::string& out, const std::string& s) {
         } else {
             out.append(s, start, i - start);
         }
+        if (out.size() > kMaxStringBytes) check_string_size(out.size());
     }
     out += quote;
 }
 
 void append_str(std::string& out, const Value& v, bool as_repr, int depth) {
     check_depth(depth);
+    charge_work(1);  // an item visited: a list shared 2^40 times over must not print for hours
     switch (v.kind()) {
         case Value::Kind::Undefined: break;
-        case Value::Kind::None: out += "None"; break;
-        case Value::Kind::Bool: out += v.as_bool() ? "True" : "False"; break;
-        case Value::Kind::Int: out += std::to_string(v.as_int()); break;
-        case Value::Kind::Float: out += format_float(v.as_float()); break;
+        case Value::Kind::None: put(out, "None"); break;
+        case Value::Kind::Bool: put(out, v.as_bool() ? "True" : "False"); break;
+        case Value::Kind::Int: put(out, std::to_string(v.as_int())); break;
+        case Value::Kind::Float: put(out, format_float(v.as_float())); break;
         case Value::Kind::String:
             if (as_repr) {
                 repr_string(out, v.as_string());
             } else {
-                out += v.as_string();
+                put(out, v.as_string());
             }
             break;
         case Value::Kind::List: {
-            out += '[';
+            put(out, "[");
             bool first = true;
             for (const Value& item : v.list()) {
-                if (!first) out += ", ";
+                if (!first) put(out, ", ");
                 first = false;
                 append_str(out, item, true, depth + 1);
             }
-            out += ']';
+            put(out, "]");
             break;
         }
         case Value::Kind::Dict: {
-            if (v.dict().is_namespace) out += "<Namespace ";
-            out += '{';
+            put(out, v.dict().is_namespace ? "<Namespace {" : "{");
             bool first = true;
             for (const auto& [k, item] : v.dict().items) {
-                if (!first) out += ", ";
+                if (!first) put(out, ", ");
                 first = false;
                 repr_string(out, k);
-                out += ": ";
+                put(out, ": ");
                 append_str(out, item, true, depth + 1);
             }
-            out += '}';
-            if (v.dict().is_namespace) out += '>';
+            put(out, v.dict().is_namespace ? "}>" : "}");
             break;
         }
-        case Value::Kind::Callable: out += "<function " + v.callable().name + ">"; break;
+        case Value::Kind::Callable: put(out, "<function " + v.callable().name + ">"); break;
     }
 }
 
 bool equals_at(const Value& a, const Value& b, int depth) {
     check_depth(depth);
+    charge_work(1);  // an item visited
+    if (a.same_object(b)) return true;
     using K = Value::Kind;
     if (a.is_number() && b.is_number()) {
         if (a.is_float() || b.is_float()) return a.to_double() == b.to_double();
@@ -207,7 +289,10 @@ bool equals_at(const Value& a, const Value& b, int depth) {
     switch (a.kind()) {
         case K::Undefined:
         case K::None: return true;
-        case K::String: return a.as_string() == b.as_string();
+        case K::String:
+            if (a.as_string().size() != b.as_string().size()) return false;
+            charge_bytes(a.as_string().size());
+            return a.as_string() == b.as_string();
         case K::List: {
             const List &x = a.list(), &y = b.list();
             if (x.size() != y.size()) return false;
@@ -232,6 +317,7 @@ bool equals_at(const Value& a, const Value& b, int depth) {
 
 int compare_at(const Value& a, const Value& b, int depth) {
     check_depth(depth);
+    charge_work(1);
     if (a.is_undefined()) fail_undefined(a);
     if (b.is_undefined()) fail_undefined(b);
     if (a.is_number() && b.is_number()) {
@@ -245,6 +331,7 @@ int compare_at(const Value& a, const Value& b, int depth) {
     }
     if (a.is_string() && b.is_string()) {
         // Byte order of UTF-8 is code point order, which is what Python compares.
+        charge_bytes(std::min(a.as_string().size(), b.as_string().size()));
         int c = a.as_string().compare(b.as_string());
         return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
@@ -261,7 +348,10 @@ int compare_at(const Value& a, const Value& b, int depth) {
 }  // namespace
 
 std::string to_str(const Value& v) {
-    if (v.is_string()) return v.as_string();
+    if (v.is_string()) {
+        charge_bytes(v.as_string().size());  // a copy
+        return v.as_string();
+    }
     std::string out;
     append_str(out, v, false, 0);
     return out;
@@ -292,28 +382,30 @@ bool equals(const Value& a, const Value& b) { return equals_at(a, b, 0); }
 
 int compare(const Value& a, const Value& b) { return compare_at(a, b, 0); }
 
-namespace {
-bool reaches(const Value& v, const void* target, int depth) {
-    if (depth > kMaxNesting) return true;  // too deep to tell: refuse, as for a cycle
-    if (v.is_list()) {
-        if (&v.list() == target) return true;
-        for (const Value& item : v.list()) {
-            if ((item.is_list() || item.is_dict()) && reaches(item, target, depth + 1)) return true;
-        }
-    } else if (v.is_dict()) {
-        if (&v.dict() == target) return true;
-        for (const auto& [k, item] : v.dict().items) {
-            if ((item.is_list() || item.is_dict()) && reaches(item, target, depth + 1)) return true;
-        }
-    }
-    return false;
-}
-}  // namespace
-
 void check_no_cycle(const Value& container, const Value& item) {
+    if (!item.is_list() && !item.is_dict()) return;
     const void* target = container.is_list() ? static_cast<const void*>(&container.list())
                                              : static_cast<const void*>(&container.dict());
-    if (reaches(item, target, 0)) throw EvalError("a list or dict cannot contain itself");
+    // Depth first, without recursion, each list or dict once: shared structure is a DAG whose
+    // paths may number 2^n, though it holds only n containers.
+    std::unordered_set<const void*> seen;
+    std::vector<const Value*> todo{&item};
+    while (!todo.empty()) {
+        const Value* v = todo.back();
+        todo.pop_back();
+        const void* at = v->is_list() ? static_cast<const void*>(&v->list()) : static_cast<const void*>(&v->dict());
+        if (at == target) throw EvalError("a list or dict cannot contain itself");
+        if (!seen.insert(at).second) continue;
+        auto visit = [&](const Value& child) {
+            charge_work(1);
+            if (child.is_list() || child.is_dict()) todo.push_back(&child);
+        };
+        if (v->is_list()) {
+            for (const Value& child : v->list()) visit(child);
+        } else {
+            for (const auto& [k, child] : v->dict().items) visit(child);
+        }
+    }
 }
 
 void fail_undefined(const Value& v) {

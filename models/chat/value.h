@@ -3,8 +3,9 @@
 // undefined, none, bool, int, float, str, list, dict (insertion-ordered) and callables.
 //
 // Lists and dicts are shared by reference, as in Python, so `ns.items.append(x)` or a namespace
-// updated inside a loop is seen by every holder. Strings are UTF-8; indexing, slicing and
-// length count code points, as Python's str does.
+// updated inside a loop is seen by every holder. Strings are immutable and shared too, so copying
+// a value (every name lookup does) costs a reference count, never the string's bytes. Strings are
+// UTF-8; indexing, slicing and length count code points, as Python's str does.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -53,18 +54,18 @@ public:
     Value(int i) : data_(static_cast<int64_t>(i)) {}
     Value(int64_t i) : data_(i) {}
     Value(double f) : data_(f) {}
-    Value(std::string s) : data_(std::move(s)) {}
-    Value(std::string_view s) : data_(std::string(s)) {}
-    Value(const char* s) : data_(std::string(s)) {}
-    Value(List list) : data_(std::make_shared<List>(std::move(list))) {}
-    Value(Dict dict) : data_(std::make_shared<Dict>(std::move(dict))) {}
+    Value(std::string s) : data_(std::make_shared<const std::string>(std::move(s))) {}
+    Value(std::string_view s) : Value(std::string(s)) {}
+    Value(const char* s) : Value(std::string(s)) {}
+    Value(List list);
+    Value(Dict dict);
 
     static Value none() { return Value(nullptr); }
     // `hint` is the error an operation on this value reports ("'x' is undefined").
-    static Value undefined(std::string hint) { return Value(UndefinedData{std::move(hint)}); }
+    static Value undefined(std::string hint) {
+        return Value(UndefinedData{std::make_shared<const std::string>(std::move(hint))});
+    }
     static Value callable(std::string name, std::function<Value(Interpreter&, CallArgs&)> fn);
-    static Value from_list(std::shared_ptr<List> list) { return Value(std::move(list)); }
-    static Value from_dict(std::shared_ptr<Dict> dict) { return Value(std::move(dict)); }
 
     Kind kind() const { return static_cast<Kind>(data_.index()); }
     bool is_undefined() const { return kind() == Kind::Undefined; }
@@ -83,17 +84,19 @@ public:
     double as_float() const { return std::get<double>(data_); }
     // Numbers (bool, int, float) as double.
     double to_double() const;
-    const std::string& as_string() const { return std::get<std::string>(data_); }
+    const std::string& as_string() const { return *std::get<std::shared_ptr<const std::string>>(data_); }
     List& list() const { return *std::get<std::shared_ptr<List>>(data_); }
     Dict& dict() const { return *std::get<std::shared_ptr<Dict>>(data_); }
     const Callable& callable() const { return *std::get<std::shared_ptr<const Callable>>(data_); }
-    const std::string& undefined_hint() const { return std::get<UndefinedData>(data_).hint; }
+    const std::string& undefined_hint() const;
     // Same list or dict object (Python `is`).
     bool same_object(const Value& other) const;
+    // A list or dict that no other value holds.
+    bool sole_owner() const;
 
 private:
     struct UndefinedData {
-        std::string hint;
+        std::shared_ptr<const std::string> hint;  // shared: keeps Value at 24 bytes
     };
     explicit Value(std::nullptr_t) : data_(nullptr) {}
     explicit Value(UndefinedData u) : data_(std::move(u)) {}
@@ -101,11 +104,15 @@ private:
     explicit Value(std::shared_ptr<Dict> d) : data_(std::move(d)) {}
     explicit Value(std::shared_ptr<const Callable> c) : data_(std::move(c)) {}
 
-    std::variant<UndefinedData, std::nullptr_t, bool, int64_t, double, std::string, std::shared_ptr<List>,
-                 std::shared_ptr<Dict>, std::shared_ptr<const Callable>>
+    std::variant<UndefinedData, std::nullptr_t, bool, int64_t, double, std::shared_ptr<const std::string>,
+                 std::shared_ptr<List>, std::shared_ptr<Dict>, std::shared_ptr<const Callable>>
         data_;
 };
 
+// str(), repr(), ==, ordering and the cycle check below count the items and bytes they visit
+// against the render's budget (budget.h), so a list shared 2^40 times over fails instead of
+// running for hours.
+//
 // Python's truthiness (undefined is false).
 bool truthy(const Value& v);
 // Python's str(): None -> "None", True -> "True", 1.0 -> "1.0", lists and dicts as their repr;
@@ -117,12 +124,14 @@ std::string repr(const Value& v);
 std::string format_float(double f);
 // Python's type name, for error messages ("str", "int", "NoneType", "dict", ...).
 std::string type_name(const Value& v);
-// Python's ==: numbers across int/float/bool, lists element-wise, dicts regardless of order.
+// Python's ==: numbers across int/float/bool, lists element-wise, dicts regardless of order; a
+// list or dict is equal to itself at once, as Python's `is` shortcut makes it.
 bool equals(const Value& a, const Value& b);
 // Python's ordering (<0, 0, >0) for numbers, strings and lists; EvalError for anything else.
 int compare(const Value& a, const Value& b);
 // Refuses (EvalError) to put `item` into `container` when item is or holds container: values are
-// reference-counted, so a list or dict that contains itself would never be freed.
+// reference-counted, so a list or dict that contains itself would never be freed. Visits each
+// list and dict once, however often it is shared.
 void check_no_cycle(const Value& container, const Value& item);
 // Raises the undefined value's own error (for operations Jinja2's Undefined refuses).
 [[noreturn]] void fail_undefined(const Value& v);
