@@ -33,6 +33,7 @@ int print_json(const Comparison& c, const ComparisonReport& r, size_t failures, 
     j["nodes"] = nlohmann::json::array();
     for (const NodeDiff& d : c.nodes) {
         nlohmann::json n = {{"index", d.index}, {"name", d.name}, {"op", d.op}, {"shape", d.shape}, {"compared", d.compared}};
+        if (!d.fused_into.empty()) n["fused_into"] = d.fused_into;
         if (d.compared) {
             n["nmse"] = d.agreement.nmse;
             n["max_abs_diff"] = d.agreement.max_abs;
@@ -66,6 +67,8 @@ int print_table(const Comparison& c, const ComparisonReport& r, size_t failures,
             out << std::setw(11) << sci(d.agreement.nmse) << std::setw(11) << sci(d.agreement.max_abs) << std::setw(11)
                 << sci(d.threshold) << (d.agreement.nonfinite_at ? agreement_text(d.agreement, d.threshold) + " " : "")
                 << (d.failed() ? "FAIL" : "");
+        } else if (!d.fused_into.empty()) {
+            out << "(inside fused " << d.fused_into << ", not stored)";
         } else {
             out << "(strided view, not compared)";
         }
@@ -85,7 +88,17 @@ int print_table(const Comparison& c, const ComparisonReport& r, size_t failures,
 
 Comparison compare_backends(Graph& g, std::span<const GraphInput> inputs, Backend& a, Backend& b,
                             const CompareProfile& profile) {
-    for (const Node& n : g.nodes()) g.mark_output(n.dst);
+    // Nodes inside a fused run (all but its last) are never stored: the run is compared at its
+    // output, which either backend's run computes.
+    std::vector<std::string> fused_into(g.nodes().size());
+    for (const Backend* be : {&a, &b}) {
+        for (const KernelRun& r : be->fused_runs(g)) {
+            for (size_t k = r.first; k + 1 < r.first + r.count; ++k) fused_into[k] = r.kernel;
+        }
+    }
+    for (size_t i = 0; i < g.nodes().size(); ++i) {
+        if (fused_into[i].empty()) g.mark_output(g.nodes()[i].dst);
+    }
     auto ea = a.compile(g);
     auto eb = b.compile(g);
     for (const GraphInput& in : inputs) {
@@ -120,7 +133,11 @@ Comparison compare_backends(Graph& g, std::span<const GraphInput> inputs, Backen
             if (s != kNoTensor) input_error = std::max(input_error, error_of[static_cast<size_t>(g.storage_of(s))]);
         }
         d.threshold = propagated_nmse_threshold(n.op, input_error);
-        if (t.is_contiguous()) {
+        d.fused_into = fused_into[i];
+        if (!d.fused_into.empty()) {
+            // Not stored: taken to be at its threshold, which its run's output then inherits.
+            error_of[static_cast<size_t>(g.storage_of(n.dst))] = d.threshold;
+        } else if (t.is_contiguous()) {
             std::vector<uint8_t> ba(t.n_bytes()), bb(t.n_bytes());
             ea->read(n.dst, ba);
             eb->read(n.dst, bb);

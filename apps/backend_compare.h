@@ -21,7 +21,8 @@ struct NodeDiff {
     std::string name;
     std::string op;
     std::string shape;
-    bool compared = false;  // false for outputs that cannot be read whole (strided views)
+    bool compared = false;  // false for outputs that cannot be read whole (strided views) or are never stored
+    std::string fused_into;  // the fused kernel computing it without storing it (then not compared)
     Agreement agreement;  // b against a
     double threshold = 0;
     bool failed() const { return compared && !agreement.within(threshold); }
@@ -44,8 +45,9 @@ struct Comparison {
     std::vector<NodeDiff> nodes;
 };
 
-// Marks every node's output as a graph output (so none is overwritten), compiles `g` on both
-// backends, writes `inputs`, runs once, and compares node by node.
+// Marks every node's output as a graph output (so none is overwritten) except the inner
+// outputs of either backend's fused runs, compiles `g` on both backends, writes `inputs`, runs
+// once, and compares node by node (a fused run at its output).
 Comparison compare_backends(Graph& g, std::span<const GraphInput> inputs, Backend& a, Backend& b,
                             const CompareProfile& profile = {});
 

@@ -33,6 +33,7 @@ std::unique_ptr<Backend> make_vulkan(const Args& args, vk::MatmulKernel kernel, 
     vk::VulkanOptions o;
     if (auto d = args.get_int("--device", 0, UINT32_MAX)) o.device_index = static_cast<uint32_t>(*d);
     o.matmul_kernel = kernel;
+    o.fuse = !args.has("--no-fuse");
     // Progress for uploads that take a moment: every 10% of a batch of at least 256 MiB.
     o.upload_progress = [&notes, last = -1](uint64_t done, uint64_t total) mutable {
         if (total < (uint64_t{256} << 20)) return;
@@ -69,6 +70,7 @@ std::vector<FlagSpec> backend_flags() {
         {"--gpu-layers", "", true, "layers on the Vulkan device; the rest run on the CPU (default: all)"},
         {"--threads", "-t", true, "CPU threads (default: physical cores)"},
         {"--vk-matmul", "", true, "Vulkan matmul kernel: auto (default: by device), lanes, vec, vec_shared or tiles"},
+        {"--no-fuse", "", false, "Vulkan: one dispatch per node, no fused kernels (kiln compare then checks every node)"},
     };
 }
 

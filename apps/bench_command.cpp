@@ -247,6 +247,7 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
             for (int i = 0; i < reps; ++i) r.tokens_per_second.push_back(run(session, before, tokens, profile));
             profile.detach(session);
             r.counts = session.last_step_counts();  // every step of a test asks the same
+            r.backend = session.last_step_backend();  // "vulkan" when no node fell back to the CPU
             r.step_tokens = is_tg(r) ? 1 : static_cast<int>(tokens.size());  // n_batch holds the whole prompt
             results.push_back(std::move(r));
         };

@@ -38,6 +38,16 @@ void print_graph(const Graph& g, const GraphPlacement& placement, std::ostream& 
             << backend << inputs_text << "\n";
     }
 
+    if (!placement.fused.empty()) {
+        out << "fused kernels: " << placement.fused.size() << " (nodes " << g.nodes().size() << " -> kernels ";
+        size_t kernels = g.nodes().size();
+        for (const KernelRun& r : placement.fused) kernels -= r.count - 1;
+        out << kernels << ")\n";
+        for (const KernelRun& r : placement.fused) {
+            out << "  " << pad_right(r.kernel, 16) << "nodes " << r.first << "-" << r.first + r.count - 1 << "\n";
+        }
+    }
+
     // Memory per backend, from the segments each backend would compile.
     std::vector<BackendMemory> memory(placement.names.size());
     std::vector<std::set<const void*>> weights(placement.names.size());

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend.h"
 #include "graph/graph.h"
 
 namespace kiln {
@@ -13,6 +14,7 @@ namespace kiln {
 struct GraphPlacement {
     std::vector<int> backend_of_node;  // index into names
     std::vector<std::string> names;
+    std::vector<KernelRun> fused;  // runs of nodes a backend records as one kernel
 };
 
 void print_graph(const Graph& g, const GraphPlacement& placement, std::ostream& out);

@@ -272,6 +272,7 @@ int info_command(const std::vector<std::string>& argv, std::ostream& out, std::o
             placement.backend_of_node.assign(mg.graph.nodes().size(), 0);
             placement.names = {std::string(backend->name())};
         }
+        placement.fused = backend->fused_runs(mg.graph);
         print_graph(mg.graph, placement, out);
         return 0;
     }

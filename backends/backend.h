@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "graph/graph.h"
@@ -90,6 +91,14 @@ public:
     virtual std::optional<RunCounts> run_counts() const { return std::nullopt; }
 };
 
+// Consecutive nodes a backend computes as one kernel (a fused run): its inner outputs are
+// never stored.
+struct KernelRun {
+    size_t first = 0;
+    size_t count = 0;
+    std::string kernel;  // e.g. "rms_norm+mul"
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -99,6 +108,11 @@ public:
     virtual std::unique_ptr<Executable> compile(const Graph& g) = 0;
     // Frees the State tensors whose names start with `prefix` (a finished session's KV cache).
     virtual void release_state(std::string_view prefix) = 0;
+    // The fused runs compile(g) would record, in node order (none unless the backend fuses).
+    virtual std::vector<KernelRun> fused_runs(const Graph& g) const {
+        (void)g;
+        return {};
+    }
 };
 
 }  // namespace kiln

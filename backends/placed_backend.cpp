@@ -200,6 +200,12 @@ bool PlacedBackend::supports(const Graph& g, const Node& n) const {
     return device_->supports(g, n) || host_->supports(g, n);
 }
 
+std::vector<KernelRun> PlacedBackend::fused_runs(const Graph& g) const {
+    const std::vector<int> where = placement(g);
+    if (where.empty() || !std::all_of(where.begin(), where.end(), [&](int b) { return b == where.front(); })) return {};
+    return (where.front() == kHostBackend ? *host_ : *device_).fused_runs(g);
+}
+
 std::vector<int> PlacedBackend::placement(const Graph& g) const {
     return place_graph(g, policy_, [&](const Node& n) { return device_->supports(g, n); });
 }

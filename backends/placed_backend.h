@@ -20,6 +20,9 @@ public:
 
     std::string_view name() const override { return name_; }
     bool supports(const Graph& g, const Node& n) const override;
+    // The device's (or host's) runs when it runs every node; none for a split graph, whose
+    // segments fuse only within themselves.
+    std::vector<KernelRun> fused_runs(const Graph& g) const override;
     std::unique_ptr<Executable> compile(const Graph& g) override;
     void release_state(std::string_view prefix) override;
 

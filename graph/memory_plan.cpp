@@ -61,7 +61,7 @@ private:
 
 }  // namespace
 
-MemoryPlan plan_memory(const Graph& g, uint64_t alignment) {
+MemoryPlan plan_memory(const Graph& g, uint64_t alignment, std::span<const NodeSpan> fused) {
     const auto tensors = g.tensors();
     const auto nodes = g.nodes();
     MemoryPlan plan;
@@ -73,6 +73,14 @@ MemoryPlan plan_memory(const Graph& g, uint64_t alignment) {
     for (size_t i = 0; i < nodes.size(); ++i) {
         for (TensorId s : nodes[i].src) {
             if (s != kNoTensor) last_use[g.storage_of(s)] = static_cast<int64_t>(i);
+        }
+    }
+    for (const NodeSpan& run : fused) {
+        const auto end = static_cast<int64_t>(run.first + run.count - 1);
+        for (size_t k = run.first; k < run.first + run.count && k < nodes.size(); ++k) {
+            for (TensorId s : nodes[k].src) {
+                if (s != kNoTensor) last_use[g.storage_of(s)] = std::max(last_use[g.storage_of(s)], end);
+            }
         }
     }
     for (TensorId out : g.outputs()) last_use[g.storage_of(out)] = forever;

@@ -6,6 +6,9 @@
 //   norm_rms  (RMS_NORM):  out = a / sqrt(mean(a^2) + eps)
 //   norm_mean (MEAN_NORM): out = (a - mean) / sqrt(mean((a - mean)^2) + eps), two passes like the
 //                          reference (no E[a^2] - mean^2 cancellation)
+//   norm_rms_mul (RMS_NORM, MUL_WEIGHT): norm_rms times a weight row w[i] (f32/f16/bf16): the
+//                          fused rms_norm + mul of every decoder block (ops/fused.cpp); the product
+//                          is rounded exactly as the two nodes round it
 // One workgroup per row (grid-stride over rows); its invocations stride along the row and
 // reduce through shared memory, so a row of 8192 costs each invocation 8192 / workgroup steps.
 
@@ -14,6 +17,9 @@
 
 KILN_FLOAT_INPUT(0, a)
 layout(std430, binding = 1) writeonly buffer Output { float out_f32[]; };
+#if defined(MUL_WEIGHT)
+KILN_FLOAT_INPUT(2, w)
+#endif
 
 layout(push_constant) uniform Params {
     uint ne0, ne1, ne2;  // a's shape (ne3 = rows / (ne1 * ne2))
@@ -22,7 +28,20 @@ layout(push_constant) uniform Params {
     uint a_nb1, a_nb2, a_nb3;  // strides in elements
     uint a_type;
     float eps;
+#if defined(MUL_WEIGHT)
+    uint w_offset;  // elements, from the binding's start; w is one contiguous row of ne0
+    uint w_type;
+#endif
 } p;
+
+// The normalised value as the rms_norm node stores it, then times w as the mul node computes it.
+float weighted(float normed, uint i) {
+#if defined(MUL_WEIGHT)
+    return normed * w_load(p.w_type, p.w_offset + i);
+#else
+    return normed;
+#endif
+}
 
 void main() {
     const uint t = gl_LocalInvocationID.x;
@@ -41,7 +60,7 @@ void main() {
             sum_sq += x * x;
         }
         const float s = 1.0 / sqrt(kiln_workgroup_sum(sum_sq) / n + p.eps);
-        for (uint i = t; i < p.ne0; i += step) out_f32[dst + i] = a_load(p.a_type, src + i) * s;
+        for (uint i = t; i < p.ne0; i += step) out_f32[dst + i] = weighted(a_load(p.a_type, src + i) * s, i);
 #elif defined(MEAN_NORM)
         float sum = 0.0;
         for (uint i = t; i < p.ne0; i += step) sum += a_load(p.a_type, src + i);

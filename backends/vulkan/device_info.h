@@ -63,6 +63,8 @@ struct DeviceInfo {
     // Not a property of the device but VulkanOptions::matmul_kernel, carried here because
     // DeviceInfo is what every op's supports() and recording sees. Queries leave it automatic.
     MatmulKernel matmul_kernel = MatmulKernel::automatic;
+    // VulkanOptions::fuse, carried the same way (backends/vulkan/fusion.h).
+    bool fuse = true;
 
     // kiln runs on devices with Vulkan 1.2 and a compute queue.
     bool usable() const { return api_version >= VK_API_VERSION_1_2 && has_compute_queue; }

@@ -1,5 +1,7 @@
 #include "backends/vulkan/vulkan_backend.h"
 
+#include "backends/vulkan/fusion.h"
+
 #include "backends/vulkan/ops/ops.h"
 #include "backends/vulkan/vulkan_executable.h"
 #include "graph/error.h"
@@ -18,6 +20,7 @@ ContextOptions context_options(const VulkanOptions& o) {
 DeviceInfo info_with_options(const DeviceInfo& device, const VulkanOptions& o) {
     DeviceInfo info = device;
     info.matmul_kernel = o.matmul_kernel;
+    info.fuse = o.fuse;
     return info;
 }
 
@@ -57,6 +60,12 @@ std::unique_ptr<Executable> VulkanBackend::compile(const Graph& g) {
         }
     }
     return std::make_unique<VulkanExecutable>(*this, g);
+}
+
+std::vector<KernelRun> VulkanBackend::fused_runs(const Graph& g) const {
+    std::vector<KernelRun> out;
+    for (const FusedRun& r : plan_fusion(g, info_)) out.push_back({r.first, r.count, std::string(r.kernel)});
+    return out;
 }
 
 }  // namespace kiln::vk

@@ -18,6 +18,7 @@ struct VulkanOptions {
     ValidationSink validation_sink;
     UploadProgress upload_progress;        // weights uploaded by compile()
     MatmulKernel matmul_kernel = MatmulKernel::automatic;  // `--vk-matmul`: force one matmul kernel family
+    bool fuse = true;  // `--no-fuse` turns off: every node its own dispatch (backends/vulkan/fusion.h)
 };
 
 class VulkanBackend : public Backend {
@@ -31,6 +32,7 @@ public:
     bool supports(const Graph& g, const Node& n) const override;
     std::unique_ptr<Executable> compile(const Graph& g) override;
     void release_state(std::string_view prefix) override { states_.release(prefix); }
+    std::vector<KernelRun> fused_runs(const Graph& g) const override;
 
     const Context& context() const { return context_; }
     // The device's info with the options ops choose kernels by (matmul_kernel).

@@ -21,7 +21,10 @@ uint64_t round_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 VulkanExecutable::VulkanExecutable(VulkanBackend& backend, const Graph& g)
     : backend_(backend), graph_(g), commands_(backend.context_.device()) {
     const uint64_t align = std::max<uint64_t>(256, backend.info().min_storage_buffer_offset_alignment);
-    plan_ = plan_memory(g, align);
+    fused_ = plan_fusion(g, info());
+    std::vector<NodeSpan> spans;
+    for (const FusedRun& r : fused_) spans.push_back({r.first, r.count});
+    plan_ = plan_memory(g, align, spans);
     place_tensors();
     record();
 }
@@ -96,16 +99,36 @@ void VulkanExecutable::record() {
         commands_.write_timestamp(*timestamps_, 0);
     }
     const auto nodes = graph_.nodes();
-    for (size_t i = 0; i < nodes.size(); ++i) {
-        const Node& n = nodes[i];
+    auto run = fused_.begin();
+    for (size_t i = 0; i < nodes.size();) {
+        const bool fused = run != fused_.end() && run->first == i;
+        const size_t count = fused ? run->count : 1;
         scratch_used_ = 0;
-        recording_ = &n;
         source_ranges_.clear();
-        vulkan_op(n.op).record(*this, n);
-        // Written once node i's work (and whatever it waited for) has finished.
-        if (timestamps_) commands_.write_timestamp(*timestamps_, static_cast<uint32_t>(i + 1));
+        // What the kernel reads: its nodes' sources that no node of the run produces.
+        sources_.clear();
+        for (size_t k = i; k < i + count; ++k) {
+            for (TensorId s : nodes[k].src) {
+                if (s == kNoTensor) continue;
+                const bool inner = std::any_of(nodes.begin() + static_cast<std::ptrdiff_t>(i),
+                                               nodes.begin() + static_cast<std::ptrdiff_t>(k),
+                                               [&](const Node& p) { return graph_.storage_of(s) == p.dst; });
+                if (!inner) sources_.push_back(s);
+            }
+        }
+        if (fused) {
+            record_fused(*this, *run++);
+        } else {
+            vulkan_op(nodes[i].op).record(*this, nodes[i]);
+        }
+        // Written once the kernel's work (and whatever it waited for) has finished; the nodes of
+        // a fused run end together.
+        for (size_t k = i; timestamps_ && k < i + count; ++k) {
+            commands_.write_timestamp(*timestamps_, static_cast<uint32_t>(k + 1));
+        }
+        i += count;
     }
-    recording_ = nullptr;
+    sources_.clear();
     if (readback_) {
         record_barrier(Barrier::compute_to_transfer);
         for (const auto& [root, at] : readback_at_) {
@@ -152,7 +175,7 @@ TensorBinding VulkanExecutable::bind(TensorId t) {
                     " bytes, more than the device binds at once");
     }
     const BufferRange range{l.buffer->handle(), start, size};
-    if (recording_ && std::find(recording_->src.begin(), recording_->src.end(), t) != recording_->src.end()) {
+    if (std::find(sources_.begin(), sources_.end(), t) != sources_.end()) {
         source_ranges_.push_back(range);
     }
     return {range, static_cast<uint32_t>(rem)};

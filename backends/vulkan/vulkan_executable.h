@@ -15,6 +15,7 @@
 #include "backends/backend.h"
 #include "backends/vulkan/commands.h"
 #include "backends/vulkan/descriptors.h"
+#include "backends/vulkan/fusion.h"
 #include "backends/vulkan/timestamps.h"
 #include "backends/vulkan/ops/op_recorder.h"
 #include "graph/memory_plan.h"
@@ -82,7 +83,8 @@ private:
     // Counted while recording: dispatches, barriers, bytes bound for reading. The source tensors'
     // ranges bound by the node being recorded tell a dispatch's inputs from its outputs.
     RunCounts recorded_;
-    const Node* recording_ = nullptr;
+    std::vector<TensorId> sources_;  // what the kernel being recorded reads
+    std::vector<FusedRun> fused_;     // runs of nodes recorded as one kernel
     std::vector<BufferRange> source_ranges_;
     std::vector<BufferRange> unfenced_reads_, unfenced_writes_;  // bound since the last barrier
     // Counted by run() and by the read()/write() calls after it (mutable: read() is const).

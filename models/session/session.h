@@ -84,6 +84,8 @@ public:
     std::optional<RunCounts> last_step_counts() const {
         return last_exe_ ? last_exe_->run_counts() : std::nullopt;
     }
+    // Where the last chunk's nodes ran (Executable::backend_name), or "" before any.
+    std::string last_step_backend() const { return last_exe_ ? last_exe_->backend_name() : ""; }
 
 private:
     struct Compiled {

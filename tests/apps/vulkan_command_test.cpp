@@ -49,7 +49,30 @@ TEST(VulkanCommand, CompareFindsTheBackendsAgreeing) {
             }
         }
     }
-    Result text = run({"compare", "-m", (shared / "models" / "stories260K.gguf").string(), "-p", "Once upon a time"});
+    // Fused runs are compared at their outputs; --no-fuse compares every node.
+    const std::string stories = (shared / "models" / "stories260K.gguf").string();
+    for (bool fuse : {true, false}) {
+        std::vector<std::string> argv = {"compare", "-m", stories, "-p", "Once upon a time", "--json"};
+        if (!fuse) argv.push_back("--no-fuse");
+        Result r = run(argv);
+        ASSERT_EQ(r.status, 0) << r.out << r.err;
+        const nlohmann::json j = nlohmann::json::parse(r.out);
+        size_t inside = 0, compared = 0;
+        for (const auto& n : j["nodes"]) {
+            inside += n.contains("fused_into") ? 1 : 0;
+            compared += n["compared"].get<bool>() ? 1 : 0;
+        }
+        if (fuse) {
+            EXPECT_EQ(inside, 11u) << "one rms_norm per norm+mul run: 2 per layer and the output norm";
+        } else {
+            EXPECT_EQ(inside, 0u);
+        }
+        EXPECT_EQ(compared + inside, j["nodes"].size());
+    }
+    Result info = run({"info", stories, "--graph", "--backend", "vulkan"});
+    EXPECT_NE(info.out.find("fused kernels: 11 (nodes 100 -> kernels 89)\n  rms_norm+mul    nodes 1-2\n"), std::string::npos)
+        << info.out;
+    Result text = run({"compare", "-m", stories, "-p", "Once upon a time"});
     EXPECT_EQ(text.status, 0);
     EXPECT_NE(text.out.find("all nodes within their thresholds"), std::string::npos) << text.out;
     // Every node of this model runs on Vulkan: the header names vulkan, not the placed pair.

@@ -167,6 +167,14 @@ void force_vulkan_matmul_kernel(std::string_view kernel) {
 #endif
 }
 
+std::vector<KernelRun> vulkan_fused_runs(const Graph& g) {
+#ifdef KILN_HAVE_VULKAN
+    if (VulkanHarness* h = vulkan_harness()) return h->backend->fused_runs(g);
+#endif
+    (void)g;
+    return {};
+}
+
 bool full_mode() {
     if (const char* v = std::getenv("KILN_BACKEND_OPS_FULL"); v && std::strcmp(v, "1") == 0) return true;
     for (const std::string& arg : ::testing::internal::GetArgvs()) {

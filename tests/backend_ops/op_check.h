@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backends/backend.h"
 #include "graph/graph.h"
 
 namespace kiln::testing {
@@ -85,6 +86,9 @@ bool vulkan_available();
 // Recreates the Vulkan backend the checks run on with VulkanOptions::matmul_kernel set to
 // `kernel` ("auto" restores the default), so matmul tests cover every kernel on any device.
 void force_vulkan_matmul_kernel(std::string_view kernel);
+
+// The runs of g the harness's Vulkan backend records as one fused kernel (empty without Vulkan).
+std::vector<KernelRun> vulkan_fused_runs(const Graph& g);
 
 // --full: large shapes for real GPUs (set by the test's main from argv or KILN_BACKEND_OPS_FULL=1).
 bool full_mode();

@@ -74,5 +74,21 @@ TEST(MemoryPlan, OutputsAreNeverReused) {
     }
 }
 
+// A fused run (rms_norm then mul, one kernel) reads x while it writes its output: the output
+// must not take x's bytes, which node by node it may (x dies after the norm reads it).
+TEST(MemoryPlan, FusedRunsKeepTheirInputsAliveToTheirEnd) {
+    Graph g;
+    const TensorId a = g.input("a", DType::F32, {256, 1, 1, 1});
+    const TensorId w = g.input("w", DType::F32, {256, 1, 1, 1});
+    const TensorId x = g.silu(a);                          // node 0
+    const TensorId out = g.mul(g.rms_norm(x, 1e-5f), w);   // nodes 1 and 2
+    g.mark_output(out);
+    const MemoryPlan alone = plan_memory(g, 64);
+    EXPECT_EQ(alone.offset[static_cast<size_t>(out)], alone.offset[static_cast<size_t>(x)]);  // reused
+    const NodeSpan run{1, 2};
+    const MemoryPlan fused = plan_memory(g, 64, {&run, 1});
+    EXPECT_NE(fused.offset[static_cast<size_t>(out)], fused.offset[static_cast<size_t>(x)]);
+}
+
 }  // namespace
 }  // namespace kiln

@@ -128,6 +128,7 @@ inline std::vector<GoldenCase> golden_cases() {
 struct GoldenResult {
     double worst_nmse = 0;
     std::vector<double> row_nmse;  // per row of prompt_ids + gen_ids (minus the last)
+    std::vector<int32_t> row_ids;  // the engine's greedy id of each row
     int decisive_rows = 0;         // generated rows whose greedy id was checked (decisive or bit-identical)
     int id_mismatches = 0;
 
@@ -152,6 +153,7 @@ inline GoldenResult run_token_by_token(const GoldenRun& g, Backend& backend, dou
         auto logits = s.decode({&seq[i], 1});
         const double row_nmse = nmse(logits, g.row(i));
         r.row_nmse.push_back(row_nmse);
+        r.row_ids.push_back(argmax(logits));
         r.worst_nmse = std::max(r.worst_nmse, row_nmse);
         // Rows bit-identical to llama.cpp's must also pick its token, however close the top two.
         if (i + 1 < g.prompt_ids.size() || !(decisive(g, i, max_nmse) || row_nmse <= kBitIdenticalNmse)) continue;

@@ -22,6 +22,9 @@ void record_elementwise(OpRecorder& r, const Node& n);
 // norm.cpp: RmsNorm, Norm
 bool supports_norm(const Graph& g, const Node& n, const DeviceInfo& info);
 void record_norm(OpRecorder& r, const Node& n);
+// norm.cpp, fused: rms_norm then mul by a weight row (the decoder's attn/ffn norms)
+bool supports_rms_norm_mul(const Graph& g, const Node& norm, const Node& mul, const DeviceInfo& info);
+void record_rms_norm_mul(OpRecorder& r, const Node& norm, const Node& mul);
 // get_rows.cpp: GetRows (every weight dtype, shares the dequantizers with matmul)
 bool supports_get_rows(const Graph& g, const Node& n, const DeviceInfo& info);
 void record_get_rows(OpRecorder& r, const Node& n);
