@@ -24,11 +24,12 @@ constexpr bool kSanitized = true;  // they reserve terabytes of address space: n
 constexpr bool kSanitized = false;
 #endif
 
-constexpr unsigned kChildTimeoutSeconds = 30;
+constexpr unsigned kChildTimeoutSeconds = kSanitized ? 120 : 30;
 constexpr rlim_t kChildMemoryBytes = rlim_t{2} << 30;
 // As a server's worker thread might have; the main thread's stack grows only to this limit.
 constexpr rlim_t kChildStackBytes = rlim_t{2} << 20;
-constexpr double kMaxSeconds = 5.0;  // "about a second" on an idle machine; CI machines are shared
+// "About a second" on an idle machine; CI machines are shared, and sanitizers run 10-30x slower.
+constexpr double kMaxSeconds = kSanitized ? 30.0 : 5.0;
 
 struct Outcome {
     std::string error;   // the kiln::Error message; empty when the template rendered
