@@ -8,6 +8,7 @@
 // CMake defines what Debian built libcpp-httplib.so with (apps/CMakeLists.txt: kiln_httplib).
 #include <httplib.h>
 
+#include "apps/server/guarded_server.h"
 #include "apps/server/openai_json.h"
 #include "apps/server/web_page.h"
 #include "graph/error.h"
@@ -29,8 +30,12 @@ ApiError status_error(int status) {
     switch (status) {
         case 404: return ApiError(404, "invalid_request_error", "not_found", "no such route");
         case 405: return ApiError(405, "invalid_request_error", "method_not_allowed", "method not allowed");
+        case 408: return ApiError(408, "invalid_request_error", "request_timeout", "the request arrived too slowly");
         case 413: return ApiError(413, "invalid_request_error", "request_too_large", "the request body is too large");
         case 414: return ApiError(414, "invalid_request_error", "uri_too_long", "the request URI is too long");
+        case 431:
+            return ApiError(431, "invalid_request_error", "headers_too_large",
+                            "the request line and headers are too large");
         default: break;
     }
     if (status >= 500) return ApiError(status, "server_error", "internal_error", "internal server error");
@@ -108,19 +113,29 @@ void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const Respo
         [st](bool) { st->job->cancel(); });
 }
 
+ConnectionLimits connection_limits(const ServerOptions& o) {
+    ConnectionLimits l;
+    l.header_timeout = o.header_timeout;
+    l.request_timeout = o.request_timeout;
+    l.max_body_bytes = o.max_body_bytes;
+    // Room for chunk framing and for a compressed body that inflates to under the limit.
+    l.max_body_wire_bytes = 2 * o.max_body_bytes + (64 << 10);
+    return l;
+}
+
 }  // namespace
 
 HttpServer::HttpServer(ServedModel model, Scheduler& scheduler, Metrics& metrics, const ServerOptions& options)
     : model_(std::move(model)), scheduler_(scheduler), metrics_(metrics), options_(options),
-      created_(static_cast<int64_t>(std::time(nullptr))), http_(std::make_unique<httplib::Server>()) {
+      created_(static_cast<int64_t>(std::time(nullptr))),
+      http_(std::make_unique<GuardedServer>(connection_limits(options))) {
     std::signal(SIGPIPE, SIG_IGN);
-    // One thread per open connection: every slot streaming, as many clients queued, and room
-    // for /health and /metrics beside them.
-    const size_t threads =
-        options_.http_threads > 0 ? static_cast<size_t>(options_.http_threads)
-                                  : static_cast<size_t>(std::max(16, 2 * scheduler_.n_slots() + 8));
+    // One thread per open connection: every slot streaming, as many clients queued, and 64
+    // more, so that /health and new requests find a thread while a few dozen slow or idle
+    // clients wait out their deadlines (guarded_server.h).
+    const size_t threads = options_.http_threads > 0 ? static_cast<size_t>(options_.http_threads)
+                                                     : static_cast<size_t>(2 * scheduler_.n_slots() + 64);
     http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    http_->set_payload_max_length(options_.max_body_bytes);
     // cpp-httplib's default is SO_REUSEPORT, which lets a second server bind the same port and
     // take half the connections; SO_REUSEADDR alone still allows a quick restart.
     http_->set_socket_options([](socket_t sock) {
@@ -141,6 +156,7 @@ int HttpServer::bind() {
         throw Error("kiln serve: cannot listen on " + options_.host + ":" + std::to_string(port) +
                     " (in use, or not an address of this machine)");
     }
+    http_->widen_backlog();
     return port;
 }
 
@@ -164,6 +180,11 @@ void HttpServer::routes() {
     // Called for every status >= 400; fills in the body where cpp-httplib answered by itself.
     s.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
         metrics_.requests_failed.fetch_add(1);
+        if (res.body.empty() && res.status == 400) {
+            // The request did not arrive in time or in size (guarded_server.h).
+            if (current_read_failure() == ReadFailure::Timeout) res.status = 408;
+            if (current_read_failure() == ReadFailure::TooLarge) res.status = 431;
+        }
         if (res.body.empty() && res.status == 413) {
             // cpp-httplib caps form-encoded bodies (curl -d without a Content-Type) at 8 KiB.
             send_error(res, ApiError(413, "invalid_request_error", "request_too_large",

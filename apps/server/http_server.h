@@ -26,6 +26,7 @@ class Tokenizer;
 namespace kiln::server {
 
 struct CompletionRequest;
+class GuardedServer;
 
 // What the routes need to know about the model being served.
 struct ServedModel {
@@ -63,7 +64,7 @@ private:
     int64_t created_ = 0;
     std::atomic<uint64_t> next_id_{1};
     std::atomic<bool> stopping_{false};
-    std::unique_ptr<httplib::Server> http_;
+    std::unique_ptr<GuardedServer> http_;
 };
 
 }  // namespace kiln::server

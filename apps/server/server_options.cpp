@@ -11,6 +11,8 @@ std::vector<FlagSpec> server_flags() {
         {"--parallel", "-np", true, "requests decoded together, each in its own KV cache slot (default 1)"},
         {"--api-key", "", true, "require 'Authorization: Bearer KEY' on /v1/ routes (default: $KILN_API_KEY)"},
         {"--max-body", "", true, "largest request body in bytes (default 1048576)"},
+        {"--header-timeout", "", true, "seconds a request's line and headers may take to arrive (default 5)"},
+        {"--request-timeout", "", true, "seconds a whole request, body included, may take to arrive (default 30)"},
     };
 }
 
@@ -25,6 +27,8 @@ ServerOptions server_options(const Args& args) {
         o.api_key = env;  // keeps the key out of `ps`
     }
     o.max_body_bytes = static_cast<size_t>(args.get_int("--max-body", 1024, 1LL << 30).value_or(static_cast<long long>(o.max_body_bytes)));
+    if (auto s = args.get_int("--header-timeout", 1, 3600)) o.header_timeout = std::chrono::seconds(*s);
+    if (auto s = args.get_int("--request-timeout", 1, 3600)) o.request_timeout = std::chrono::seconds(*s);
     return o;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // `kiln serve` flags beyond the model's: where to listen, how many slots, the API key, limits.
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -15,9 +16,15 @@ struct ServerOptions {
     std::string api_key;             // empty: no key required
     size_t max_body_bytes = 1 << 20;  // larger request bodies get 413
     int http_threads = 0;            // 0: enough for every slot plus a few waiting clients
+    // A request's line and headers must arrive within header_timeout of its first byte, and
+    // the whole request, body included, within request_timeout; slower clients get 408 or a
+    // closed connection, so they cannot hold HTTP threads.
+    std::chrono::milliseconds header_timeout{5000};
+    std::chrono::milliseconds request_timeout{30000};
 };
 
-std::vector<FlagSpec> server_flags();  // --host, --port, --parallel, --api-key, --max-body
+// --host, --port, --parallel, --api-key, --max-body, --header-timeout, --request-timeout
+std::vector<FlagSpec> server_flags();
 // Throws kiln::Error naming the flag for a bad value.
 ServerOptions server_options(const Args& args);
 

@@ -45,6 +45,8 @@ TestServer::TestServer(const TestServerOptions& options) {
     so.parallel = options.parallel;
     so.api_key = options.api_key;
     so.max_body_bytes = options.max_body_bytes;
+    so.header_timeout = options.header_timeout;
+    so.request_timeout = options.request_timeout;
     http_ = std::make_unique<server::HttpServer>(served, *scheduler_, metrics_, so);
     port_ = http_->bind();
     listener_ = std::thread([this] { http_->listen(); });

@@ -3,6 +3,7 @@
 // BPE vocabulary), the CPU backend, a Scheduler and an HttpServer on a free loopback port.
 #include <httplib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -30,6 +31,8 @@ struct TestServerOptions {
     int n_ctx = 256;
     std::string api_key;
     size_t max_body_bytes = 1 << 20;
+    std::chrono::milliseconds header_timeout{5000};
+    std::chrono::milliseconds request_timeout{30000};
 };
 
 class TestServer {
