@@ -93,7 +93,7 @@ void main() {
         [[unroll]] for (uint i = 0u; i < NUM_ROWS; ++i) {
             const uint row = row0 + lane + gl_WorkGroupSize.x * i;
             if (row < params.n && col0 + c < params.cols) {
-                d_data[params.d_offset + (col0 + c) * params.n + row] = acc[i * NUM_COLS + c];
+                store_d(col0 + c, row, acc[i * NUM_COLS + c]);
             }
         }
     }

@@ -112,7 +112,7 @@ void main() {
         if (col >= params.cols) continue;
         [[unroll]] for (uint i = 0u; i < TM; ++i) {
             const uint row = row0 + tr + i * (BM / TM);
-            if (row < params.n) d_data[params.d_offset + col * params.n + row] = acc[i * TN + j];
+            if (row < params.n) store_d(col, row, acc[i * TN + j]);
         }
     }
 }

@@ -103,7 +103,7 @@ void main() {
         float s = 0.0;
         for (uint sg = 0u; sg < gl_NumSubgroups; ++sg) s += partial[sg * outputs + r * NUM_COLS + c];
         if (row0 + r < params.n && col0 + c < params.cols) {
-            d_data[params.d_offset + (col0 + c) * params.n + row0 + r] = s;
+            store_d(col0 + c, row0 + r, s);
         }
     }
 #else
@@ -121,7 +121,7 @@ void main() {
         const uint r = o % NUM_ROWS, c = o / NUM_ROWS;
         if (row0 + r < params.n && col0 + c < params.cols) {
             const float s = partial[(r * NUM_COLS + c) * gl_WorkGroupSize.x];
-            d_data[params.d_offset + (col0 + c) * params.n + row0 + r] = s;
+            store_d(col0 + c, row0 + r, s);
         }
     }
 #endif

@@ -22,6 +22,11 @@ const Pattern kPatterns[] = {
          return supports_rms_norm_mul(g, run[0], run[1], info);
      },
      [](OpRecorder& r, std::span<const Node> run) { record_rms_norm_mul(r, run[0], run[1]); }},
+    {"matmul+add", 2,
+     [](const Graph& g, std::span<const Node> run, const DeviceInfo& info) {
+         return supports_matmul_add(g, run[0], run[1], info);
+     },
+     [](OpRecorder& r, std::span<const Node> run) { record_matmul_add(r, run[0], run[1]); }},
 };
 
 const Pattern* pattern_of(std::string_view kernel) {

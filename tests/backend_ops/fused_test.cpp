@@ -1,6 +1,7 @@
 // Fused Vulkan kernels against the reference composition of the nodes they replace, at the
 // same thresholds, with an assertion that the fused kernel is what ran (and, where a run must
-// not fuse, that it did not): rms_norm + mul by the norm weight.
+// not fuse, that it did not): rms_norm + mul by the norm weight; matmul + add of a residual,
+// with every matmul kernel family forced, for every kind of weight row walk.
 #include <string>
 
 #include "backend_ops/op_check.h"
@@ -8,12 +9,12 @@
 namespace kiln::testing {
 namespace {
 
-// The Vulkan harness fuses `expected` runs of g (checked only where Vulkan runs).
-void expect_fused(const Graph& g, size_t expected, const std::string& label) {
+// The Vulkan harness fuses `expected` runs of g into `kernel` (checked only where Vulkan runs).
+void expect_fused(const Graph& g, size_t expected, const std::string& label, const std::string& kernel = "rms_norm+mul") {
     if (!vulkan_available()) return;
     const std::vector<KernelRun> runs = vulkan_fused_runs(g);
     ASSERT_EQ(runs.size(), expected) << label;
-    for (const KernelRun& r : runs) EXPECT_EQ(r.kernel, "rms_norm+mul") << label;
+    for (const KernelRun& r : runs) EXPECT_EQ(r.kernel, kernel) << label;
 }
 
 TEST(FusedRmsNormMul, RowLengthsAndWeightTypes) {
@@ -82,6 +83,48 @@ TEST(FusedRmsNormMul, NotWhenTheNormIsReadElsewhereOrStored) {
         expect_fused(og.g, 0, "full b");
         check_op(og, out, {}, "full b");
     }
+}
+
+// Residual + w x, the attention output and FFN down projections with their skip connection.
+void run_matmul_add(DType wt, int64_t k, int64_t n, int64_t cols, bool residual_first, const std::string& kernel) {
+    OpGraph og;
+    const TensorId w = og.weight("w", wt, {k, n, 1, 1});
+    const TensorId x = og.input("x", DType::F32, {k, cols, 1, 1});
+    const TensorId res = og.input("residual", DType::F32, {n, cols, 1, 1}, 4.0f);
+    const TensorId y = og.g.matmul(w, x);
+    const TensorId out = residual_first ? og.g.add(res, y) : og.g.add(y, res);
+    const std::string label = kernel + " " + std::string(dtype_name(wt)) + " k=" + std::to_string(k) +
+                              " n=" + std::to_string(n) + " cols=" + std::to_string(cols);
+    expect_fused(og.g, 1, label, "matmul+add");
+    check_op(og, out, matmul_tolerance(wt), label);
+}
+
+// The epilogue is one function every kernel family shares (matmul_params.glsl's store_d) and
+// every dtype of a family reaches the same way: each family forced with a float and a K-quant
+// weight, every dtype family with the kernel the device picks.
+TEST(FusedMatmulAdd, EveryKernelFamily) {
+    for (const char* kernel : {"lanes", "vec", "vec_shared", "tiles"}) {
+        force_vulkan_matmul_kernel(kernel);
+        for (DType wt : {DType::F32, DType::Q4_K}) {
+            const int64_t k = info(wt).block_size == 256 ? 512 : 96;
+            run_matmul_add(wt, k, 33, 1, true, kernel);
+            run_matmul_add(wt, k, 65, 5, false, kernel);
+        }
+    }
+    force_vulkan_matmul_kernel("auto");
+    for (DType wt : {DType::F16, DType::Q4_0, DType::Q8_0, DType::Q6_K}) {
+        run_matmul_add(wt, info(wt).block_size == 256 ? 256 : 64, 17, 2, true, "auto");
+    }
+}
+
+// A residual that broadcasts (a bias row) is not the product's shape: no fusion.
+TEST(FusedMatmulAdd, NotForABroadcastOperand) {
+    OpGraph og;
+    const TensorId w = og.weight("w", DType::Q8_0, {64, 16, 1, 1});
+    const TensorId x = og.input("x", DType::F32, {64, 3, 1, 1});
+    const TensorId out = og.g.add(og.g.matmul(w, x), og.input("bias", DType::F32, {16, 1, 1, 1}));
+    expect_fused(og.g, 0, "bias", "matmul+add");
+    check_op(og, out, matmul_tolerance(DType::Q8_0), "bias");
 }
 
 }  // namespace

@@ -27,8 +27,9 @@ struct MatmulParams {
     uint32_t x_offset, x_nb1, x_nb2, x_nb3;
     uint32_t d_offset;
     uint32_t w_last_word;
+    uint32_t r_offset, add_residual;
 };
-static_assert(sizeof(MatmulParams) == 52);
+static_assert(sizeof(MatmulParams) == 60);
 
 using Kernel = MatmulKernel;  // never `automatic` once chosen
 
@@ -130,7 +131,24 @@ bool supports_matmul(const Graph& g, const Node& n, const DeviceInfo& info) {
     return grid.y <= info.max_workgroup_count[1] && ceil_div(cols, b.cols) <= info.max_workgroup_count[2];
 }
 
-void record_matmul(OpRecorder& r, const Node& n) {
+bool supports_matmul_add(const Graph& g, const Node& mm, const Node& add, const DeviceInfo& info) {
+    if (mm.op != Op::MatMul || add.op != Op::Add || (add.src[0] != mm.dst && add.src[1] != mm.dst)) return false;
+    if (!supports_matmul(g, mm, info) || !supports_elementwise(g, add, info)) return false;
+    // The residual is packed f32 of the product's shape, read at the same index as dst.
+    const TensorId res = add.src[0] == mm.dst ? add.src[1] : add.src[0];
+    const Tensor& rt = g.tensor(res);
+    const Tensor& d = g.tensor(mm.dst);
+    return rt.type == DType::F32 && rt.ne == d.ne && rt.is_contiguous() && unit_aligned(g, res, 4) &&
+           binding_fits(rt.n_bytes(), info) && g.tensor(add.dst).ne == d.ne;
+}
+
+void record_matmul(OpRecorder& r, const Node& n) { record_matmul_into(r, n, n.dst, kNoTensor); }
+
+void record_matmul_add(OpRecorder& r, const Node& mm, const Node& add) {
+    record_matmul_into(r, mm, add.dst, add.src[0] == mm.dst ? add.src[1] : add.src[0]);
+}
+
+void record_matmul_into(OpRecorder& r, const Node& n, TensorId dst, TensorId residual) {
     const Graph& g = r.graph();
     const DeviceInfo& dev = r.info();
     const Tensor& w = g.tensor(n.src[0]);
@@ -138,7 +156,9 @@ void record_matmul(OpRecorder& r, const Node& n) {
     const uint32_t unit = weight_unit_bytes(w.type);
     const TensorBinding wb = r.bind(n.src[0]);
     const TensorBinding xb = r.bind(n.src[1]);
-    const TensorBinding db = r.bind(n.dst);
+    const TensorBinding db = r.bind(dst);
+    // Without a residual, binding 3 repeats x (bound, never read).
+    const TensorBinding rb = residual != kNoTensor ? r.bind(residual) : xb;
 
     MatmulParams p{};
     p.k = static_cast<uint32_t>(w.ne[0]);
@@ -154,6 +174,8 @@ void record_matmul(OpRecorder& r, const Node& n) {
     p.x_nb3 = static_cast<uint32_t>(unit_stride(x, 3, 4));
     p.d_offset = db.offset / 4;
     p.w_last_word = static_cast<uint32_t>(wb.range.size / 4 - 1);
+    p.r_offset = rb.offset / 4;
+    p.add_residual = residual != kNoTensor ? 1 : 0;
     // Runs of 4 floats of x can be read as vec4s.
     const uint32_t x_vec4 = (p.x_offset | p.x_nb1 | p.x_nb2 | p.x_nb3) % 4 == 0 ? 1 : 0;
     // dequant32.glsl's W_ALIGNED: F32 sub-blocks start on 16 bytes, other blocks on 4.
@@ -162,12 +184,12 @@ void record_matmul(OpRecorder& r, const Node& n) {
     const uint32_t w_aligned = whole_words && wb.offset % align == 0 && w.nb[1] % align == 0 ? 1 : 0;
 
     const std::string suffix(*weight_shader_suffix(w.type));
-    const TensorBinding buffers[] = {wb, xb, db};
+    const TensorBinding buffers[] = {wb, xb, db, rb};
     const Kernel kernel = choose(dev, p.cols);
     if (kernel == Kernel::tiles) {
         const TileShape& t = kTiles;
         const ComputePipeline& pipe = r.pipeline(PipelineDesc{
-            "matmul_mm_" + suffix, 3, sizeof(MatmulParams), {t.invocations(), t.bm, t.bn, t.bk, t.tm, t.tn, x_vec4}});
+            "matmul_mm_" + suffix, 4, sizeof(MatmulParams), {t.invocations(), t.bm, t.bn, t.bk, t.tm, t.tn, x_vec4}});
         r.dispatch(pipe, buffers, p, ceil_div(p.n, t.bm), ceil_div(p.cols, t.bn), 1);
         return;
     }
@@ -183,7 +205,7 @@ void record_matmul(OpRecorder& r, const Node& n) {
         shader = "matmul_vec_" + suffix + (kernel == Kernel::vec ? "_sg" : "");
         constants = {b.invocations, b.rows, b.cols, x_vec4, std::max(dev.min_subgroup_size, 1u), w_aligned};
     }
-    const ComputePipeline& pipe = r.pipeline(PipelineDesc{shader, 3, sizeof(MatmulParams), std::move(constants)});
+    const ComputePipeline& pipe = r.pipeline(PipelineDesc{shader, 4, sizeof(MatmulParams), std::move(constants)});
     const Grid2 grid = spread(ceil_div(p.n, block_rows(kernel, b)), dev);
     r.dispatch(pipe, buffers, p, grid.x, grid.y, ceil_div(p.cols, b.cols));
 }

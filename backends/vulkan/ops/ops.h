@@ -37,6 +37,11 @@ void record_argmax(OpRecorder& r, const Node& n);
 // matmul.cpp: MatMul
 bool supports_matmul(const Graph& g, const Node& n, const DeviceInfo& info);
 void record_matmul(OpRecorder& r, const Node& n);
+// matmul.cpp: the product written into `dst`, plus `residual` (f32, the product's shape) when
+// one is given: the fused matmul + add of the attention output and FFN down projections.
+void record_matmul_into(OpRecorder& r, const Node& n, TensorId dst, TensorId residual);
+bool supports_matmul_add(const Graph& g, const Node& mm, const Node& add, const DeviceInfo& info);
+void record_matmul_add(OpRecorder& r, const Node& mm, const Node& add);
 // rope.cpp: Rope
 bool supports_rope(const Graph& g, const Node& n, const DeviceInfo& info);
 void record_rope(OpRecorder& r, const Node& n);
