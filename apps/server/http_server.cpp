@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <ctime>
+#include <optional>
 
 // CMake defines what Debian built libcpp-httplib.so with (apps/CMakeLists.txt: kiln_httplib).
 #include <httplib.h>
@@ -47,6 +48,39 @@ bool equal_constant_time(const std::string& a, const std::string& b) {
     unsigned char diff = 0;
     for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
     return diff == 0;
+}
+
+ApiError too_large(size_t max_bytes) {
+    return ApiError(413, "invalid_request_error", "request_too_large",
+                    "the request body is over " + std::to_string(max_bytes) + " bytes");
+}
+
+// Reads a request body as httplib decodes it (chunks, gzip), stopping past `max_bytes`; kept
+// in full only when `keep`. Throws ApiError: 413 past the limit, 408 when it came too slowly.
+std::string read_body(const httplib::Request& req, const httplib::ContentReader& reader, size_t max_bytes, bool keep) {
+    if (req.is_multipart_form_data()) {
+        // httplib's content reader cannot read multipart bodies without a part handler.
+        throw ApiError(415, "invalid_request_error", "unsupported_media_type", "send the request as JSON");
+    }
+    std::string body;
+    size_t total = 0;
+    bool over = false;
+    const bool ok = reader([&](const char* data, size_t n) {
+        over = n > max_bytes - total;
+        if (over) return false;
+        total += n;
+        if (keep) body.append(data, n);
+        return true;
+    });
+    if (ok) return body;
+    switch (current_read_failure()) {
+        case ReadFailure::TooLarge: throw too_large(max_bytes);
+        case ReadFailure::Timeout: throw status_error(408);
+        case ReadFailure::Stopping: throw ApiError(503, "server_error", "shutting_down", "the server is shutting down");
+        case ReadFailure::None: break;
+    }
+    if (over) throw too_large(max_bytes);
+    throw bad_request("invalid_body", "the request body is malformed (chunks or compression)");
 }
 
 std::string sse(const std::string& payload) { return "data: " + payload + "\n\n"; }
@@ -113,6 +147,27 @@ void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const Respo
         [st](bool) { st->job->cancel(); });
 }
 
+// Why a request is refused from its headers alone, before its body is read, if it is.
+std::optional<ApiError> refusal(const httplib::Request& req, const ServerOptions& options) {
+    const long long length = content_length(req);
+    if (req.method == "PRI") {
+        // HTTP/2's preface: no route takes it, and httplib would read its body into memory,
+        // inflating it when compressed, with no limit.
+        return status_error(405);
+    }
+    if (length < 0) return bad_request("invalid_content_length", "Content-Length is not one plain number");
+    // httplib would read and drop all of an oversized body first.
+    if (static_cast<unsigned long long>(length) > options.max_body_bytes) return too_large(options.max_body_bytes);
+    if (!options.api_key.empty() && req.path.rfind("/v1/", 0) == 0) {
+        const std::string auth = req.get_header_value("Authorization");
+        if (!equal_constant_time(auth, "Bearer " + options.api_key)) {
+            return ApiError(401, "authentication_error", "invalid_api_key",
+                            auth.empty() ? "no API key: send 'Authorization: Bearer KEY'" : "wrong API key");
+        }
+    }
+    return std::nullopt;
+}
+
 ConnectionLimits connection_limits(const ServerOptions& o) {
     ConnectionLimits l;
     l.header_timeout = o.header_timeout;
@@ -169,30 +224,29 @@ void HttpServer::stop() {
 
 void HttpServer::routes() {
     httplib::Server& s = *http_;
+    // Both run before httplib reads any body: what is refused here is never read, and a
+    // client that sent Expect: 100-continue is refused before it sends the body.
     s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        if (options_.api_key.empty() || req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
-        const std::string auth = req.get_header_value("Authorization");
-        if (equal_constant_time(auth, "Bearer " + options_.api_key)) return httplib::Server::HandlerResponse::Unhandled;
-        send_error(res, ApiError(401, "authentication_error", "invalid_api_key",
-                                 auth.empty() ? "no API key: send 'Authorization: Bearer KEY'" : "wrong API key"));
+        const std::optional<ApiError> e = refusal(req, options_);
+        if (!e) return httplib::Server::HandlerResponse::Unhandled;
+        send_error(res, *e);
         return httplib::Server::HandlerResponse::Handled;
+    });
+    s.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+        const std::optional<ApiError> e = refusal(req, options_);
+        if (!e) return 100;
+        send_error(res, *e);
+        return e->status;
     });
     // Called for every status >= 400; fills in the body where cpp-httplib answered by itself.
     s.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
         metrics_.requests_failed.fetch_add(1);
         if (res.body.empty() && res.status == 400) {
-            // The request did not arrive in time or in size (guarded_server.h).
+            // The headers did not arrive in time or in size (guarded_server.h).
             if (current_read_failure() == ReadFailure::Timeout) res.status = 408;
             if (current_read_failure() == ReadFailure::TooLarge) res.status = 431;
         }
-        if (res.body.empty() && res.status == 413) {
-            // cpp-httplib caps form-encoded bodies (curl -d without a Content-Type) at 8 KiB.
-            send_error(res, ApiError(413, "invalid_request_error", "request_too_large",
-                                     "the request body is over " + std::to_string(options_.max_body_bytes) +
-                                         " bytes (or over 8192 when not sent as Content-Type: application/json)"));
-        } else if (res.body.empty()) {
-            send_error(res, status_error(res.status));
-        }
+        if (res.body.empty()) send_error(res, status_error(res.status));
         return httplib::Server::HandlerResponse::Handled;
     }));
     s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
@@ -211,10 +265,41 @@ void HttpServer::routes() {
     s.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
         res.set_content(models_json(model_.name, created_), "application/json");
     });
-    s.Post("/v1/chat/completions",
-           [this](const httplib::Request& req, httplib::Response& res) { completion(req, res, true); });
-    s.Post("/v1/completions",
-           [this](const httplib::Request& req, httplib::Response& res) { completion(req, res, false); });
+    body_routes();
+}
+
+void HttpServer::body_routes() {
+    httplib::Server& s = *http_;
+    // Bodies are read through read_body, which stops at --max-body however they are sent;
+    // httplib's own reading bounds only a declared Content-Length.
+    for (const bool chat : {true, false}) {
+        s.Post(chat ? "/v1/chat/completions" : "/v1/completions",
+               [this, chat](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+                   std::string body;
+                   try {
+                       body = read_body(req, reader, options_.max_body_bytes, /*keep=*/true);
+                   } catch (const ApiError& e) {
+                       send_error(res, e);
+                       return;
+                   }
+                   completion(body, res, chat);
+               });
+    }
+    // Any other route with a body: read (and dropped) to the same limit, so that an oversized
+    // body gets 413 on every path, as with Content-Length, and a small one 404.
+    const httplib::Server::HandlerWithContentReader no_route =
+        [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+            try {
+                read_body(req, reader, options_.max_body_bytes, /*keep=*/false);
+                send_error(res, status_error(404));
+            } catch (const ApiError& e) {
+                send_error(res, e);
+            }
+        };
+    s.Post(".*", no_route);
+    s.Put(".*", no_route);
+    s.Patch(".*", no_route);
+    s.Delete(".*", no_route);
 }
 
 std::vector<int32_t> HttpServer::prompt_tokens(const CompletionRequest& r) const {
@@ -233,11 +318,11 @@ std::vector<int32_t> HttpServer::prompt_tokens(const CompletionRequest& r) const
     return tok.encode(text, tok.vocab().add_bos() && !has_bos_text, /*parse_special=*/true);
 }
 
-void HttpServer::completion(const httplib::Request& req, httplib::Response& res, bool chat) {
+void HttpServer::completion(const std::string& body, httplib::Response& res, bool chat) {
     std::shared_ptr<Job> job;
     ResponseInfo info;
     try {
-        CompletionRequest r = parse_completion_request(req.body, chat, model_.sampling);
+        CompletionRequest r = parse_completion_request(body, chat, model_.sampling);
         std::vector<int32_t> prompt = prompt_tokens(r);
         if (prompt.empty()) throw bad_request("invalid_value", "the prompt has no tokens");
         if (prompt.size() > static_cast<size_t>(scheduler_.n_ctx())) {

@@ -54,7 +54,8 @@ public:
 
 private:
     void routes();
-    void completion(const httplib::Request& req, httplib::Response& res, bool chat);
+    void body_routes();  // the routes that read a request body, and every other one that has one
+    void completion(const std::string& body, httplib::Response& res, bool chat);
     std::vector<int32_t> prompt_tokens(const CompletionRequest& request) const;
 
     ServedModel model_;

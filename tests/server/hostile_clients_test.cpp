@@ -1,5 +1,6 @@
 // kiln serve against clients that try to exhaust it, over raw loopback sockets (httplib's client
-// will not send such requests): endless headers, and clients that dribble a byte at a time. The
+// will not send such requests): bodies past --max-body in forms whose size is not declared
+// (chunked, gzip, no length), endless headers, and clients that dribble a byte at a time. The
 // server is in this process, so its memory is this process's peak RSS.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -119,6 +121,23 @@ long peak_rss_kib() {
     return -1;
 }
 
+enum class Framing { Chunked, UntilClose };
+
+// Sends `head` (request line and headers), then streams up to `total` bytes of body in 64 KiB
+// pieces until the server answers; returns the response.
+std::string stream_body(int port, const std::string& head, Framing framing, size_t total) {
+    RawSocket s(port);
+    if (!s.send_all(head)) return "";
+    const size_t piece = 64 << 10;
+    std::string data(piece, ' ');
+    if (framing == Framing::Chunked) data = "10000\r\n" + data + "\r\n";
+    size_t sent = 0;
+    while (sent < total && !s.readable(0) && s.send_all(data)) sent += piece;
+    if (sent >= total && framing == Framing::Chunked) s.send_all("0\r\n\r\n");
+    if (sent >= total && framing == Framing::UntilClose) ::shutdown(s.fd(), SHUT_WR);
+    return s.read_response(5000);
+}
+
 std::string post_head(const std::string& path, const std::string& extra) {
     return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + extra + "\r\n";
 }
@@ -132,7 +151,81 @@ void expect_openai_error(const std::string& response, int status, const std::str
     EXPECT_EQ(j["error"]["code"], code) << response;
 }
 
+constexpr size_t kHuge = 64 << 20;  // what a hostile client streams: 64 MiB
 constexpr long kRssSlackKib = 8 << 10;
+
+TEST(HostileClients, ChunkedBodiesPastTheLimitGet413WithoutBeingBuffered) {
+    TestServer s;  // --max-body 1 MiB
+    for (const std::string path : {"/health", "/v1/chat/completions", "/v1/completions", "/nowhere"}) {
+        const long before = (reset_peak_rss(), peak_rss_kib());
+        const auto t0 = Clock::now();
+        const std::string r =
+            stream_body(s.port(), post_head(path, "Transfer-Encoding: chunked\r\n"), Framing::Chunked, kHuge);
+        expect_openai_error(r, 413, "request_too_large");
+        EXPECT_LT(seconds_since(t0), 3.0) << path;
+        EXPECT_LT(peak_rss_kib() - before, kRssSlackKib) << path << ": the body was buffered";
+    }
+    // A chunked body under the limit is still served.
+    RawSocket c(s.port());
+    const std::string body = R"({"prompt":"hi","max_tokens":2})";
+    std::ostringstream chunk;
+    chunk << std::hex << body.size() << "\r\n" << body << "\r\n0\r\n\r\n";
+    ASSERT_TRUE(c.send_all(post_head("/v1/completions", "Transfer-Encoding: chunked\r\n") + chunk.str()));
+    const std::string ok = c.read_response(10000);
+    EXPECT_EQ(status_of(ok), 200) << ok;
+}
+
+TEST(HostileClients, BodiesWithoutALengthOrCompressedPastTheLimitGet413) {
+    TestServer s;
+    long before = (reset_peak_rss(), peak_rss_kib());
+    // No Content-Length and no Transfer-Encoding: httplib reads until the client closes.
+    expect_openai_error(stream_body(s.port(), post_head("/v1/completions", ""), Framing::UntilClose, kHuge), 413,
+                        "request_too_large");
+    EXPECT_LT(peak_rss_kib() - before, kRssSlackKib) << "the body was buffered";
+
+    // 64 MiB of spaces gzip to about 64 KiB: under the limit on the wire, far over it inflated.
+    std::string bomb;
+    {
+        httplib::detail::gzip_compressor gz;
+        const std::string piece(1 << 20, ' ');
+        for (size_t i = 0; i < kHuge / piece.size(); ++i) {
+            gz.compress(piece.data(), piece.size(), i + 1 == kHuge / piece.size(), [&](const char* d, size_t n) {
+                bomb.append(d, n);
+                return true;
+            });
+        }
+    }
+    ASSERT_LT(bomb.size(), size_t{1} << 20);
+    before = (reset_peak_rss(), peak_rss_kib());
+    RawSocket c(s.port());
+    ASSERT_TRUE(c.send_all(post_head("/v1/chat/completions", "Content-Encoding: gzip\r\nContent-Length: " +
+                                                                 std::to_string(bomb.size()) + "\r\n") +
+                           bomb));
+    expect_openai_error(c.read_response(5000), 413, "request_too_large");
+    EXPECT_LT(peak_rss_kib() - before, kRssSlackKib) << "the inflated body was buffered";
+}
+
+TEST(HostileClients, AnUnauthenticatedBodyIsNotRead) {
+    TestServerOptions o;
+    o.api_key = "sesame";
+    TestServer s(o);
+    const long before = (reset_peak_rss(), peak_rss_kib());
+    const auto t0 = Clock::now();
+    const std::string chunked = "Transfer-Encoding: chunked\r\n";
+    const std::string r = stream_body(s.port(), post_head("/v1/chat/completions", chunked), Framing::Chunked, kHuge);
+    expect_openai_error(r, 401, "invalid_api_key");
+    EXPECT_LT(seconds_since(t0), 3.0);
+    EXPECT_LT(peak_rss_kib() - before, kRssSlackKib) << "the body was buffered";
+    const std::string authorized = "Authorization: Bearer sesame\r\n";
+    expect_openai_error(
+        stream_body(s.port(), post_head("/v1/chat/completions", authorized + chunked), Framing::Chunked, kHuge), 413,
+        "request_too_large");
+    // A client that asks before sending (Expect: 100-continue) is refused without a 100.
+    RawSocket c(s.port());
+    ASSERT_TRUE(c.send_all(
+        post_head("/v1/chat/completions", authorized + "Expect: 100-continue\r\nContent-Length: 67108864\r\n")));
+    expect_openai_error(c.read_response(2000), 413, "request_too_large");
+}
 
 TEST(HostileClients, EndlessHeadersAreCutOff) {
     TestServer s;
