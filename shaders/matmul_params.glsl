@@ -4,6 +4,8 @@
 #ifndef KILN_MATMUL_PARAMS_GLSL
 #define KILN_MATMUL_PARAMS_GLSL
 
+#include "activations.glsl"
+
 layout(push_constant) uniform MatmulParams {
     uint k;             // inner dimension (elements per weight row)
     uint n;             // weight rows = outputs per column
@@ -18,9 +20,14 @@ layout(push_constant) uniform MatmulParams {
     uint x_nb3;
     uint d_offset;      // floats; dst is packed [n, cols]
     uint w_last_word;   // last 32-bit word of the weight binding
-    uint r_offset;      // floats; the residual is packed [n, cols] like dst
-    uint add_residual;  // 1: dst = sum + residual (matmul + add fused); 0: binding 3 is unused
+    uint r_offset;      // floats; the epilogue's operand r is packed [n, cols] like dst
+    uint epilogue;      // KILN_EPILOGUE_*: what a fused node after the matmul does with r
 } params;
+
+#define KILN_EPILOGUE_NONE 0u        // dst = sum (binding 3 unused)
+#define KILN_EPILOGUE_ADD 1u         // dst = r + sum: matmul + add (a residual)
+#define KILN_EPILOGUE_SWIGLU_GATE 2u // dst = silu(sum) * r: the gate projection + swiglu(gate, up)
+#define KILN_EPILOGUE_SWIGLU_UP 3u   // dst = silu(r) * sum: the up projection + swiglu(gate, up)
 
 // X_VEC4 (specialization constant set by the including shader): x's offset and strides are
 // multiples of 4 floats, so runs of 4 are read as one vec4.
@@ -29,11 +36,19 @@ layout(std430, binding = 1) readonly buffer XBuffer4 { vec4 x_data4[]; };
 layout(std430, binding = 2) writeonly buffer DBuffer { float d_data[]; };
 layout(std430, binding = 3) readonly buffer RBuffer { float r_data[]; };
 
-// Stores output (row, col): the sum, plus the residual when an add is fused into the epilogue
-// (the same f32 addition the add node would do).
+// Stores output (row, col): the sum, or what the fused node after the matmul makes of it, with
+// the same f32 operations that node's own shader (binary.comp) does.
 void store_d(uint col, uint row, float sum) {
     const uint i = col * params.n + row;
-    d_data[params.d_offset + i] = params.add_residual != 0u ? r_data[params.r_offset + i] + sum : sum;
+    float v = sum;
+    if (params.epilogue == KILN_EPILOGUE_ADD) {
+        v = r_data[params.r_offset + i] + sum;
+    } else if (params.epilogue == KILN_EPILOGUE_SWIGLU_GATE) {
+        v = kiln_silu(sum) * r_data[params.r_offset + i];
+    } else if (params.epilogue == KILN_EPILOGUE_SWIGLU_UP) {
+        v = kiln_silu(r_data[params.r_offset + i]) * sum;
+    }
+    d_data[params.d_offset + i] = v;
 }
 // Float index of column `col`'s first element.
 uint x_column_base(uint col) {

@@ -24,9 +24,14 @@ const Pattern kPatterns[] = {
      [](OpRecorder& r, std::span<const Node> run) { record_rms_norm_mul(r, run[0], run[1]); }},
     {"matmul+add", 2,
      [](const Graph& g, std::span<const Node> run, const DeviceInfo& info) {
-         return supports_matmul_add(g, run[0], run[1], info);
+         return run[1].op == Op::Add && supports_matmul_epilogue(g, run[0], run[1], info);
      },
-     [](OpRecorder& r, std::span<const Node> run) { record_matmul_add(r, run[0], run[1]); }},
+     [](OpRecorder& r, std::span<const Node> run) { record_matmul_epilogue(r, run[0], run[1]); }},
+    {"matmul+swiglu", 2,
+     [](const Graph& g, std::span<const Node> run, const DeviceInfo& info) {
+         return run[1].op == Op::SwiGLU && supports_matmul_epilogue(g, run[0], run[1], info);
+     },
+     [](OpRecorder& r, std::span<const Node> run) { record_matmul_epilogue(r, run[0], run[1]); }},
 };
 
 const Pattern* pattern_of(std::string_view kernel) {

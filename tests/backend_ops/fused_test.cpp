@@ -1,7 +1,7 @@
 // Fused Vulkan kernels against the reference composition of the nodes they replace, at the
 // same thresholds, with an assertion that the fused kernel is what ran (and, where a run must
-// not fuse, that it did not): rms_norm + mul by the norm weight; matmul + add of a residual,
-// with every matmul kernel family forced, for every kind of weight row walk.
+// not fuse, that it did not): rms_norm + mul by the norm weight; matmul + add of a residual and
+// matmul + swiglu, with every matmul kernel family forced.
 #include <string>
 
 #include "backend_ops/op_check.h"
@@ -85,40 +85,55 @@ TEST(FusedRmsNormMul, NotWhenTheNormIsReadElsewhereOrStored) {
     }
 }
 
-// Residual + w x, the attention output and FFN down projections with their skip connection.
-void run_matmul_add(DType wt, int64_t k, int64_t n, int64_t cols, bool residual_first, const std::string& kernel) {
+// w x followed by the node that reads it and one more tensor of its shape: residual + w x (the
+// attention output and FFN down projections with their skip connection), or swiglu with the
+// product as gate (silu applies to it) or as up.
+enum class Next { AddResidualFirst, AddProductFirst, SwigluGate, SwigluUp };
+
+void run_matmul_then(Next next, DType wt, int64_t k, int64_t n, int64_t cols, const std::string& kernel) {
     OpGraph og;
     const TensorId w = og.weight("w", wt, {k, n, 1, 1});
     const TensorId x = og.input("x", DType::F32, {k, cols, 1, 1});
-    const TensorId res = og.input("residual", DType::F32, {n, cols, 1, 1}, 4.0f);
+    const TensorId other = og.input("other", DType::F32, {n, cols, 1, 1}, 4.0f);
     const TensorId y = og.g.matmul(w, x);
-    const TensorId out = residual_first ? og.g.add(res, y) : og.g.add(y, res);
+    TensorId out = kNoTensor;
+    switch (next) {
+        case Next::AddResidualFirst: out = og.g.add(other, y); break;
+        case Next::AddProductFirst: out = og.g.add(y, other); break;
+        case Next::SwigluGate: out = og.g.swiglu(y, other); break;
+        case Next::SwigluUp: out = og.g.swiglu(other, y); break;
+    }
+    const bool add = next == Next::AddResidualFirst || next == Next::AddProductFirst;
     const std::string label = kernel + " " + std::string(dtype_name(wt)) + " k=" + std::to_string(k) +
-                              " n=" + std::to_string(n) + " cols=" + std::to_string(cols);
-    expect_fused(og.g, 1, label, "matmul+add");
+                              " n=" + std::to_string(n) + " cols=" + std::to_string(cols) + " next #" +
+                              std::to_string(static_cast<int>(next));
+    expect_fused(og.g, 1, label, add ? "matmul+add" : "matmul+swiglu");
     check_op(og, out, matmul_tolerance(wt), label);
 }
 
 // The epilogue is one function every kernel family shares (matmul_params.glsl's store_d) and
 // every dtype of a family reaches the same way: each family forced with a float and a K-quant
 // weight, every dtype family with the kernel the device picks.
-TEST(FusedMatmulAdd, EveryKernelFamily) {
+TEST(FusedMatmulEpilogue, EveryKernelFamily) {
+    const Next all[] = {Next::AddResidualFirst, Next::AddProductFirst, Next::SwigluGate, Next::SwigluUp};
     for (const char* kernel : {"lanes", "vec", "vec_shared", "tiles"}) {
         force_vulkan_matmul_kernel(kernel);
         for (DType wt : {DType::F32, DType::Q4_K}) {
             const int64_t k = info(wt).block_size == 256 ? 512 : 96;
-            run_matmul_add(wt, k, 33, 1, true, kernel);
-            run_matmul_add(wt, k, 65, 5, false, kernel);
+            for (Next next : all) {
+                run_matmul_then(next, wt, k, 33, 1, kernel);
+                run_matmul_then(next, wt, k, 65, 5, kernel);
+            }
         }
     }
     force_vulkan_matmul_kernel("auto");
     for (DType wt : {DType::F16, DType::Q4_0, DType::Q8_0, DType::Q6_K}) {
-        run_matmul_add(wt, info(wt).block_size == 256 ? 256 : 64, 17, 2, true, "auto");
+        for (Next next : all) run_matmul_then(next, wt, info(wt).block_size == 256 ? 256 : 64, 17, 2, "auto");
     }
 }
 
 // A residual that broadcasts (a bias row) is not the product's shape: no fusion.
-TEST(FusedMatmulAdd, NotForABroadcastOperand) {
+TEST(FusedMatmulEpilogue, NotForABroadcastOperand) {
     OpGraph og;
     const TensorId w = og.weight("w", DType::Q8_0, {64, 16, 1, 1});
     const TensorId x = og.input("x", DType::F32, {64, 3, 1, 1});

@@ -27,7 +27,7 @@ struct MatmulParams {
     uint32_t x_offset, x_nb1, x_nb2, x_nb3;
     uint32_t d_offset;
     uint32_t w_last_word;
-    uint32_t r_offset, add_residual;
+    uint32_t r_offset, epilogue;  // MatmulEpilogue
 };
 static_assert(sizeof(MatmulParams) == 60);
 
@@ -131,24 +131,38 @@ bool supports_matmul(const Graph& g, const Node& n, const DeviceInfo& info) {
     return grid.y <= info.max_workgroup_count[1] && ceil_div(cols, b.cols) <= info.max_workgroup_count[2];
 }
 
-bool supports_matmul_add(const Graph& g, const Node& mm, const Node& add, const DeviceInfo& info) {
-    if (mm.op != Op::MatMul || add.op != Op::Add || (add.src[0] != mm.dst && add.src[1] != mm.dst)) return false;
-    if (!supports_matmul(g, mm, info) || !supports_elementwise(g, add, info)) return false;
-    // The residual is packed f32 of the product's shape, read at the same index as dst.
-    const TensorId res = add.src[0] == mm.dst ? add.src[1] : add.src[0];
-    const Tensor& rt = g.tensor(res);
+namespace {
+
+// The other operand of the node fused after matmul `mm` (kNoTensor when it does not read mm).
+TensorId other_operand(const Node& mm, const Node& next) {
+    if (next.src[0] == mm.dst) return next.src[1];
+    if (next.src[1] == mm.dst) return next.src[0];
+    return kNoTensor;
+}
+
+}  // namespace
+
+bool supports_matmul_epilogue(const Graph& g, const Node& mm, const Node& next, const DeviceInfo& info) {
+    if (mm.op != Op::MatMul || (next.op != Op::Add && next.op != Op::SwiGLU)) return false;
+    const TensorId other = other_operand(mm, next);
+    if (other == kNoTensor || other == mm.dst) return false;
+    if (!supports_matmul(g, mm, info) || !supports_elementwise(g, next, info)) return false;
+    // The operand is packed f32 of the product's shape, read at the same index as dst.
+    const Tensor& o = g.tensor(other);
     const Tensor& d = g.tensor(mm.dst);
-    return rt.type == DType::F32 && rt.ne == d.ne && rt.is_contiguous() && unit_aligned(g, res, 4) &&
-           binding_fits(rt.n_bytes(), info) && g.tensor(add.dst).ne == d.ne;
+    return o.type == DType::F32 && o.ne == d.ne && o.is_contiguous() && unit_aligned(g, other, 4) &&
+           binding_fits(o.n_bytes(), info) && g.tensor(next.dst).ne == d.ne;
 }
 
-void record_matmul(OpRecorder& r, const Node& n) { record_matmul_into(r, n, n.dst, kNoTensor); }
+void record_matmul(OpRecorder& r, const Node& n) { record_matmul_into(r, n, n.dst, MatmulEpilogue::none, kNoTensor); }
 
-void record_matmul_add(OpRecorder& r, const Node& mm, const Node& add) {
-    record_matmul_into(r, mm, add.dst, add.src[0] == mm.dst ? add.src[1] : add.src[0]);
+void record_matmul_epilogue(OpRecorder& r, const Node& mm, const Node& next) {
+    MatmulEpilogue e = MatmulEpilogue::add;
+    if (next.op == Op::SwiGLU) e = next.src[0] == mm.dst ? MatmulEpilogue::swiglu_gate : MatmulEpilogue::swiglu_up;
+    record_matmul_into(r, mm, next.dst, e, other_operand(mm, next));
 }
 
-void record_matmul_into(OpRecorder& r, const Node& n, TensorId dst, TensorId residual) {
+void record_matmul_into(OpRecorder& r, const Node& n, TensorId dst, MatmulEpilogue epilogue, TensorId operand) {
     const Graph& g = r.graph();
     const DeviceInfo& dev = r.info();
     const Tensor& w = g.tensor(n.src[0]);
@@ -157,8 +171,8 @@ void record_matmul_into(OpRecorder& r, const Node& n, TensorId dst, TensorId res
     const TensorBinding wb = r.bind(n.src[0]);
     const TensorBinding xb = r.bind(n.src[1]);
     const TensorBinding db = r.bind(dst);
-    // Without a residual, binding 3 repeats x (bound, never read).
-    const TensorBinding rb = residual != kNoTensor ? r.bind(residual) : xb;
+    // Without an epilogue operand, binding 3 repeats x (bound, never read).
+    const TensorBinding rb = operand != kNoTensor ? r.bind(operand) : xb;
 
     MatmulParams p{};
     p.k = static_cast<uint32_t>(w.ne[0]);
@@ -175,7 +189,7 @@ void record_matmul_into(OpRecorder& r, const Node& n, TensorId dst, TensorId res
     p.d_offset = db.offset / 4;
     p.w_last_word = static_cast<uint32_t>(wb.range.size / 4 - 1);
     p.r_offset = rb.offset / 4;
-    p.add_residual = residual != kNoTensor ? 1 : 0;
+    p.epilogue = static_cast<uint32_t>(epilogue);
     // Runs of 4 floats of x can be read as vec4s.
     const uint32_t x_vec4 = (p.x_offset | p.x_nb1 | p.x_nb2 | p.x_nb3) % 4 == 0 ? 1 : 0;
     // dequant32.glsl's W_ALIGNED: F32 sub-blocks start on 16 bytes, other blocks on 4.

@@ -37,11 +37,14 @@ void record_argmax(OpRecorder& r, const Node& n);
 // matmul.cpp: MatMul
 bool supports_matmul(const Graph& g, const Node& n, const DeviceInfo& info);
 void record_matmul(OpRecorder& r, const Node& n);
-// matmul.cpp: the product written into `dst`, plus `residual` (f32, the product's shape) when
-// one is given: the fused matmul + add of the attention output and FFN down projections.
-void record_matmul_into(OpRecorder& r, const Node& n, TensorId dst, TensorId residual);
-bool supports_matmul_add(const Graph& g, const Node& mm, const Node& add, const DeviceInfo& info);
-void record_matmul_add(OpRecorder& r, const Node& mm, const Node& add);
+// matmul.cpp, fused: the product written into `dst` through an epilogue with `operand` (f32,
+// the product's shape): + a residual (attention output, FFN down), or swiglu with the other
+// projection (gate or up). Values match shaders/matmul_params.glsl's KILN_EPILOGUE_*.
+enum class MatmulEpilogue : uint32_t { none = 0, add = 1, swiglu_gate = 2, swiglu_up = 3 };
+void record_matmul_into(OpRecorder& r, const Node& n, TensorId dst, MatmulEpilogue epilogue, TensorId operand);
+// A matmul followed by an add or swiglu reading it and one more f32 tensor of its shape.
+bool supports_matmul_epilogue(const Graph& g, const Node& mm, const Node& next, const DeviceInfo& info);
+void record_matmul_epilogue(OpRecorder& r, const Node& mm, const Node& next);
 // rope.cpp: Rope
 bool supports_rope(const Graph& g, const Node& n, const DeviceInfo& info);
 void record_rope(OpRecorder& r, const Node& n);
