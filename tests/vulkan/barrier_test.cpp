@@ -8,28 +8,14 @@
 #include <functional>
 #include <vector>
 
-#include "backends/vulkan/vulkan_backend.h"
 #include "graph/memory_plan.h"
-#include "vulkan_test_support.h"
+#include "validated_backend.h"
 
 namespace kiln {
 namespace {
 
-class VulkanBarriers : public ::testing::Test {
+class VulkanBarriers : public testing::ValidatedBackendTest {
 protected:
-    void SetUp() override {
-        KILN_REQUIRE_VULKAN();
-        vk::VulkanOptions o;
-        o.validation = true;
-        o.validation_sink = log_.sink();
-        backend_ = std::make_unique<vk::VulkanBackend>(o);
-    }
-    void TearDown() override {
-        backend_.reset();
-        std::lock_guard lock(log_.mutex);
-        EXPECT_TRUE(log_.errors.empty()) << log_.errors.size() << " validation messages, first: " << log_.errors[0];
-    }
-
     // Runs g once with x = 0.1 i and returns its recorded barrier count; `check` reads outputs.
     uint64_t barriers(Graph& g, TensorId x, const std::function<void(Executable&)>& check = {}) {
         auto exe = backend_->compile(g);
@@ -48,9 +34,6 @@ protected:
         g.mark_output(g.silu(x));
         return barriers(g, x);
     }
-
-    testing::ValidationLog log_;
-    std::unique_ptr<vk::VulkanBackend> backend_;
 };
 
 std::vector<float> read(Executable& e, const Graph& g, TensorId t) {

@@ -6,30 +6,12 @@
 #include <cstring>
 #include <vector>
 
-#include "backends/vulkan/vulkan_backend.h"
-#include "vulkan_test_support.h"
+#include "validated_backend.h"
 
 namespace kiln {
 namespace {
 
-class VulkanBackendTest : public ::testing::Test {
-protected:
-    void SetUp() override {
-        KILN_REQUIRE_VULKAN();
-        vk::VulkanOptions o;
-        o.validation = true;
-        o.validation_sink = log_.sink();
-        backend_ = std::make_unique<vk::VulkanBackend>(o);
-    }
-    void TearDown() override {
-        backend_.reset();
-        std::lock_guard lock(log_.mutex);
-        EXPECT_TRUE(log_.errors.empty()) << log_.errors.size() << " validation errors, first: " << log_.errors[0];
-    }
-
-    testing::ValidationLog log_;
-    std::unique_ptr<vk::VulkanBackend> backend_;
-};
+using VulkanBackendTest = testing::ValidatedBackendTest;
 
 std::span<const uint8_t> bytes_of(const std::vector<float>& v) {
     return {reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(float)};
