@@ -119,12 +119,13 @@ public:
     }
 
     std::string backend_name() const override {
-        std::string out;
+        std::vector<std::string> names;  // each backend once, in the order its segments first run
         for (const auto& e : exes_) {
-            const std::string name = e->backend_name();
-            if (out.find(name) != std::string::npos) continue;
-            out += (out.empty() ? "" : "+") + name;
+            std::string name = e->backend_name();
+            if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
         }
+        std::string out;
+        for (const std::string& n : names) out += (out.empty() ? "" : "+") + n;
         return out;
     }
 
