@@ -187,11 +187,12 @@ void check_ops(OpGraph& og, std::vector<TensorId> outs, OpTolerance tol, const s
     const std::string label = label_in.empty() ? ::testing::UnitTest::GetInstance()->current_test_info()->name() : label_in;
     Graph& g = og.g;
     std::vector<std::vector<float>> want;
-    std::vector<double> max_nmse;
+    std::vector<double> max_nmse, max_nmse_cpu;  // per output
     for (TensorId out : outs) {
         g.mark_output(out);
         ASSERT_TRUE(g.tensor(out).is_contiguous()) << label << ": the checked tensor must be contiguous";
         max_nmse.push_back(tol.max_nmse >= 0 ? tol.max_nmse : op_threshold(g, out));
+        max_nmse_cpu.push_back(tol.max_nmse_cpu >= 0 ? tol.max_nmse_cpu : max_nmse.back());
     }
     {
         ReferenceRunner reference(g);
@@ -199,7 +200,7 @@ void check_ops(OpGraph& og, std::vector<TensorId> outs, OpTolerance tol, const s
         reference.run();
         for (TensorId out : outs) want.push_back(tensor_values(g.tensor(out), reference.read(out)));
     }
-    const auto run_on = [&](Backend& backend, const std::string& where, double cpu_factor) {
+    const auto run_on = [&](Backend& backend, const std::string& where, const std::vector<double>& bounds) {
         auto exe = backend.compile(g);
         for (const auto& [id, bytes] : og.input_bytes()) exe->write(id, std::span<const uint8_t>(bytes));
         exe->run();
@@ -207,8 +208,7 @@ void check_ops(OpGraph& og, std::vector<TensorId> outs, OpTolerance tol, const s
             const Tensor& t = g.tensor(outs[i]);
             std::vector<uint8_t> bytes(t.n_bytes());
             exe->read(outs[i], bytes);
-            const double bound = cpu_factor < 0 ? max_nmse[i] : (tol.max_nmse_cpu >= 0 ? tol.max_nmse_cpu : max_nmse[i]);
-            expect_agreement(label, where, t, tensor_values(t, bytes), want[i], bound);
+            expect_agreement(label, where, t, tensor_values(t, bytes), want[i], bounds[i]);
         }
     };
     const auto all_supported = [&](const Backend& backend) {
@@ -225,7 +225,7 @@ void check_ops(OpGraph& og, std::vector<TensorId> outs, OpTolerance tol, const s
             CpuBackend cpu(CpuOptions{threads, isa});
             ASSERT_EQ(all_supported(cpu), tol.cpu_supported) << label << ": cpu supports()";
             if (!tol.cpu_supported) break;
-            run_on(cpu, "cpu " + std::string(isa_name(isa)) + " x" + std::to_string(threads), 1);
+            run_on(cpu, "cpu " + std::string(isa_name(isa)) + " x" + std::to_string(threads), max_nmse_cpu);
         }
     }
 
@@ -234,7 +234,7 @@ void check_ops(OpGraph& og, std::vector<TensorId> outs, OpTolerance tol, const s
         vk::VulkanBackend& vulkan = *h->backend;
         ASSERT_EQ(all_supported(vulkan), tol.vulkan_supported) << label << ": vulkan supports()";
         if (tol.vulkan_supported) {
-            run_on(vulkan, "vulkan", -1);
+            run_on(vulkan, "vulkan", max_nmse);
             vulkan.release_state("");
         }
         std::lock_guard lock(h->log.mutex);
