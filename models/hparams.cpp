@@ -27,8 +27,9 @@ public:
         if (!v) return std::nullopt;
         std::optional<uint64_t> u;
         if (const GgufArray* a = v->array()) {
-            if (a->items.empty()) fail(k, "empty array");
-            for (const GgufValue& item : a->items) {
+            if (a->empty()) fail(k, "empty array");
+            for (size_t i = 0; i < a->size(); ++i) {
+                const GgufValue item = (*a)[i];
                 auto x = item.to_uint();
                 if (!x) fail(k, "expected non-negative integers, found " + item.describe());
                 if (u && *u != *x) fail(k, "per-layer values differ; kiln needs one value for every layer");
@@ -139,7 +140,7 @@ ModelHparams read_hparams(const GgufFile& file) {
     }
 
     if (const GgufValue* tokens = file.find("tokenizer.ggml.tokens"); tokens && tokens->array()) {
-        h.vocab_size = static_cast<uint32_t>(std::min<size_t>(tokens->array()->items.size(), UINT32_MAX));
+        h.vocab_size = static_cast<uint32_t>(std::min<size_t>(tokens->array()->size(), UINT32_MAX));
     } else if (auto vs = k.count("vocab_size")) {
         h.vocab_size = *vs;
     } else if (const GgufTensorInfo* emb = file.find_tensor("token_embd.weight"); emb && emb->dims.size() >= 2) {
@@ -157,16 +158,16 @@ std::optional<TokenizerSummary> read_tokenizer_summary(const GgufFile& file) {
     t.model = model.value_or("");
     t.pre = file.get_string("tokenizer.ggml.pre").value_or("");
     if (!tokens) throw Error(file.name() + ": key 'tokenizer.ggml.tokens': missing");
-    if (tokens->items.size() > std::numeric_limits<int32_t>::max()) {
+    if (tokens->size() > std::numeric_limits<int32_t>::max()) {
         throw Error(file.name() + ": key 'tokenizer.ggml.tokens': too many tokens");
     }
-    t.n_tokens = static_cast<uint32_t>(tokens->items.size());
+    t.n_tokens = static_cast<uint32_t>(tokens->size());
 
     auto check_parallel = [&](const char* key, GgufType elem, bool* present) {
         if (const GgufArray* a = file.get_array(key, elem)) {
             *present = true;
-            if (a->items.size() != t.n_tokens) {
-                throw Error(file.name() + ": key '" + key + "': " + std::to_string(a->items.size()) +
+            if (a->size() != t.n_tokens) {
+                throw Error(file.name() + ": key '" + key + "': " + std::to_string(a->size()) +
                             " entries for " + std::to_string(t.n_tokens) + " tokens");
             }
         }
@@ -175,7 +176,7 @@ std::optional<TokenizerSummary> read_tokenizer_summary(const GgufFile& file) {
     check_parallel("tokenizer.ggml.token_type", GgufType::I32, &t.has_token_types);
     if (const GgufValue* merges = file.find("tokenizer.ggml.merges")) {
         if (!merges->array()) throw Error(file.name() + ": key 'tokenizer.ggml.merges': expected an array");
-        t.n_merges = merges->array()->items.size();
+        t.n_merges = merges->array()->size();
     }
     t.add_bos = file.get_bool("tokenizer.ggml.add_bos_token");
     t.add_eos = file.get_bool("tokenizer.ggml.add_eos_token");
@@ -198,7 +199,7 @@ std::optional<TokenizerSummary> read_tokenizer_summary(const GgufFile& file) {
                         std::to_string(t.n_tokens) + " tokens");
         }
         const auto id32 = static_cast<uint32_t>(*id);
-        t.special.push_back({role, id32, *tokens->items[id32].string()});
+        t.special.push_back({role, id32, std::string(tokens->string(id32))});
     }
     return t;
 }

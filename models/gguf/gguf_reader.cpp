@@ -44,6 +44,11 @@ public:
                                 std::to_string(remaining()) + " bytes can hold");
         }
 
+        count_values(counts_at, n_kv, "metadata count " + std::to_string(n_kv));
+        if (n_tensors > GgufFile::kMaxTensors) {
+            fail(counts_at, "tensor count " + std::to_string(n_tensors) + " exceeds the " +
+                                std::to_string(GgufFile::kMaxTensors) + " kiln reads");
+        }
         f_.metadata_.reserve(n_kv);
         for (uint64_t i = 0; i < n_kv; ++i) read_key_value(i);
         read_alignment();
@@ -85,19 +90,35 @@ private:
         return f_.version_ == 1 ? read<uint32_t>(what) : read<uint64_t>(what);
     }
 
-    std::string read_string(std::string_view what) {
+    std::string_view read_string_view(std::string_view what) {
         const uint64_t at = pos_;
         uint64_t len = read_count(what);
         if (len > remaining()) {
             fail(at, std::string(what) + ": string of " + std::to_string(len) + " bytes exceeds the " +
                          std::to_string(remaining()) + " bytes left in the file");
         }
-        std::string s(reinterpret_cast<const char*>(bytes_.data() + pos_), len);
+        std::string_view s(reinterpret_cast<const char*>(bytes_.data() + pos_), len);
         if (size_t bad = utf8_first_invalid(s); bad != std::string::npos) {
             fail(pos_ + bad, std::string(what) + ": string is not valid UTF-8");
         }
         pos_ += len;
         return s;
+    }
+    std::string read_string(std::string_view what) { return std::string(read_string_view(what)); }
+
+    // The text bytes of the next n strings, walking their lengths without reading them (the
+    // reads that follow check every length again and fail with the right offset).
+    uint64_t string_bytes_ahead(uint64_t n) const {
+        uint64_t total = 0, at = pos_;
+        for (uint64_t i = 0; i < n && bytes_.size() - at >= count_bytes(); ++i) {
+            uint64_t len = 0;
+            std::memcpy(&len, bytes_.data() + at, count_bytes());  // little-endian, as the file
+            at += count_bytes();
+            if (len > bytes_.size() - at) break;
+            at += len;
+            total += len;
+        }
+        return total;
     }
 
     uint64_t min_value_bytes(GgufType t) const {
@@ -148,16 +169,40 @@ private:
         if (depth >= GgufFile::kMaxArrayNesting) {
             fail(at, what + ": arrays nested deeper than " + std::to_string(GgufFile::kMaxArrayNesting));
         }
-        GgufArray a;
-        a.elem = read_type(what);
+        GgufArray a(read_type(what));
+        const GgufType elem = a.elem();
         uint64_t n = read_count(what);
-        if (n > remaining() / min_value_bytes(a.elem)) {
-            fail(at, what + ": array of " + std::to_string(n) + " " + std::string(gguf_type_name(a.elem)) +
+        if (n > remaining() / min_value_bytes(elem)) {
+            fail(at, what + ": array of " + std::to_string(n) + " " + std::string(gguf_type_name(elem)) +
                          " exceeds the " + std::to_string(remaining()) + " bytes left in the file");
         }
-        a.items.reserve(n);
-        for (uint64_t i = 0; i < n; ++i) a.items.push_back(read_value(a.elem, what, depth + 1));
+        if (elem == GgufType::ARRAY) {
+            // Each nested array is an object of its own: count them with the keys.
+            count_values(at, n, what);
+            a.reserve(n);
+            for (uint64_t i = 0; i < n; ++i) a.push_back(read_array(what, depth + 1));
+        } else if (elem == GgufType::STRING) {
+            a.reserve(n, string_bytes_ahead(n));
+            for (uint64_t i = 0; i < n; ++i) a.push_string(read_string_view(what));
+        } else if (elem == GgufType::BOOL) {
+            a.reserve(n);
+            for (uint64_t i = 0; i < n; ++i) a.push_back(read_value(elem, what, depth + 1));
+        } else {
+            // Numbers are copied as they lie in the file (little-endian, packed).
+            a.append_numbers(bytes_.subspan(pos_, n * min_value_bytes(elem)));
+            pos_ += n * min_value_bytes(elem);
+        }
         return a;
+    }
+
+    // Keys and nested arrays are objects in memory several times their smallest encoding, so
+    // their number is capped: a file cannot make kiln spend gigabytes on them.
+    void count_values(uint64_t at, uint64_t n, const std::string& what) {
+        if (n > GgufFile::kMaxMetadataValues - values_) {
+            fail(at, what + ": more than " + std::to_string(GgufFile::kMaxMetadataValues) +
+                         " metadata keys and nested arrays in the file");
+        }
+        values_ += n;
     }
 
     void read_key_value(uint64_t index) {
@@ -264,6 +309,7 @@ private:
     GgufFile& f_;
     std::span<const uint8_t> bytes_;
     uint64_t pos_ = 0;
+    uint64_t values_ = 0;  // keys and nested arrays read so far
 };
 
 GgufFile::GgufFile(GgufFile&&) noexcept = default;
@@ -339,9 +385,9 @@ const GgufArray* GgufFile::get_array(std::string_view key, GgufType elem) const 
     if (!v) return nullptr;
     const GgufArray* a = v->array();
     if (!a) fail_key(key, "expected an array, found " + std::string(gguf_type_name(v->type())));
-    if (a->elem != elem) {
+    if (a->elem() != elem) {
         fail_key(key, "expected an array of " + std::string(gguf_type_name(elem)) + ", found an array of " +
-                          std::string(gguf_type_name(a->elem)));
+                          std::string(gguf_type_name(a->elem())));
     }
     return a;
 }

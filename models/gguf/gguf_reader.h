@@ -43,6 +43,10 @@ public:
     static constexpr uint64_t kMaxAlignment = 1u << 20;
     static constexpr uint32_t kMaxDims = 4;
     static constexpr int kMaxArrayNesting = 8;
+    // Each key, nested array and tensor is an object of a few hundred bytes in memory; these
+    // caps (far above any real model's hundreds) bound what a file's counts can make kiln hold.
+    static constexpr uint64_t kMaxMetadataValues = 1u << 16;  // keys + nested arrays
+    static constexpr uint64_t kMaxTensors = 1u << 16;
 
     // Maps and validates a file; throws kiln::Error.
     static GgufFile open(const std::filesystem::path& path);

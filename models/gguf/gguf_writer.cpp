@@ -32,9 +32,9 @@ public:
                 if constexpr (std::is_same_v<T, std::string>) {
                     put_string(x);
                 } else if constexpr (std::is_same_v<T, GgufArray>) {
-                    put<uint32_t>(static_cast<uint32_t>(x.elem));
-                    put<uint64_t>(x.items.size());
-                    for (const GgufValue& item : x.items) put_value(item);
+                    put<uint32_t>(static_cast<uint32_t>(x.elem()));
+                    put<uint64_t>(x.size());
+                    for (size_t i = 0; i < x.size(); ++i) put_value(x[i]);
                 } else if constexpr (std::is_same_v<T, bool>) {
                     put<uint8_t>(x ? 1 : 0);
                 } else {
@@ -191,20 +191,20 @@ void GgufWriter::write(const std::filesystem::path& path) const {
 }
 
 GgufValue gguf_string_array(const std::vector<std::string>& items) {
-    GgufArray a{GgufType::STRING, {}};
-    for (const auto& s : items) a.items.emplace_back(s);
+    GgufArray a(GgufType::STRING);
+    for (const auto& s : items) a.push_string(s);
     return a;
 }
 
 GgufValue gguf_f32_array(const std::vector<float>& items) {
-    GgufArray a{GgufType::F32, {}};
-    for (float f : items) a.items.emplace_back(f);
+    GgufArray a(GgufType::F32);
+    a.append_numbers({reinterpret_cast<const uint8_t*>(items.data()), items.size() * sizeof(float)});
     return a;
 }
 
 GgufValue gguf_i32_array(const std::vector<int32_t>& items) {
-    GgufArray a{GgufType::I32, {}};
-    for (int32_t i : items) a.items.emplace_back(i);
+    GgufArray a(GgufType::I32);
+    a.append_numbers({reinterpret_cast<const uint8_t*>(items.data()), items.size() * sizeof(int32_t)});
     return a;
 }
 

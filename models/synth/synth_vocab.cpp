@@ -111,13 +111,13 @@ void write_builtin_vocab(GgufWriter& w, const SynthShape& shape) {
 
 uint32_t copy_vocab(GgufWriter& w, const GgufFile& from) {
     const GgufArray* tokens = from.get_array("tokenizer.ggml.tokens", GgufType::STRING);
-    if (!tokens || tokens->items.empty()) {
+    if (!tokens || tokens->empty()) {
         throw Error(from.name() + ": no tokenizer.ggml.tokens to take a vocabulary from");
     }
     for (const GgufKeyValue& kv : from.metadata()) {
         if (kv.key.rfind("tokenizer.", 0) == 0) w.set(kv.key, kv.value);
     }
-    return static_cast<uint32_t>(tokens->items.size());
+    return static_cast<uint32_t>(tokens->size());
 }
 
 }  // namespace kiln

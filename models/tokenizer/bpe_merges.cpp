@@ -23,8 +23,8 @@ BpeMerges BpeMerges::from_gguf(const GgufFile& file, const Vocab& vocab) {
     const GgufArray* merges = file.get_array(kMergesKey, GgufType::STRING);  // throws on a wrong type
     if (!merges) fail(file.name(), "missing (byte-level BPE needs its merge list)");
     std::vector<std::string_view> texts;
-    texts.reserve(merges->items.size());
-    for (const GgufValue& item : merges->items) texts.push_back(*item.string());
+    texts.reserve(merges->size());
+    for (size_t i = 0; i < merges->size(); ++i) texts.push_back(merges->string(i));
     return build(vocab, texts, file.name());
 }
 

@@ -92,22 +92,22 @@ Vocab Vocab::from_gguf(const GgufFile& file) {
 
 void Vocab::load_tokens(const GgufFile& file) {
     const GgufArray* tokens = file.get_array(kTokensKey, GgufType::STRING);
-    const size_t n = tokens->items.size();
+    const size_t n = tokens->size();
     size_t total = 0;
-    for (const GgufValue& item : tokens->items) total += item.string()->size();
+    for (size_t i = 0; i < n; ++i) total += tokens->string(i).size();
     if (total > std::numeric_limits<uint32_t>::max()) fail(file, kTokensKey, "token texts exceed 4 GiB");
     texts_.reserve(total);
     text_offsets_.reserve(n + 1);
     text_offsets_.push_back(0);
-    for (const GgufValue& item : tokens->items) {
-        texts_ += *item.string();
+    for (size_t i = 0; i < n; ++i) {
+        texts_ += tokens->string(i);
         text_offsets_.push_back(static_cast<uint32_t>(texts_.size()));
     }
 
     scores_.assign(n, 0.0f);
     if (const GgufArray* scores = file.get_array(kScoresKey, GgufType::F32)) {
         for (size_t i = 0; i < n; ++i) {
-            const float s = std::get<float>(scores->items[i]);
+            const float s = std::get<float>((*scores)[i]);
             // NaN would break the merge queue's ordering.
             if (std::isnan(s)) fail(file, kScoresKey, "token " + std::to_string(i) + " has a NaN score");
             scores_[i] = s;
@@ -117,7 +117,7 @@ void Vocab::load_tokens(const GgufFile& file) {
     types_.assign(n, TokenType::Normal);
     if (const GgufArray* types = file.get_array(kTypesKey, GgufType::I32)) {
         for (size_t i = 0; i < n; ++i) {
-            const int32_t t = std::get<int32_t>(types->items[i]);
+            const int32_t t = std::get<int32_t>((*types)[i]);
             if (t < 0 || t > static_cast<int32_t>(TokenType::Byte)) {
                 fail(file, kTypesKey, "token " + std::to_string(i) + " has type " + std::to_string(t) + ", expected 0..6");
             }

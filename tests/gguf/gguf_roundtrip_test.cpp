@@ -29,11 +29,11 @@ GgufWriter writer_with_every_type() {
     w.set("t.f64", 2.718281828459045);
     w.set("t.strings", gguf_string_array({"a", "", "ünïcode", "<0x0A>"}));
     w.set("t.floats", gguf_f32_array({1.0f, -2.5f, 1e-30f}));
-    GgufArray nested{GgufType::ARRAY, {}};
-    nested.items.push_back(GgufValue(GgufArray{GgufType::I32, {GgufValue(int32_t{1}), GgufValue(int32_t{2})}}));
-    nested.items.push_back(GgufValue(GgufArray{GgufType::I32, {}}));
+    GgufArray nested(GgufType::ARRAY);
+    nested.push_back(GgufValue(GgufArray{GgufType::I32, {GgufValue(int32_t{1}), GgufValue(int32_t{2})}}));
+    nested.push_back(GgufValue(GgufArray(GgufType::I32)));
     w.set("t.nested", nested);
-    w.set("t.empty", GgufValue(GgufArray{GgufType::STRING, {}}));
+    w.set("t.empty", GgufValue(GgufArray(GgufType::STRING)));
     return w;
 }
 
@@ -65,12 +65,13 @@ TEST(GgufRoundTrip, EveryValueTypeComesBackEqual) {
     EXPECT_EQ(*f.get_bool("t.bool"), true);
     const GgufArray* nested = f.get_array("t.nested", GgufType::ARRAY);
     ASSERT_NE(nested, nullptr);
-    ASSERT_EQ(nested->items.size(), 2u);
-    EXPECT_EQ(nested->items[0].array()->items.size(), 2u);
-    EXPECT_EQ(std::get<int32_t>(nested->items[0].array()->items[1]), 2);
+    ASSERT_EQ(nested->size(), 2u);
+    EXPECT_EQ(nested->array(0).size(), 2u);
+    EXPECT_EQ(std::get<int32_t>(nested->array(0)[1]), 2);
+    EXPECT_TRUE(nested->array(1).empty());
     const GgufArray* floats = f.get_array("t.floats", GgufType::F32);
     ASSERT_NE(floats, nullptr);
-    EXPECT_EQ(std::get<float>(floats->items[2]), 1e-30f);
+    EXPECT_EQ(std::get<float>((*floats)[2]), 1e-30f);
 }
 
 TEST(GgufRoundTrip, TypedLookupsRejectTheWrongType) {

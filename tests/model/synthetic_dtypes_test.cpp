@@ -118,7 +118,7 @@ TEST_F(SyntheticModels, VocabularyComesFromAnotherFile) {
     const SynthSummary sum = write_synthetic_model(path, o);
     const GgufFile v = GgufFile::open(vocab);
     Model m = Model::load(path);
-    EXPECT_EQ(sum.n_vocab, v.get_array("tokenizer.ggml.tokens", GgufType::STRING)->items.size());
+    EXPECT_EQ(sum.n_vocab, v.get_array("tokenizer.ggml.tokens", GgufType::STRING)->size());
     EXPECT_EQ(m.hparams().vocab_size, sum.n_vocab);
     const std::string text = "Hello, world! 你好 123";
     EXPECT_EQ(Tokenizer::from_gguf(m.file()).encode(text, true, false), Tokenizer::from_gguf(v).encode(text, true, false));
