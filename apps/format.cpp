@@ -37,16 +37,6 @@ int TenthsProgress::update(uint64_t done, uint64_t total) {
     return static_cast<int>(done * 100 / total);
 }
 
-std::string human_bytes(uint64_t n) {
-    char buf[32];
-    if (n >= (uint64_t{1} << 30)) {
-        std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(n) / (1 << 30));
-    } else {
-        std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(n) / (1 << 20));
-    }
-    return buf;
-}
-
 std::string format_number(float v) {
     char buf[64];
     auto res = std::to_chars(buf, buf + sizeof buf, v);

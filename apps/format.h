@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "graph/byte_size.h"  // human_bytes
+
 namespace kiln {
 
 struct GenerateStats;
@@ -19,7 +21,6 @@ private:
 
 std::string with_commas(uint64_t n);            // 1185376 -> "1,185,376"
 std::string human_count(uint64_t n);            // 292800 -> "292.80 K"
-std::string human_bytes(uint64_t n);            // 1185376 -> "1.13 MiB"; GiB from 1 GiB up
 std::string format_number(float v);             // shortest text that reads back as v
 std::string pad_right(std::string s, size_t width);  // at least one space after s
 // "prompt 5 tokens, 812.40 tokens/s | generation 48 tokens, 301.22 tokens/s | stop: token limit"

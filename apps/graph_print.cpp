@@ -1,21 +1,12 @@
 #include "apps/graph_print.h"
 
 #include <ostream>
-#include <set>
 
 #include "apps/format.h"
 #include "graph/memory_plan.h"
-#include "graph/placement.h"
+#include "graph/memory_use.h"
 
 namespace kiln {
-namespace {
-
-struct BackendMemory {
-    size_t nodes = 0;
-    uint64_t arena = 0, weights = 0, state = 0, inputs = 0, imported = 0;
-};
-
-}  // namespace
 
 void print_graph(const Graph& g, const GraphPlacement& placement, std::ostream& out) {
     const bool several = placement.names.size() > 1;
@@ -49,28 +40,11 @@ void print_graph(const Graph& g, const GraphPlacement& placement, std::ostream& 
     }
 
     // Memory per backend, from the segments each backend would compile.
-    std::vector<BackendMemory> memory(placement.names.size());
-    std::vector<std::set<const void*>> weights(placement.names.size());
-    std::vector<std::set<std::string>> states(placement.names.size());
-    for (const Segment& s : split_graph(g, placement.backend_of_node)) {
-        BackendMemory& m = memory[static_cast<size_t>(s.backend)];
-        m.nodes += s.graph.nodes().size();
-        m.arena = std::max(m.arena, plan_memory(s.graph).arena_bytes);
-        for (const Tensor& t : s.graph.tensors()) {
-            if (t.kind == TensorKind::Weight && weights[static_cast<size_t>(s.backend)].insert(t.host_data).second) {
-                m.weights += t.n_bytes();
-            }
-            if (t.kind == TensorKind::State && states[static_cast<size_t>(s.backend)].insert(t.name).second) {
-                m.state += t.n_bytes();
-            }
-            if (t.kind == TensorKind::Input) m.inputs += t.n_bytes();
-        }
-        for (const Transfer& imp : s.imports) m.imported += g.tensor(imp.global).n_bytes();
-    }
+    const std::vector<BackendMemoryUse> memory = memory_use(g, placement.backend_of_node, placement.names.size());
     const MemoryPlan whole = plan_memory(g);
     out << "memory" << (several ? " per backend" : "") << "\n";
     for (size_t b = 0; b < memory.size(); ++b) {
-        const BackendMemory& m = memory[b];
+        const BackendMemoryUse& m = memory[b];
         if (several && m.nodes == 0) continue;
         const std::string indent = several ? "    " : "  ";
         if (several) out << "  " << placement.names[b] << ": " << m.nodes << " nodes\n";

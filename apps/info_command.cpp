@@ -11,6 +11,7 @@
 #include "apps/format.h"
 #include "apps/backend_flags.h"
 #include "apps/graph_print.h"
+#include "apps/memory_budget_print.h"
 #include "apps/model_flags.h"
 #include "backends/placed_backend.h"
 #include "graph/error.h"
@@ -29,6 +30,9 @@ const std::vector<FlagSpec> kFlags = join_flags({backend_flags(), {
     {"--graph", "", false, "print the model's graph (nodes, shapes) and its memory plan"},
     {"--graph-tokens", "", true, "tokens per graph for --graph (default 1: decode)"},
     {"--ctx-size", "-c", true, "KV cache size for --graph (default: the model's, at most 4096)"},
+    {"--batch-size", "-b", true, "largest prompt chunk for --graph's memory budget (default 256)"},
+    {"--kv-f32", "", false, "budget an f32 KV cache for --graph"},
+    {"--parallel", "-np", true, "sessions (kiln serve's slots) for --graph's memory budget (default 1)"},
     {"--help", "-h", false, "show this help"},
 }});
 
@@ -148,7 +152,7 @@ void print_text(const ModelInfo& m, bool list_tensors, std::ostream& out) {
     out << "metadata " << f.metadata().size() << " keys\n";
     for (const GgufKeyValue& kv : f.metadata()) {
         std::string type(gguf_type_name(kv.value.type()));
-        if (const GgufArray* a = kv.value.array()) type = std::string(gguf_type_name(a->elem)) + "[" + std::to_string(a->items.size()) + "]";
+        if (const GgufArray* a = kv.value.array()) type = std::string(gguf_type_name(a->elem())) + "[" + std::to_string(a->size()) + "]";
         out << "  " << kv.key << " (" << type << ") = " << kv.value.describe() << "\n";
     }
 
@@ -176,10 +180,10 @@ nlohmann::json value_json(const GgufValue& v, size_t max_items) {
         case GgufType::ARRAY: {
             const GgufArray& a = *v.array();
             nlohmann::json items = nlohmann::json::array();
-            for (size_t i = 0; i < a.items.size() && i < max_items; ++i) items.push_back(value_json(a.items[i], max_items));
-            if (a.items.size() <= max_items) return items;
+            for (size_t i = 0; i < a.size() && i < max_items; ++i) items.push_back(value_json(a[i], max_items));
+            if (a.size() <= max_items) return items;
             // Long arrays (vocabularies) are abbreviated to their first items and length.
-            return {{"type", "array"}, {"element_type", gguf_type_name(a.elem)}, {"length", a.items.size()}, {"head", items}};
+            return {{"type", "array"}, {"element_type", gguf_type_name(a.elem())}, {"length", a.size()}, {"head", items}};
         }
         default: return *v.to_int();
     }
@@ -265,15 +269,18 @@ int info_command(const std::vector<std::string>& argv, std::ostream& out, std::o
         // Placement as `run` would do it with the same backend flags.
         const auto backend = make_backend(args, "info", err);
         GraphPlacement placement;
-        if (const auto* placed = dynamic_cast<const PlacedBackend*>(backend.get())) {
-            placement.backend_of_node = placed->placement(mg.graph);
-            placement.names = {std::string(placed->device().name()), std::string(placed->host().name())};
-        } else {
-            placement.backend_of_node.assign(mg.graph.nodes().size(), 0);
-            placement.names = {std::string(backend->name())};
-        }
+        const NodeBackends where = node_backends(*backend, mg.graph);
+        placement.backend_of_node = where.of_node;
+        for (const Backend* b : where.backends) placement.names.emplace_back(b->name());
         placement.fused = backend->fused_runs(mg.graph);
         print_graph(mg.graph, placement, out);
+
+        SessionOptions so;
+        so.n_ctx = shape.n_ctx;
+        so.n_batch = static_cast<int>(args.get_int("--batch-size", 1, 1 << 16).value_or(so.n_batch));
+        so.kv_type = args.has("--kv-f32") ? DType::F32 : DType::F16;
+        const int n_sessions = static_cast<int>(args.get_int("--parallel", 1, 256).value_or(1));
+        print_memory_budget(plan_memory_budget(model, *backend, so, n_sessions), out);
         return 0;
     }
     GgufFile f = GgufFile::open(*path);

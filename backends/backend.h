@@ -99,6 +99,14 @@ struct KernelRun {
     std::string kernel;  // e.g. "rms_norm+mul"
 };
 
+// How many bytes a backend can still allocate for weights, state and arenas, and what that
+// memory is ("host memory available", "device-local heap 0 of <device>").
+struct MemoryLimit {
+    uint64_t bytes = 0;
+    std::string what;
+    bool host = false;  // host memory: what several backends hold there counts against one limit
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -108,6 +116,9 @@ public:
     virtual std::unique_ptr<Executable> compile(const Graph& g) = 0;
     // Frees the State tensors whose names start with `prefix` (a finished session's KV cache).
     virtual void release_state(std::string_view prefix) = 0;
+    // What this backend can still allocate, read now (it changes as memory is used); nullopt
+    // when unknown. Host backends report host memory (the default).
+    virtual std::optional<MemoryLimit> memory_limit() const;
     // The fused runs compile(g) would record, in node order (none unless the backend fuses).
     virtual std::vector<KernelRun> fused_runs(const Graph& g) const {
         (void)g;

@@ -223,4 +223,12 @@ void PlacedBackend::release_state(std::string_view prefix) {
     host_->release_state(prefix);
 }
 
+NodeBackends node_backends(const Backend& backend, const Graph& g) {
+    if (const auto* placed = dynamic_cast<const PlacedBackend*>(&backend)) {
+        static_assert(kDeviceBackend == 0 && kHostBackend == 1);
+        return {{&placed->device(), &placed->host()}, placed->placement(g)};
+    }
+    return {{&backend}, std::vector<int>(g.nodes().size(), 0)};
+}
+
 }  // namespace kiln

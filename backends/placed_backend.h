@@ -25,6 +25,9 @@ public:
     std::vector<KernelRun> fused_runs(const Graph& g) const override;
     std::unique_ptr<Executable> compile(const Graph& g) override;
     void release_state(std::string_view prefix) override;
+    // The device's: a placed graph's host part is checked against host memory separately
+    // (node_backends).
+    std::optional<MemoryLimit> memory_limit() const override { return device_->memory_limit(); }
 
     // kDeviceBackend or kHostBackend per node, as compile() places them.
     std::vector<int> placement(const Graph& g) const;
@@ -38,5 +41,14 @@ private:
     PlacementPolicy policy_;
     std::string name_;
 };
+
+// The backends that run g's nodes when `backend` compiles it, and which one runs each node
+// (an index into `backends`): a PlacedBackend's device and host, any other backend alone. For
+// reports and memory budgets, which need each part of a placed graph on its own backend.
+struct NodeBackends {
+    std::vector<const Backend*> backends;
+    std::vector<int> of_node;
+};
+NodeBackends node_backends(const Backend& backend, const Graph& g);
 
 }  // namespace kiln

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "backends/host_memory.h"
 #include "graph/error.h"
 
 namespace kiln::vk {
@@ -254,6 +255,19 @@ uint32_t select_device(const std::vector<DeviceInfo>& devices, std::optional<uin
     }
     if (!best) throw Error("no Vulkan device supports Vulkan 1.2 with a compute queue (see `kiln devices`)");
     return *best;
+}
+
+MemoryLimit device_memory_limit(const DeviceInfo& info) {
+    MemoryLimit limit;
+    for (size_t i = 0; i < info.heaps.size(); ++i) {
+        if (info.heaps[i].device_local && info.heaps[i].size > limit.bytes) {
+            limit = {info.heaps[i].size, "device-local heap " + std::to_string(i) + " of " + info.name};
+        }
+    }
+    if (info.uma) {
+        if (auto host = host_memory_limit(); host && host->bytes < limit.bytes) limit = *host;
+    }
+    return limit;
 }
 
 }  // namespace kiln::vk

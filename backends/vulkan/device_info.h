@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend.h"
 #include "backends/vulkan/api.h"
 #include "backends/vulkan/matmul_kernel.h"
 
@@ -83,6 +84,10 @@ std::string version_string(uint32_t api_version);  // "1.3.230"
 // "0: llvmpipe (LLVM 15.0.6, 256 bits) [cpu, Vulkan 1.3.230, llvmpipe Mesa 22.3.6]" and then
 // indented lines with memory, limits and features. No trailing newline.
 std::string describe(const DeviceInfo& info);
+
+// What the device can hold: its largest device-local heap; on a device that shares host memory
+// (integrated GPUs, lavapipe) no more than the host has available.
+MemoryLimit device_memory_limit(const DeviceInfo& info);
 
 // The device to use: `requested` (an index) when given, else the best usable device
 // (discrete > integrated > virtual > cpu > other, first on ties). Throws kiln::Error when the

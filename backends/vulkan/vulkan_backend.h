@@ -33,6 +33,7 @@ public:
     std::unique_ptr<Executable> compile(const Graph& g) override;
     void release_state(std::string_view prefix) override { states_.release(prefix); }
     std::vector<KernelRun> fused_runs(const Graph& g) const override;
+    std::optional<MemoryLimit> memory_limit() const override { return device_memory_limit(info_); }
 
     const Context& context() const { return context_; }
     // The device's info with the options ops choose kernels by (matmul_kernel).

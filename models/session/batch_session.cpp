@@ -4,6 +4,7 @@
 
 #include "graph/error.h"
 #include "models/model.h"
+#include "models/session/memory_budget.h"
 
 namespace kiln {
 namespace {
@@ -23,6 +24,8 @@ BatchSession::BatchSession(const Model& model, Backend& backend, const BatchOpti
     so.n_ctx = options.n_ctx;
     so.n_batch = options.n_batch;
     so.kv_type = options.kv_type;
+    // All slots together, before the first one allocates anything.
+    check_memory_budget(plan_memory_budget(model, backend, so, options.n_slots));
     for (int i = 0; i < options.n_slots; ++i) slots_.push_back(std::make_unique<Session>(model, backend, so));
     n_vocab_ = slots_.front()->n_vocab();
     const size_t n = static_cast<size_t>(options.n_slots);

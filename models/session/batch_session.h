@@ -31,7 +31,8 @@ struct SlotToken {
 
 class BatchSession {
 public:
-    // Throws kiln::Error for out-of-range options.
+    // Throws kiln::Error for out-of-range options, and before allocating anything when the slots'
+    // memory budget does not fit the backend (models/session/memory_budget.h).
     BatchSession(const Model& model, Backend& backend, const BatchOptions& options);
     ~BatchSession();
 

@@ -6,6 +6,7 @@
 
 #include "graph/error.h"
 #include "models/model.h"
+#include "models/session/memory_budget.h"
 
 namespace kiln {
 namespace {
@@ -24,15 +25,22 @@ int next_power_of_two(int n) {
 
 }  // namespace
 
-Session::Session(const Model& model, Backend& backend, const SessionOptions& options)
-    : model_(model), backend_(backend), options_(options) {
+SessionOptions resolve_session_options(const Model& model, const SessionOptions& options) {
     const ModelHparams& hp = model.hparams();
-    n_ctx_ = options.n_ctx > 0 ? options.n_ctx : static_cast<int>(std::min<uint32_t>(hp.context_length, 4096));
     if (options.n_ctx < 0) throw Error("context size -c " + std::to_string(options.n_ctx) + " is negative");
     if (options.n_batch < 1) throw Error("batch size " + std::to_string(options.n_batch) + " must be at least 1");
     if (options.kv_type != DType::F16 && options.kv_type != DType::F32) throw Error("the KV cache is f16 or f32");
-    options_.n_batch = std::min(next_power_of_two(options.n_batch), next_power_of_two(n_ctx_));
-    n_vocab_ = static_cast<int>(hp.vocab_size);
+    SessionOptions o = options;
+    if (o.n_ctx == 0) o.n_ctx = static_cast<int>(std::min<uint32_t>(hp.context_length, 4096));
+    o.n_batch = std::min(next_power_of_two(options.n_batch), next_power_of_two(o.n_ctx));
+    return o;
+}
+
+Session::Session(const Model& model, Backend& backend, const SessionOptions& options)
+    : model_(model), backend_(backend), options_(resolve_session_options(model, options)) {
+    check_memory_budget(plan_memory_budget(model, backend, options_));
+    n_ctx_ = options_.n_ctx;
+    n_vocab_ = static_cast<int>(model.hparams().vocab_size);
     state_prefix_ = next_state_prefix();
     tokens_buf_.resize(static_cast<size_t>(options_.n_batch));
     positions_buf_.resize(static_cast<size_t>(options_.n_batch));

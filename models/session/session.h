@@ -27,6 +27,11 @@ struct SessionOptions {
     bool logits_all = false;  // keep logits for every evaluated token (tests, perplexity)
 };
 
+// The options a session of `model` runs with: n_ctx the model's context (at most 4096) when 0,
+// n_batch rounded up to a power of two no larger than the context's. Throws kiln::Error for
+// out-of-range options.
+SessionOptions resolve_session_options(const Model& model, const SessionOptions& options);
+
 // One profiled step (Session::set_profile_sink): which compiled graph ran — prompt chunks and
 // decode use different graphs — when it started, and its executable's timings (valid only
 // during the call).
@@ -42,7 +47,8 @@ using ProfileSink = std::function<void(const StepProfile&)>;
 
 class Session {
 public:
-    // Throws kiln::Error for out-of-range options.
+    // Throws kiln::Error for out-of-range options, and before allocating anything when the
+    // session's memory budget does not fit its backend (models/session/memory_budget.h).
     Session(const Model& model, Backend& backend, const SessionOptions& options = {});
     ~Session();
 

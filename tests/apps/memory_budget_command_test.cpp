@@ -1,0 +1,61 @@
+// The memory budget as a user meets it: `kiln info --graph` prints it, and `kiln run` and
+// `kiln serve` refuse a context or slot count the machine cannot hold, in one line, before
+// allocating it.
+#include <gtest/gtest.h>
+
+#include "apps/run_kiln_support.h"
+#include "tests/support/temp_model.h"
+
+namespace kiln {
+namespace {
+
+using Result = testing::KilnResult;
+const auto run = testing::run_kiln_capture;
+
+const testing::TempModel& wide_kv_model() {
+    static const testing::TempModel m("wide-kv-cmd", testing::wide_kv_shape(), DType::F16, 1);
+    return m;
+}
+
+void expect_one_line_refusal(const Result& r, const std::vector<std::string>& facts) {
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_EQ(r.err.rfind("kiln: " + wide_kv_model().path().string() + ": needs ", 0), 0u) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
+    for (const std::string& fact : facts) EXPECT_NE(r.err.find(fact), std::string::npos) << fact << " in " << r.err;
+}
+
+TEST(MemoryBudgetCommand, RunRefusesAContextTheMachineCannotHold) {
+    const std::string model = wide_kv_model().path().string();
+    expect_one_line_refusal(run({"run", "-m", model, "-p", "hi", "-c", "1048576", "--backend", "cpu"}),
+                            {"on cpu for a session of 1048576 tokens (KV cache 256.00 GiB)", "; try -c "});
+    expect_one_line_refusal(run({"run", "-m", model, "-p", "hi", "-c", "1048576", "--kv-f32", "--backend", "cpu"}),
+                            {"(KV cache 512.00 GiB)", "no --kv-f32"});
+    // What the message suggests runs.
+    Result ok = run({"run", "-m", model, "-p", "hi", "-n", "2", "-c", "64", "--backend", "cpu"});
+    EXPECT_EQ(ok.status, 0) << ok.err;
+}
+
+TEST(MemoryBudgetCommand, ServeRefusesSlotsTheMachineCannotHold) {
+    const std::string model = wide_kv_model().path().string();
+    expect_one_line_refusal(run({"serve", "-m", model, "-c", "65536", "--parallel", "64", "--port", "0"}),
+                            {"for 64 sessions of 65536 tokens (KV cache 1024.00 GiB)", "fewer --parallel slots"});
+}
+
+TEST(MemoryBudgetCommand, InfoGraphPrintsTheBudget) {
+    const std::string model = wide_kv_model().path().string();
+    Result fits = run({"info", model, "--graph", "-c", "64", "--backend", "cpu"});
+    ASSERT_EQ(fits.status, 0) << fits.err;
+    EXPECT_NE(fits.out.find("memory budget: a session of 64 tokens, batch 64, f16 KV cache (262,144 bytes per token per "
+                            "session)"), std::string::npos) << fits.out;
+    EXPECT_NE(fits.out.find("  cpu       weights "), std::string::npos) << fits.out;
+    EXPECT_NE(fits.out.find("KV cache 16.00 MiB"), std::string::npos) << fits.out;
+    EXPECT_NE(fits.out.find("\n  fits\n"), std::string::npos) << fits.out;
+
+    Result too_big = run({"info", model, "--graph", "-c", "1048576", "--parallel", "2", "--backend", "cpu"});
+    ASSERT_EQ(too_big.status, 0) << too_big.err;
+    EXPECT_NE(too_big.out.find("  does not fit: " + model + ": needs "), std::string::npos) << too_big.out;
+    EXPECT_NE(too_big.out.find("for 2 sessions of 1048576 tokens (KV cache 512.00 GiB)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kiln
