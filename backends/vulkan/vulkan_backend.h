@@ -36,6 +36,7 @@ public:
     std::optional<MemoryLimit> memory_limit() const override { return device_memory_limit(info_); }
 
     const Context& context() const { return context_; }
+    const PipelineCache& pipelines() const { return pipelines_; }
     // The device's info with the options ops choose kernels by (matmul_kernel).
     const DeviceInfo& info() const { return info_; }
     uint64_t weight_bytes() const { return weights_.bytes(); }

@@ -4,6 +4,7 @@
 // starting mid-buffer, every Vulkan kernel (whichever the device picks), and more rows than one
 // grid dimension holds. --full adds model-sized shapes (k = 14336, vocab-sized rows, 512-token
 // prompts).
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <string>
@@ -61,7 +62,7 @@ TensorId make_x(OpGraph& og, const MatMulCase& c) {
     return kNoTensor;
 }
 
-void run_matmul(DType t, const MatMulCase& c, bool vulkan = true) {
+void run_matmul(DType t, const MatMulCase& c, bool vulkan = true, bool vulkan_only = false) {
     OpGraph og;
     TensorId w;
     if (c.weight_view) {
@@ -74,6 +75,7 @@ void run_matmul(DType t, const MatMulCase& c, bool vulkan = true) {
     const TensorId x = make_x(og, c);
     testing::OpTolerance tol = testing::matmul_tolerance(t);
     tol.vulkan_supported = vulkan;
+    tol.vulkan_only = vulkan_only;
     check_op(og, og.g.matmul(w, x), tol, describe(t, c));
 }
 
@@ -131,37 +133,62 @@ INSTANTIATE_TEST_SUITE_P(MatMul, MatMulTest,
                                            DType::Q5_K, DType::Q6_K, DType::IQ4_NL),
                          [](const ::testing::TestParamInfo<DType>& p) { return std::string(dtype_name(p.param)); });
 
-// Every kernel, whichever this device picks by itself (lanes on lavapipe, vec and tiles on
-// GPUs), on a few shapes: partial row and column blocks, unaligned x and weights, float rows
-// ending mid-unit. The dtypes cover each way of walking a row (floats, one 32-element run per
-// block, two runs per K-quant unit); the per-dtype decoding they share with the default kernel
-// (dequant_units.glsl) and with get_rows (dequant4 in dequant.glsl) is checked for every dtype
-// by the Shapes and GetRows tests.
-TEST(MatMulKernels, EveryKernel) {
-    for (DType t : {DType::F32, DType::Q4_0, DType::Q4_K}) {
-        // F32 rows of 37 end mid-unit on an odd element and are never 16-byte aligned.
-        const std::vector<int64_t> k = t == DType::F32 ? std::vector<int64_t>{37, 37, 288} : inner_sizes(t);
-        {
-            ForcedKernel forced("vec");
-            run_matmul(t, {k[1], 7, 1, 1, 1, XLayout::Packed, true});
-            run_matmul(t, {k[2], 33, 5, 1, 1, XLayout::Strided});
+// Every kernel family forced, for every weight dtype, on the device (the CPU does not change
+// with them): partial row and column blocks, unaligned x and weights, float rows ending
+// mid-unit (F32 rows of 37 are never 16-byte aligned), odd block counts. Each family must be
+// the one that ran: lanes needs one fixed subgroup size (lavapipe, NVIDIA); vec uses subgroup
+// arithmetic where the device has it (`_sg`), vec_shared never.
+bool is_family(const std::string& shader, const std::string& family) {
+    const bool sg = shader.size() > 3 && shader.compare(shader.size() - 3, 3, "_sg") == 0;
+    if (family == "lanes") return shader.rfind("matmul_lanes_", 0) == 0;
+    if (family == "tiles") return shader.rfind("matmul_mm_", 0) == 0;
+    if (family == "vec") return shader.rfind("matmul_vec_", 0) == 0 && sg;
+    return shader.rfind("matmul_vec_", 0) == 0 && !sg;  // vec_shared
+}
+
+class MatMulKernels : public ::testing::TestWithParam<DType> {};
+
+TEST_P(MatMulKernels, EveryFamilyRuns) {
+    if (!testing::vulkan_available()) GTEST_SKIP() << "no Vulkan device";
+    // ctest runs this suite again on lavapipe at another vector width (tests/CMakeLists.txt):
+    // the width must have given the subgroup size that run is for.
+    if (const char* want = std::getenv("KILN_EXPECT_SUBGROUP_SIZE")) {
+        ASSERT_EQ(testing::vulkan_subgroup_size(), static_cast<uint32_t>(std::atoi(want)));
+    }
+    const DType t = GetParam();
+    const std::vector<int64_t> k = t == DType::F32 ? std::vector<int64_t>{37, 37, 288} : inner_sizes(t);
+    for (const char* family : {"lanes", "vec", "vec_shared", "tiles"}) {
+        ForcedKernel forced(family);
+        const auto vulkan_only = [&](const MatMulCase& c) { run_matmul(t, c, true, true); };
+        // One case per family for most dtypes (each is a pipeline to compile, seconds on lavapipe):
+        // an odd block count, partial blocks, a weight view and an unaligned x together; two for
+        // the dtypes that stand for each way of walking a row.
+        const bool both = t == DType::F32 || t == DType::Q4_0 || t == DType::Q4_K;
+        if (std::string(family) == "tiles") {
+            vulkan_only({k[2], 7, 9, 3, 1, XLayout::Permuted, true});
+            if (both) vulkan_only({k[1], 65, 17, 1, 1, XLayout::Aligned});
+        } else {
+            vulkan_only({k[2], 33, 5, 1, 1, XLayout::Strided, true});
+            if (both) vulkan_only({k[1], 7, 1, 1, 1, XLayout::Packed, true});
         }
-        {
-            ForcedKernel forced("lanes");
-            run_matmul(t, {k[1], 33, 3, 1, 1, XLayout::Strided, true});
-        }
-        if (t != DType::Q4_0) {  // tiles read runs of 4 (dequant4, checked per dtype by GetRows)
-            ForcedKernel forced("tiles");
-            run_matmul(t, {k[1], 65, 17, 1, 1, XLayout::Aligned});
-            run_matmul(t, {k[2], 7, 9, 3, 1, XLayout::Permuted, true});
-        }
-        if (t != DType::Q4_0) {  // the reduction does not depend on the dtype
-            ForcedKernel forced("vec_shared");
-            run_matmul(t, {k[1], 7, 1});
-            run_matmul(t, {k[2], 33, 5, 1, 1, XLayout::Strided});
+        const std::set<std::string> used = testing::vulkan_shaders_used();
+        const auto matmuls = std::count_if(used.begin(), used.end(),
+                                           [](const std::string& s) { return s.rfind("matmul_", 0) == 0; });
+        EXPECT_GT(matmuls, 0) << family;
+        for (const std::string& s : used) {
+            if (s.rfind("matmul_", 0) == 0) {
+                EXPECT_TRUE(is_family(s, family)) << family << " forced, " << s << " ran";
+            }
         }
     }
 }
+
+INSTANTIATE_TEST_SUITE_P(Vulkan, MatMulKernels,
+                         ::testing::Values(DType::F32, DType::F16, DType::BF16, DType::Q4_0, DType::Q4_1, DType::Q5_0,
+                                           DType::Q5_1, DType::Q8_0, DType::Q2_K, DType::Q3_K, DType::Q4_K,
+                                           DType::Q5_K, DType::Q6_K, DType::IQ4_NL),
+                         [](const ::testing::TestParamInfo<DType>& p) { return std::string(dtype_name(p.param)); });
+
 
 // The CPU's tiles step four 32-element blocks at a time (then pairs, then one) over up to 4 rows
 // x 4 columns: block counts 1, 3, 4, 5, 7 and 18 reach every tail, and n = 9 / m = 3, 6 leave

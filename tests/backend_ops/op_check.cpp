@@ -167,6 +167,20 @@ void force_vulkan_matmul_kernel(std::string_view kernel) {
 #endif
 }
 
+std::set<std::string> vulkan_shaders_used() {
+#ifdef KILN_HAVE_VULKAN
+    if (VulkanHarness* h = vulkan_harness()) return h->backend->pipelines().shaders();
+#endif
+    return {};
+}
+
+uint32_t vulkan_subgroup_size() {
+#ifdef KILN_HAVE_VULKAN
+    if (VulkanHarness* h = vulkan_harness()) return h->backend->info().subgroup_size;
+#endif
+    return 0;
+}
+
 std::vector<KernelRun> vulkan_fused_runs(const Graph& g) {
 #ifdef KILN_HAVE_VULKAN
     if (VulkanHarness* h = vulkan_harness()) return h->backend->fused_runs(g);
@@ -220,7 +234,7 @@ void check_ops(OpGraph& og, std::vector<TensorId> outs, OpTolerance tol, const s
 
     // Every ISA this CPU has; one thread (whole ranges) and three (uneven shares on any machine).
     for (CpuIsa isa : {CpuIsa::Scalar, CpuIsa::Avx2, CpuIsa::Avx512}) {
-        if (!cpu_supports_isa(isa)) continue;
+        if (!cpu_supports_isa(isa) || tol.vulkan_only) continue;
         for (int threads : {1, 3}) {
             CpuBackend cpu(CpuOptions{threads, isa});
             ASSERT_EQ(all_supported(cpu), tol.cpu_supported) << label << ": cpu supports()";

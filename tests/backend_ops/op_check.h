@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,8 @@ struct OpTolerance {
     // Cases outside a backend's kernels (it must then say so through supports()).
     bool cpu_supported = true;
     bool vulkan_supported = true;
+    // Skip the CPU: a check of Vulkan kernels the test forces (the CPU's paths do not change).
+    bool vulkan_only = false;
 };
 
 // Runs `og` on every backend and compares each tensor of `outs` (any kind: an op output, or a
@@ -86,6 +89,11 @@ bool vulkan_available();
 // Recreates the Vulkan backend the checks run on with VulkanOptions::matmul_kernel set to
 // `kernel` ("auto" restores the default), so matmul tests cover every kernel on any device.
 void force_vulkan_matmul_kernel(std::string_view kernel);
+// The shaders the harness's Vulkan backend has dispatched since it was made (by the last
+// force_vulkan_matmul_kernel); empty without Vulkan.
+std::set<std::string> vulkan_shaders_used();
+// The harness device's subgroup size (0 without Vulkan).
+uint32_t vulkan_subgroup_size();
 
 // The runs of g the harness's Vulkan backend records as one fused kernel (empty without Vulkan).
 std::vector<KernelRun> vulkan_fused_runs(const Graph& g);
