@@ -7,7 +7,8 @@
 
 namespace kiln::vk {
 
-Buffer::Buffer(const Device& device, VkDeviceSize size, MemoryUse use) : device_(&device), size_(size), use_(use) {
+Buffer::Buffer(const Device& device, VkDeviceSize size, MemoryUse use, MemoryPurpose purpose)
+    : device_(&device), size_(size), use_(use) {
     if (size == 0) throw Error("Vulkan buffers cannot be empty");
     VkBufferCreateInfo info{};
     info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
@@ -20,7 +21,7 @@ Buffer::Buffer(const Device& device, VkDeviceSize size, MemoryUse use) : device_
     VkMemoryRequirements requirements{};
     vk.vkGetBufferMemoryRequirements(device.handle(), buffer_, &requirements);
     try {
-        allocation_ = allocate_memory(device, requirements, use);
+        allocation_ = allocate_memory(device, requirements, use, purpose);
         check(vk.vkBindBufferMemory(device.handle(), buffer_, allocation_.memory, allocation_.offset),
               "vkBindBufferMemory");
     } catch (...) {

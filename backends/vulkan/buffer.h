@@ -22,8 +22,9 @@ struct BufferRange {
 class Buffer {
 public:
     Buffer() = default;
-    // Throws kiln::Error when `size` is 0 or the memory cannot be allocated.
-    Buffer(const Device& device, VkDeviceSize size, MemoryUse use);
+    // Throws kiln::Error when `size` is 0, DeviceError (naming `purpose`) when the memory cannot
+    // be allocated.
+    Buffer(const Device& device, VkDeviceSize size, MemoryUse use, MemoryPurpose purpose = MemoryPurpose::io);
     ~Buffer();
     Buffer(Buffer&& other) noexcept;
     Buffer& operator=(Buffer&& other) noexcept;

@@ -6,11 +6,20 @@
 
 #include "backends/vulkan/buffer.h"
 #include "backends/vulkan/device.h"
+#include "backends/vulkan/fault_injection.h"
 #include "backends/vulkan/pipeline.h"
 #include "backends/vulkan/timestamps.h"
 #include "graph/error.h"
 
 namespace kiln::vk {
+namespace {
+
+// How long a destructor waits for work submitted to a lost device. A really lost device answers
+// at once; an injected loss (fault_injection.h) leaves real work running that must finish
+// before its objects go.
+constexpr uint64_t kLostDeviceWaitNs = 5'000'000'000;
+
+}  // namespace
 
 uint32_t group_count(uint64_t items, uint32_t workgroup_size, uint32_t max_groups) {
     const uint64_t groups = (items + workgroup_size - 1) / workgroup_size;
@@ -59,12 +68,17 @@ CommandBuffer& CommandBuffer::operator=(CommandBuffer&& other) noexcept {
     return *this;
 }
 
+void CommandBuffer::reset() { release(); }
+
 void CommandBuffer::release() {
     if (!device_) return;
     const auto& vk = device_->vk();
     // Destroying a command buffer or fence the GPU still uses is undefined; errors cannot
-    // propagate from a destructor, so a lost device just proceeds to destruction.
-    if (pending_) vk.vkWaitForFences(device_->handle(), 1, &fence_, VK_TRUE, UINT64_MAX);
+    // propagate from a destructor, so a lost device just proceeds to destruction after a
+    // bounded wait.
+    if (pending_) {
+        vk.vkWaitForFences(device_->handle(), 1, &fence_, VK_TRUE, device_->lost() ? kLostDeviceWaitNs : UINT64_MAX);
+    }
     if (fence_ != VK_NULL_HANDLE) vk.vkDestroyFence(device_->handle(), fence_, nullptr);
     // Destroying the pool frees its command buffer.
     if (pool_ != VK_NULL_HANDLE) vk.vkDestroyCommandPool(device_->handle(), pool_, nullptr);
@@ -76,6 +90,7 @@ void CommandBuffer::release() {
 }
 
 void CommandBuffer::begin() {
+    device_->check_alive();
     if (pending_) wait();
     const auto& vk = device_->vk();
     check(vk.vkResetCommandPool(device_->handle(), pool_, 0), "vkResetCommandPool");
@@ -187,6 +202,7 @@ void CommandBuffer::write_timestamp(const TimestampQueries& queries, uint32_t in
 }
 
 void CommandBuffer::submit() {
+    device_->check_alive();  // first: after a failed wait the submission still counts as pending
     if (!recorded_) throw Error("Vulkan command buffer: submit() needs a finished recording (begin/end)");
     if (pending_) throw Error("Vulkan command buffer: submit() while the previous submission is pending");
     const auto& vk = device_->vk();
@@ -195,16 +211,25 @@ void CommandBuffer::submit() {
     info.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
     info.commandBufferCount = 1;
     info.pCommandBuffers = &buffer_;
-    check(vk.vkQueueSubmit(device_->queue(), 1, &info, fence_), "vkQueueSubmit");
+    // A failed submit submits nothing (the fence stays unsignalled), so nothing is pending.
+    const VkResult result = detail::fault_now(testing::FaultPoint::queue_submit)
+                                ? VK_ERROR_DEVICE_LOST
+                                : vk.vkQueueSubmit(device_->queue(), 1, &info, fence_);
+    device_->check(result, "vkQueueSubmit");
     pending_ = true;
 }
 
 void CommandBuffer::wait() {
     if (!pending_) return;
-    const VkResult result = device_->vk().vkWaitForFences(device_->handle(), 1, &fence_, VK_TRUE, UINT64_MAX);
-    // Only a successful wait ends the submission; after a lost device nothing is pending anyway.
-    pending_ = false;
-    check(result, "vkWaitForFences");
+    // Never an endless wait on a device known to be lost: fail at once (release() waits briefly).
+    device_->check_alive();
+    const VkResult result = detail::fault_now(testing::FaultPoint::wait_for_fences)
+                                ? VK_ERROR_DEVICE_LOST
+                                : device_->vk().vkWaitForFences(device_->handle(), 1, &fence_, VK_TRUE, UINT64_MAX);
+    // Only a successful wait ends the submission; after a failed one the work may still be
+    // running (an injected loss), so release() waits for it, boundedly.
+    if (result == VK_SUCCESS) pending_ = false;
+    device_->check(result, "vkWaitForFences");
 }
 
 void CommandBuffer::submit_and_wait() {

@@ -34,7 +34,7 @@ class CommandBuffer {
 public:
     CommandBuffer() = default;
     explicit CommandBuffer(const Device& device);
-    // Waits for submitted work before destroying it.
+    // Waits for submitted work before destroying it (at most a few seconds on a lost device).
     ~CommandBuffer();
     CommandBuffer(CommandBuffer&& other) noexcept;
     CommandBuffer& operator=(CommandBuffer&& other) noexcept;
@@ -67,10 +67,15 @@ public:
     void reset_queries(const TimestampQueries& queries);
     void write_timestamp(const TimestampQueries& queries, uint32_t index);
 
+    // Submit and wait fail with the device's DeviceError (device_error.h) once it is lost, and
+    // fail fast from then on: wait() never blocks on a lost device.
     void submit();
     void wait();
     void submit_and_wait();
     bool pending() const { return pending_; }
+    // Waits for pending work (briefly on a lost device) and frees everything now: for owners
+    // whose other members the pending work still uses.
+    void reset();
 
     VkCommandBuffer handle() const { return buffer_; }
 

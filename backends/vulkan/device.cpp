@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/vulkan/device_error.h"
 #include "backends/vulkan/instance.h"
 #include "graph/error.h"
 
@@ -101,11 +102,36 @@ Device::Device(const Instance& instance, VkPhysicalDevice physical, DeviceInfo i
 
 Device::~Device() {
     if (device_ == VK_NULL_HANDLE) return;
-    // Objects must not be in use when destroyed; nothing useful can be done about a lost device here.
-    table_.vkDeviceWaitIdle(device_);
+    // Objects must not be in use when destroyed. A lost device is not waited for (it may never
+    // answer); every command buffer has already waited for its own work, briefly.
+    if (!lost()) table_.vkDeviceWaitIdle(device_);
     table_.vkDestroyDevice(device_, nullptr);
 }
 
-void Device::wait_idle() const { check(table_.vkDeviceWaitIdle(device_), "vkDeviceWaitIdle"); }
+void Device::wait_idle() const {
+    check_alive();
+    check(table_.vkDeviceWaitIdle(device_), "vkDeviceWaitIdle");
+}
+
+void Device::check_alive() const {
+    if (!lost()) return;
+    std::lock_guard lock(lost_mutex_);
+    throw DeviceError(DeviceFault::lost, lost_message_);
+}
+
+void Device::check(VkResult result, const char* call) const {
+    if (result == VK_ERROR_DEVICE_LOST) {
+        {
+            std::lock_guard lock(lost_mutex_);
+            if (!lost()) {
+                lost_message_ = "vulkan: device lost (VK_ERROR_DEVICE_LOST from " + std::string(call) + ") on " +
+                                info_.name + ": the driver reset it or it crashed; restart kiln to use it again";
+                lost_.store(true, std::memory_order_release);
+            }
+        }
+        check_alive();
+    }
+    vk::check(result, call);
+}
 
 }  // namespace kiln::vk

@@ -1,7 +1,10 @@
 #pragma once
 // A logical Vulkan device with one compute queue, created with the optional shader features the
 // physical device has (fp16, int8, 8/16-bit storage, integer dot product) so kernels may use them.
+#include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <string>
 
 #include "backends/vulkan/api.h"
 #include "backends/vulkan/device_info.h"
@@ -34,6 +37,15 @@ public:
 
     void wait_idle() const;
 
+    // A lost device stays lost. The first VK_ERROR_DEVICE_LOST (from any call, on any thread) is
+    // recorded; from then on every use of the device fails fast with the same DeviceError
+    // (device_error.h) instead of touching it, and destructors wait for it only briefly.
+    bool lost() const { return lost_.load(std::memory_order_acquire); }
+    // Throws the recorded DeviceError when the device is lost.
+    void check_alive() const;
+    // check() from api.h, recording VK_ERROR_DEVICE_LOST first (and throwing DeviceError then).
+    void check(VkResult result, const char* call) const;
+
 private:
     VkPhysicalDevice physical_ = VK_NULL_HANDLE;
     VkDevice device_ = VK_NULL_HANDLE;
@@ -43,6 +55,9 @@ private:
     VkQueue queue_ = VK_NULL_HANDLE;
     uint32_t queue_family_ = 0;
     bool queue_timestamps_ = false;
+    mutable std::atomic<bool> lost_{false};
+    mutable std::mutex lost_mutex_;
+    mutable std::string lost_message_;  // set once, under lost_mutex_, before lost_
 };
 
 }  // namespace kiln::vk

@@ -52,14 +52,14 @@ DeviceSlice WeightStore::allocate(uint64_t bytes, const std::string& name) {
     }
     if (size > block_size_) {
         // Larger than a shared block: a buffer of its own, kept before the current block.
-        auto own = std::make_unique<Buffer>(device_, size, MemoryUse::device);
+        auto own = std::make_unique<Buffer>(device_, size, MemoryUse::device, MemoryPurpose::weights);
         const Buffer* b = own.get();
         blocks_.insert(blocks_.empty() ? blocks_.end() : blocks_.end() - 1, std::move(own));
         return {b, 0, bytes};
     }
     uint64_t offset = round_up(block_used_, align);
     if (blocks_.empty() || offset + size > blocks_.back()->size()) {
-        blocks_.push_back(std::make_unique<Buffer>(device_, block_size_, MemoryUse::device));
+        blocks_.push_back(std::make_unique<Buffer>(device_, block_size_, MemoryUse::device, MemoryPurpose::weights));
         offset = 0;
     }
     block_used_ = offset + size;
@@ -78,7 +78,7 @@ void WeightStore::upload(const std::vector<Pending>& weights, const UploadProgre
         if (slice.buffer->mapped()) {
             vk::upload(device_, *slice.buffer, std::span(src, w.bytes), slice.offset);
         } else {
-            if (!staging_) staging_ = std::make_unique<Buffer>(device_, kStagingBytes, MemoryUse::upload);
+            if (!staging_) staging_ = std::make_unique<Buffer>(device_, kStagingBytes, MemoryUse::upload, MemoryPurpose::weights);
             for (uint64_t at = 0; at < w.bytes; at += kStagingBytes) {
                 const uint64_t n = std::min(kStagingBytes, w.bytes - at);
                 std::memcpy(staging_->mapped(), src + at, n);
@@ -108,7 +108,8 @@ const Buffer& StateBuffers::get(const std::string& name, uint64_t bytes) {
         }
         return *it->second;
     }
-    auto buffer = std::make_unique<Buffer>(device_, round_up(std::max<uint64_t>(bytes, 4), 16), MemoryUse::device);
+    auto buffer = std::make_unique<Buffer>(device_, round_up(std::max<uint64_t>(bytes, 4), 16), MemoryUse::device,
+                                           MemoryPurpose::kv_cache);
     CommandBuffer commands(device_);
     commands.begin();
     commands.fill(*buffer, 0);

@@ -1,9 +1,12 @@
 #include "backends/vulkan/memory.h"
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "backends/vulkan/device.h"
+#include "backends/vulkan/device_error.h"
+#include "backends/vulkan/fault_injection.h"
 #include "graph/error.h"
 
 namespace kiln::vk {
@@ -24,7 +27,54 @@ const char* use_name(MemoryUse use) {
     return "?";
 }
 
+// "1.0 GiB", "64.0 MiB", "12.5 KiB", "100 bytes".
+std::string size_text(uint64_t bytes) {
+    const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (bytes < 1024) return std::to_string(bytes) + " bytes";
+    double v = static_cast<double>(bytes) / 1024;
+    int unit = 0;
+    while (v >= 1024 && unit < 3) {
+        v /= 1024;
+        ++unit;
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f %s", v, units[unit]);
+    return text;
+}
+
+// What the user can change so that it fits; the flags are those of every command that runs a
+// model (apps/model_flags.cpp, apps/backend_flags.cpp).
+const char* purpose_hint(MemoryPurpose purpose) {
+    switch (purpose) {
+        case MemoryPurpose::weights: return "try --gpu-layers N to keep fewer layers on the device";
+        case MemoryPurpose::kv_cache: return "try a smaller -c, or --gpu-layers N";
+        case MemoryPurpose::activations: return "try a smaller -b";
+        case MemoryPurpose::io: return "try --gpu-layers N or a smaller -b";
+    }
+    return "";
+}
+
+[[noreturn]] void throw_out_of_memory(const Device& device, uint64_t bytes, uint32_t type_index,
+                                      MemoryPurpose purpose) {
+    const auto& memory = device.memory_properties();
+    const uint32_t heap = memory.memoryTypes[type_index].heapIndex;
+    throw DeviceError(DeviceFault::out_of_memory,
+                      "vulkan: out of device memory allocating " + size_text(bytes) + " for " + purpose_name(purpose) +
+                          " (heap " + std::to_string(heap) + ": " + size_text(memory.memoryHeaps[heap].size) + ", " +
+                          device.info().name + "); " + purpose_hint(purpose));
+}
+
 }  // namespace
+
+const char* purpose_name(MemoryPurpose purpose) {
+    switch (purpose) {
+        case MemoryPurpose::weights: return "weights";
+        case MemoryPurpose::kv_cache: return "the KV cache";
+        case MemoryPurpose::activations: return "activations";
+        case MemoryPurpose::io: return "inputs and outputs";
+    }
+    return "?";
+}
 
 uint32_t choose_memory_type(const Device& device, uint32_t type_bits, MemoryUse use) {
     // Property sets to try in order; the first memory type having all of one set wins.
@@ -48,7 +98,9 @@ uint32_t choose_memory_type(const Device& device, uint32_t type_bits, MemoryUse 
                 " buffers");
 }
 
-Allocation allocate_memory(const Device& device, const VkMemoryRequirements& requirements, MemoryUse use) {
+Allocation allocate_memory(const Device& device, const VkMemoryRequirements& requirements, MemoryUse use,
+                           MemoryPurpose purpose) {
+    device.check_alive();
     Allocation allocation;
     allocation.type_index = choose_memory_type(device, requirements.memoryTypeBits, use);
     allocation.size = requirements.size;
@@ -59,12 +111,13 @@ Allocation allocate_memory(const Device& device, const VkMemoryRequirements& req
     info.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
     info.allocationSize = requirements.size;
     info.memoryTypeIndex = allocation.type_index;
-    const VkResult result = device.vk().vkAllocateMemory(device.handle(), &info, nullptr, &allocation.memory);
+    const VkResult result = detail::fault_now(testing::FaultPoint::allocate_memory, purpose)
+                                ? VK_ERROR_OUT_OF_DEVICE_MEMORY
+                                : device.vk().vkAllocateMemory(device.handle(), &info, nullptr, &allocation.memory);
     if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY) {
-        throw Error("Vulkan device " + device.info().name + " is out of memory allocating " +
-                    std::to_string(requirements.size) + " bytes for a " + use_name(use) + " buffer");
+        throw_out_of_memory(device, requirements.size, allocation.type_index, purpose);
     }
-    check(result, "vkAllocateMemory");
+    device.check(result, "vkAllocateMemory");
 
     if (flags & kHostVisible) {
         const VkResult mapped =

@@ -16,6 +16,15 @@ enum class MemoryUse {
     readback,  // the GPU writes, the host reads (staging)
 };
 
+// What an allocation holds: named in the out-of-memory error with what the user can change.
+enum class MemoryPurpose {
+    weights,      // the model's weights (WeightStore)
+    kv_cache,     // State tensors (StateBuffers)
+    activations,  // a compiled graph's arena and kernel scratch
+    io,           // a graph's inputs and outputs, staging copies
+};
+const char* purpose_name(MemoryPurpose purpose);
+
 struct Allocation {
     VkDeviceMemory memory = VK_NULL_HANDLE;
     VkDeviceSize offset = 0;  // of this allocation within `memory`
@@ -29,9 +38,11 @@ struct Allocation {
 // Throws kiln::Error when none fits.
 uint32_t choose_memory_type(const Device& device, uint32_t type_bits, MemoryUse use);
 
-// Allocates (and maps, when host-visible) memory meeting `requirements`. Throws kiln::Error,
-// naming the size, when the device is out of memory.
-Allocation allocate_memory(const Device& device, const VkMemoryRequirements& requirements, MemoryUse use);
+// Allocates (and maps, when host-visible) memory meeting `requirements`. Throws DeviceError
+// (device_error.h) when the device is out of memory: one line naming the size, the purpose, the
+// heap and what to try. Throws the device's DeviceError when it is lost.
+Allocation allocate_memory(const Device& device, const VkMemoryRequirements& requirements, MemoryUse use,
+                           MemoryPurpose purpose);
 
 // Frees `allocation` and resets it to empty; an empty allocation is ignored.
 void free_memory(const Device& device, Allocation& allocation);

@@ -43,7 +43,8 @@ void TimestampQueries::release() {
 
 std::vector<double> TimestampQueries::read_ns() const {
     std::vector<uint64_t> ticks(count_);
-    check(device_->vk().vkGetQueryPoolResults(device_->handle(), pool_, 0, count_, ticks.size() * sizeof(uint64_t),
+    device_->check_alive();
+    device_->check(device_->vk().vkGetQueryPoolResults(device_->handle(), pool_, 0, count_, ticks.size() * sizeof(uint64_t),
                                               ticks.data(), sizeof(uint64_t),
                                               VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
           "vkGetQueryPoolResults");

@@ -46,6 +46,9 @@ void upload(const Device& device, const Buffer& dst, std::span<const std::byte> 
 void download(const Device& device, const Buffer& src, std::span<std::byte> out, VkDeviceSize offset) {
     check_range(src, offset, out.size(), "download");
     if (out.empty()) return;
+    // Declared first so that it outlives the command buffer, whose destructor may still wait
+    // for the copy into it (after a failed wait).
+    Buffer staging;
     CommandBuffer commands(device);
     commands.begin();
     if (src.mapped()) {
@@ -58,7 +61,7 @@ void download(const Device& device, const Buffer& src, std::span<std::byte> out,
         std::memcpy(out.data(), src.mapped() + offset, out.size());
         return;
     }
-    Buffer staging(device, out.size(), MemoryUse::readback);
+    staging = Buffer(device, out.size(), MemoryUse::readback);
     commands.barrier(Barrier::compute_to_transfer);
     commands.copy(src, staging, out.size(), offset, 0);
     commands.barrier(Barrier::to_host);

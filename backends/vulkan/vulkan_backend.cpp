@@ -53,6 +53,7 @@ bool VulkanBackend::supports(const Graph& g, const Node& n) const {
 }
 
 std::unique_ptr<Executable> VulkanBackend::compile(const Graph& g) {
+    context_.device().check_alive();
     for (const Node& n : g.nodes()) {
         if (!supports(g, n)) {
             throw Error("vulkan: node " + g.tensor(n.dst).name + " (" + std::string(op_name(n.op)) +

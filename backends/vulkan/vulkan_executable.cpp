@@ -29,7 +29,9 @@ VulkanExecutable::VulkanExecutable(VulkanBackend& backend, const Graph& g)
     record();
 }
 
-VulkanExecutable::~VulkanExecutable() = default;
+// The command buffer goes first, waiting for its work, while the buffers, descriptor sets and
+// timestamp queries it uses still exist (members die in reverse order, the queries before it).
+VulkanExecutable::~VulkanExecutable() { commands_.reset(); }
 
 const DeviceInfo& VulkanExecutable::info() const { return backend_.info(); }
 
@@ -51,7 +53,8 @@ void VulkanExecutable::place_tensors() {
     }
     backend_.weights_.upload(weights, backend_.upload_progress_);
     inputs_ = std::make_unique<Buffer>(device, std::max<uint64_t>(input_bytes, 16), MemoryUse::upload);
-    arena_ = std::make_unique<Buffer>(device, std::max<uint64_t>(round_up(plan_.arena_bytes, 16), 16), MemoryUse::device);
+    arena_ = std::make_unique<Buffer>(device, std::max<uint64_t>(round_up(plan_.arena_bytes, 16), 16), MemoryUse::device,
+                                      MemoryPurpose::activations);
 
     where_.assign(tensors.size(), {});
     for (size_t i = 0; i < tensors.size(); ++i) {  // views come after what they view
@@ -190,7 +193,7 @@ TensorBinding VulkanExecutable::scratch(uint64_t bytes) {
         const Buffer& b = *scratch_[scratch_used_++];
         return {b.range(0, bytes), 0};
     }
-    auto buffer = std::make_unique<Buffer>(backend_.context_.device(), bytes, MemoryUse::device);
+    auto buffer = std::make_unique<Buffer>(backend_.context_.device(), bytes, MemoryUse::device, MemoryPurpose::activations);
     const Buffer& b = *buffer;
     if (scratch_used_ < scratch_.size()) {
         scratch_.push_back(std::move(scratch_[scratch_used_]));
@@ -247,6 +250,7 @@ void VulkanExecutable::dispatch(const ComputePipeline& p, std::span<const Tensor
 void VulkanExecutable::barrier() { record_barrier(Barrier::compute_to_compute); }
 
 void VulkanExecutable::write(TensorId t, std::span<const uint8_t> bytes) {
+    backend_.context_.device().check_alive();
     const Tensor& tensor = graph_.tensor(t);
     if (bytes.size() != tensor.n_bytes()) {
         throw Error("vulkan: writing " + std::to_string(bytes.size()) + " bytes into " + tensor.name + " of " +
@@ -269,6 +273,7 @@ void VulkanExecutable::write(TensorId t, std::span<const uint8_t> bytes) {
 }
 
 void VulkanExecutable::read(TensorId t, std::span<uint8_t> bytes) const {
+    backend_.context_.device().check_alive();  // a lost device's memory holds nothing to trust
     const Tensor& tensor = graph_.tensor(t);
     if (!tensor.is_contiguous() || bytes.size() != tensor.n_bytes()) {
         throw Error("vulkan: reading " + tensor.name + " needs a contiguous tensor and " +
