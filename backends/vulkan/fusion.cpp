@@ -32,6 +32,11 @@ const Pattern kPatterns[] = {
          return run[1].op == Op::SwiGLU && supports_matmul_epilogue(g, run[0], run[1], info);
      },
      [](OpRecorder& r, std::span<const Node> run) { record_matmul_epilogue(r, run[0], run[1]); }},
+    {"rope+set_rows", 2,
+     [](const Graph& g, std::span<const Node> run, const DeviceInfo& info) {
+         return supports_rope_set_rows(g, run[0], run[1], info);
+     },
+     [](OpRecorder& r, std::span<const Node> run) { record_rope_set_rows(r, run[0], run[1]); }},
 };
 
 const Pattern* pattern_of(std::string_view kernel) {

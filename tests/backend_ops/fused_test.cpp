@@ -9,14 +9,6 @@
 namespace kiln::testing {
 namespace {
 
-// The Vulkan harness fuses `expected` runs of g into `kernel` (checked only where Vulkan runs).
-void expect_fused(const Graph& g, size_t expected, const std::string& label, const std::string& kernel = "rms_norm+mul") {
-    if (!vulkan_available()) return;
-    const std::vector<KernelRun> runs = vulkan_fused_runs(g);
-    ASSERT_EQ(runs.size(), expected) << label;
-    for (const KernelRun& r : runs) EXPECT_EQ(r.kernel, kernel) << label;
-}
-
 TEST(FusedRmsNormMul, RowLengthsAndWeightTypes) {
     for (int64_t n : {1, 7, 64, 4096, 4097}) {
         for (DType wt : {DType::F32, DType::F16, DType::BF16}) {
@@ -25,7 +17,7 @@ TEST(FusedRmsNormMul, RowLengthsAndWeightTypes) {
             const TensorId w = og.weight("norm.weight", wt, {n, 1, 1, 1}, 2.0f);
             const TensorId out = og.g.mul(og.g.rms_norm(a, 1e-5f), w);
             const std::string label = "n=" + std::to_string(n) + " w " + std::string(dtype_name(wt));
-            expect_fused(og.g, 1, label);
+            expect_vulkan_fused(og.g, 1, label);
             check_op(og, out, {}, label);
         }
     }
@@ -40,7 +32,7 @@ TEST(FusedRmsNormMul, HalfAndStridedInputs) {
         const TensorId a = og.g.view(big, {80, 3, 2, 1}, {es, 2 * 96 * es, 6 * 96 * es, 12 * 96 * es}, 8 * es);
         const TensorId w = og.weight("w", DType::F32, {80, 1, 1, 1});
         const TensorId out = og.g.mul(og.g.rms_norm(a, 1e-6f), w);
-        expect_fused(og.g, 1, std::string(dtype_name(t)));
+        expect_vulkan_fused(og.g, 1, std::string(dtype_name(t)));
         check_op(og, out, {}, std::string(dtype_name(t)));
     }
 }
@@ -53,7 +45,7 @@ TEST(FusedRmsNormMul, InsideAChain) {
     const TensorId w2 = og.weight("w2", DType::F16, {256, 1, 1, 1});
     const TensorId h = og.g.add(x, og.g.silu(og.g.mul(og.g.rms_norm(x, 1e-5f), w1)));
     const TensorId out = og.g.mul(og.g.rms_norm(h, 1e-5f), w2);
-    expect_fused(og.g, 2, "chain");
+    expect_vulkan_fused(og.g, 2, "chain");
     check_op(og, out, {}, "chain");
 }
 
@@ -64,7 +56,7 @@ TEST(FusedRmsNormMul, NotWhenTheNormIsReadElsewhereOrStored) {
         const TensorId a = og.input("a", DType::F32, {64, 3, 1, 1});
         const TensorId normed = og.g.rms_norm(a, 1e-5f);
         const TensorId out = og.g.add(og.g.mul(normed, og.weight("w", DType::F32, {64, 1, 1, 1})), normed);
-        expect_fused(og.g, 0, "second reader");
+        expect_vulkan_fused(og.g, 0, "second reader");
         check_op(og, out, {}, "second reader");
     }
     {
@@ -73,14 +65,14 @@ TEST(FusedRmsNormMul, NotWhenTheNormIsReadElsewhereOrStored) {
         const TensorId normed = og.g.rms_norm(a, 1e-5f);
         const TensorId out = og.g.mul(normed, og.weight("w", DType::F32, {64, 1, 1, 1}));
         og.g.mark_output(normed);
-        expect_fused(og.g, 0, "norm is an output");
+        expect_vulkan_fused(og.g, 0, "norm is an output");
         check_ops(og, {normed, out}, {}, "norm is an output");
     }
     {
         OpGraph og;  // not a weight row: b broadcasts over rows of its own
         const TensorId a = og.input("a", DType::F32, {64, 3, 1, 1});
         const TensorId out = og.g.mul(og.g.rms_norm(a, 1e-5f), og.input("b", DType::F32, {64, 3, 1, 1}));
-        expect_fused(og.g, 0, "full b");
+        expect_vulkan_fused(og.g, 0, "full b");
         check_op(og, out, {}, "full b");
     }
 }
@@ -107,7 +99,7 @@ void run_matmul_then(Next next, DType wt, int64_t k, int64_t n, int64_t cols, co
     const std::string label = kernel + " " + std::string(dtype_name(wt)) + " k=" + std::to_string(k) +
                               " n=" + std::to_string(n) + " cols=" + std::to_string(cols) + " next #" +
                               std::to_string(static_cast<int>(next));
-    expect_fused(og.g, 1, label, add ? "matmul+add" : "matmul+swiglu");
+    expect_vulkan_fused(og.g, 1, label, add ? "matmul+add" : "matmul+swiglu");
     check_op(og, out, matmul_tolerance(wt), label);
 }
 
@@ -138,7 +130,7 @@ TEST(FusedMatmulEpilogue, NotForABroadcastOperand) {
     const TensorId w = og.weight("w", DType::Q8_0, {64, 16, 1, 1});
     const TensorId x = og.input("x", DType::F32, {64, 3, 1, 1});
     const TensorId out = og.g.add(og.g.matmul(w, x), og.input("bias", DType::F32, {16, 1, 1, 1}));
-    expect_fused(og.g, 0, "bias", "matmul+add");
+    expect_vulkan_fused(og.g, 0, "bias", "matmul+add");
     check_op(og, out, matmul_tolerance(DType::Q8_0), "bias");
 }
 

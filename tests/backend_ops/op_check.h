@@ -97,6 +97,15 @@ uint32_t vulkan_subgroup_size();
 
 // The runs of g the harness's Vulkan backend records as one fused kernel (empty without Vulkan).
 std::vector<KernelRun> vulkan_fused_runs(const Graph& g);
+// Expects the Vulkan harness to fuse `expected` runs of g, each into `kernel` (checked only
+// where Vulkan runs).
+inline void expect_vulkan_fused(const Graph& g, size_t expected, const std::string& label,
+                                const std::string& kernel = "rms_norm+mul") {
+    if (!vulkan_available()) return;
+    const std::vector<KernelRun> runs = vulkan_fused_runs(g);
+    ASSERT_EQ(runs.size(), expected) << label;
+    for (const KernelRun& r : runs) EXPECT_EQ(r.kernel, kernel) << label;
+}
 
 // --full: large shapes for real GPUs (set by the test's main from argv or KILN_BACKEND_OPS_FULL=1).
 bool full_mode();

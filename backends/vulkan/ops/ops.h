@@ -48,6 +48,9 @@ void record_matmul_epilogue(OpRecorder& r, const Node& mm, const Node& next);
 // rope.cpp: Rope
 bool supports_rope(const Graph& g, const Node& n, const DeviceInfo& info);
 void record_rope(OpRecorder& r, const Node& n);
+// rope + the set_rows writing its output rows into a KV cache, as one kernel (fusion.cpp).
+bool supports_rope_set_rows(const Graph& g, const Node& rope, const Node& set_rows, const DeviceInfo& info);
+void record_rope_set_rows(OpRecorder& r, const Node& rope, const Node& set_rows);
 // softmax.cpp: Softmax
 bool supports_softmax(const Graph& g, const Node& n, const DeviceInfo& info);
 void record_softmax(OpRecorder& r, const Node& n);

@@ -1,5 +1,7 @@
 // Rope: shaders/rope.comp, one invocation per rotated pair (or two pass-through values),
-// grid-strided over every row of x. x may be a strided view; the output is packed.
+// grid-strided over every row of x. x may be a strided view; the output is packed. Fused with
+// the set_rows that writes its rows into a KV cache (rope_set_rows), the rows go straight into
+// the cache.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -25,12 +27,50 @@ struct RopePush {
 };
 static_assert(sizeof(RopePush) == 76);
 
+struct RopeSetRowsPush {  // rope.comp's Params with SET_ROWS
+    RopePush rope;
+    uint32_t ids_off;
+    uint32_t d_off, d_nb1, d_type;
+    uint32_t dst_rows;
+};
+static_assert(sizeof(RopeSetRowsPush) == 96);
+
 // Work items: a rotated pair or two pass-through values per item.
 uint64_t item_count(const Tensor& x, int64_t n_dims) {
     const auto per_row = static_cast<uint64_t>(n_dims / 2 + (x.ne[0] - n_dims + 1) / 2);
     return per_row * static_cast<uint64_t>(x.n_rows());
 }
 
+uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
+
+// The push constants of `n`, with y's strides from `y` (the rope's output or, fused, the rows
+// it stands for).
+RopePush rope_push(const Graph& g, const Node& n, const TensorBinding& bx, const TensorBinding& bpos,
+                   const TensorBinding& bf, const TensorBinding* by) {
+    const Tensor& x = g.tensor(n.src[0]);
+    const Tensor& y = g.tensor(n.dst);
+    const RopeParams& rp = n.params.rope;
+    RopePush push{};
+    push.x_off = bx.offset, push.x_nb1 = u32(x.nb[1]), push.x_nb2 = u32(x.nb[2]), push.x_nb3 = u32(x.nb[3]);
+    if (by) {
+        push.y_off = by->offset, push.y_nb1 = u32(y.nb[1]), push.y_nb2 = u32(y.nb[2]), push.y_nb3 = u32(y.nb[3]);
+    }
+    push.pos_off = bpos.offset;
+    push.f_off = bf.offset;
+    push.ne0 = u32(x.ne[0]), push.ne1 = u32(x.ne[1]), push.ne2 = u32(x.ne[2]), push.ne3 = u32(x.ne[3]);
+    push.n_dims = u32(rp.n_dims);
+    push.neox = rp.mode == RopeMode::Neox ? 1u : 0u;
+    push.has_factors = n.src[2] != kNoTensor ? 1u : 0u;
+    push.freq_scale = rp.freq_scale;
+    // Exactly the CPU backend's per-pair ratio, so both compute the same f32 angles.
+    push.theta_scale = std::pow(rp.freq_base, -2.0f / static_cast<float>(rp.n_dims));
+    return push;
+}
+
+uint32_t rope_groups(const OpRecorder& r, const Graph& g, const Node& n) {
+    const uint64_t groups = (item_count(g.tensor(n.src[0]), n.params.rope.n_dims) + kGroupSize - 1) / kGroupSize;
+    return u32(std::clamp<uint64_t>(groups, 1, r.info().max_workgroup_count[0]));
+}
 
 }  // namespace
 
@@ -54,37 +94,47 @@ bool supports_rope(const Graph& g, const Node& n, const DeviceInfo& info) {
 
 void record_rope(OpRecorder& r, const Node& n) {
     const Graph& g = r.graph();
-    const Tensor& x = g.tensor(n.src[0]);
-    const Tensor& y = g.tensor(n.dst);
-    const RopeParams& rp = n.params.rope;
-    const auto u32 = [](auto v) { return static_cast<uint32_t>(v); };
-    const bool has_factors = n.src[2] != kNoTensor;
-
     const TensorBinding bx = r.bind(n.src[0]);
     const TensorBinding bpos = r.bind(n.src[1]);
-    const TensorBinding bf = has_factors ? r.bind(n.src[2]) : bpos;  // unread without factors
+    const TensorBinding bf = n.src[2] != kNoTensor ? r.bind(n.src[2]) : bpos;  // unread without factors
     const TensorBinding by = r.bind(n.dst);
-
-    RopePush push{};
-    push.x_off = bx.offset, push.x_nb1 = u32(x.nb[1]), push.x_nb2 = u32(x.nb[2]), push.x_nb3 = u32(x.nb[3]);
-    push.y_off = by.offset, push.y_nb1 = u32(y.nb[1]), push.y_nb2 = u32(y.nb[2]), push.y_nb3 = u32(y.nb[3]);
-    push.pos_off = bpos.offset;
-    push.f_off = bf.offset;
-    push.ne0 = u32(x.ne[0]), push.ne1 = u32(x.ne[1]), push.ne2 = u32(x.ne[2]), push.ne3 = u32(x.ne[3]);
-    push.n_dims = u32(rp.n_dims);
-    push.neox = rp.mode == RopeMode::Neox ? 1u : 0u;
-    push.has_factors = has_factors ? 1u : 0u;
-    push.freq_scale = rp.freq_scale;
-    // Exactly the CPU backend's per-pair ratio, so both compute the same f32 angles.
-    push.theta_scale = std::pow(rp.freq_base, -2.0f / static_cast<float>(rp.n_dims));
-
+    const RopePush push = rope_push(g, n, bx, bpos, bf, &by);
     const ComputePipeline& pipe = r.pipeline({.shader = "rope",
                                               .storage_buffers = 4,
                                               .push_constant_bytes = sizeof(RopePush),
                                               .spec_constants = {kGroupSize}});
-    const uint64_t groups = (item_count(x, rp.n_dims) + kGroupSize - 1) / kGroupSize;
     const std::array bindings{bx, bpos, bf, by};
-    r.dispatch(pipe, bindings, push, u32(std::clamp<uint64_t>(groups, 1, r.info().max_workgroup_count[0])));
+    r.dispatch(pipe, bindings, push, rope_groups(r, g, n));
+}
+
+bool supports_rope_set_rows(const Graph& g, const Node& rope, const Node& set_rows, const DeviceInfo& info) {
+    if (rope.op != Op::Rope || set_rows.op != Op::SetRows) return false;
+    if (!supports_rope(g, rope, info) || !supports_rows(g, set_rows, info)) return false;
+    // The cache rows are the rope's output rows of each token, its heads side by side.
+    const Tensor& y = g.tensor(rope.dst);
+    const Tensor& a = g.tensor(set_rows.src[0]);
+    return g.storage_of(set_rows.src[0]) == rope.dst && a.view_offset == 0 && y.is_contiguous() && y.ne[3] == 1 &&
+           a.is_contiguous() && a.ne[0] == y.ne[0] * y.ne[1] && a.ne[1] == y.ne[2] && a.type == DType::F32 &&
+           g.tensor(set_rows.src[1]).ne[0] == y.ne[2];
+}
+
+void record_rope_set_rows(OpRecorder& r, const Node& rope, const Node& set_rows) {
+    const Graph& g = r.graph();
+    const TensorBinding bx = r.bind(rope.src[0]);
+    const TensorBinding bpos = r.bind(rope.src[1]);
+    const TensorBinding bf = rope.src[2] != kNoTensor ? r.bind(rope.src[2]) : bpos;
+    const TensorBinding bd = r.bind(set_rows.dst);
+    const TensorBinding bids = r.bind(set_rows.src[1]);
+    const Tensor& d = g.tensor(set_rows.dst);
+    const ElementLayout dl = element_layout(d, bd);
+    const RopeSetRowsPush push{rope_push(g, rope, bx, bpos, bf, nullptr), bids.offset / 4, dl.offset,
+                               u32(d.nb[1] / element_bytes(d.type)), dl.type, u32(d.ne[1])};
+    const ComputePipeline& pipe = r.pipeline({.shader = "rope_set_rows",
+                                              .storage_buffers = 5,
+                                              .push_constant_bytes = sizeof(RopeSetRowsPush),
+                                              .spec_constants = {kGroupSize}});
+    const std::array bindings{bx, bpos, bf, bd, bids};
+    r.dispatch(pipe, bindings, push, rope_groups(r, g, rope));
 }
 
 }  // namespace kiln::vk
