@@ -3,6 +3,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/placed_backend.h"
 #include "backends/reference_backend.h"
+#include "backends/vulkan/device_error.h"
 #include "backends/vulkan/matmul_kernel.h"
 #include "graph/error.h"
 #if KILN_HAVE_VULKAN
@@ -101,6 +102,22 @@ std::unique_ptr<Backend> make_backend_named(const std::string& backend, const Ar
     if (backend == "auto") return make_cpu(args);
 #endif
     throw Error("kiln " + command + ": unknown backend '" + backend + "' (auto, cpu, vulkan, reference)");
+}
+
+void place_with_fallback(std::unique_ptr<Backend>& backend, const Args& args, const std::string& command,
+                         std::ostream& notes, const std::function<void(Backend&)>& place) {
+    // Only auto chooses for the user; a backend asked for by name fails with the device's error.
+    const bool automatic = args.get("--backend").value_or("auto") == "auto" && backend->name() != "cpu";
+    try {
+        place(*backend);
+        return;
+    } catch (const vk::DeviceError& e) {
+        if (!automatic) throw;
+        notes << "kiln " << command << ": the Vulkan device cannot hold the model (" << e.what()
+              << "); running on the CPU\n";
+    }
+    backend = make_cpu(args);
+    place(*backend);
 }
 
 }  // namespace kiln

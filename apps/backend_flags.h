@@ -1,6 +1,7 @@
 #pragma once
 // Choosing the backend from the command line: --backend auto|cpu|vulkan|reference, --device N,
 // --gpu-layers N, -t N, --vk-matmul KERNEL. Shared by every command that runs a graph.
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -21,5 +22,13 @@ std::unique_ptr<Backend> make_backend(const Args& args, const std::string& comma
 // The same for a backend named explicitly (`kiln compare --backends cpu,vulkan`).
 std::unique_ptr<Backend> make_backend_named(const std::string& name, const Args& args, const std::string& command,
                                             std::ostream& notes);
+
+// Runs `place`, which puts the model on `backend` now (creates what uses it and makes it
+// allocate: weights, KV cache). When `backend` is `--backend auto`'s Vulkan choice and `place`
+// hits a device fault (vk::DeviceError: out of device memory, a lost device), says so in one
+// line on `notes`, replaces `backend` with the CPU and runs `place` again. Other backends and
+// other errors propagate. `place` must leave nothing using the backend when it throws.
+void place_with_fallback(std::unique_ptr<Backend>& backend, const Args& args, const std::string& command,
+                         std::ostream& notes, const std::function<void(Backend&)>& place);
 
 }  // namespace kiln

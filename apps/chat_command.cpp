@@ -73,7 +73,7 @@ int chat_command(const std::vector<std::string>& argv, std::ostream& out, std::o
     const std::string think = args.get("--think").value_or("on");
     if (think != "on" && think != "off" && think != "hide") throw Error("kiln chat: --think is on, off or hide");
     SamplerParams sp = sampler_params(args);
-    LoadedModel lm = load_model(args, "chat");
+    LoadedModel lm = load_model(args, "chat", err);
     Sampler sampler(sp, lm.tokenizer->vocab().size());
 
     std::optional<ChatTemplate> tmpl;

@@ -4,8 +4,6 @@
 #include <cmath>
 #include <cstdlib>
 
-#include <iostream>
-
 #include "apps/backend_flags.h"
 #include "graph/error.h"
 
@@ -70,7 +68,7 @@ SamplerParams sampler_params(const Args& args) {
     return p;
 }
 
-LoadedModel load_model(const Args& args, const std::string& command) {
+LoadedModel load_model(const Args& args, const std::string& command, std::ostream& notes) {
     auto path = args.get("--model");
     if (!path) throw Error("kiln " + command + ": no model given (-m MODEL.gguf)");
     LoadedModel lm;
@@ -80,12 +78,20 @@ LoadedModel load_model(const Args& args, const std::string& command) {
         throw Error(*path + ": the tokenizer has " + std::to_string(lm.tokenizer->vocab().size()) +
                     " tokens but the model " + std::to_string(lm.model->hparams().vocab_size));
     }
-    lm.backend = make_backend(args, command, std::cerr);
+    lm.backend = make_backend(args, command, notes);
     SessionOptions so;
     so.n_ctx = static_cast<int>(args.get_int("--ctx-size", 1, 1 << 20).value_or(0));
     so.n_batch = static_cast<int>(args.get_int("--batch-size", 1, 1 << 16).value_or(so.n_batch));
     so.kv_type = args.has("--kv-f32") ? DType::F32 : DType::F16;
-    lm.session = std::make_unique<Session>(*lm.model, *lm.backend, so);
+    place_with_fallback(lm.backend, args, command, notes, [&](Backend& backend) {
+        lm.session = std::make_unique<Session>(*lm.model, backend, so);
+        try {
+            lm.session->prepare(1);  // compiling uploads the weights and allocates the KV cache
+        } catch (...) {
+            lm.session.reset();
+            throw;
+        }
+    });
     return lm;
 }
 

@@ -2,6 +2,7 @@
 // Flags and set-up shared by the commands that run a model (run, chat, tokenize): loading the
 // model and tokenizer, choosing the backend, the session's context, and the sampler.
 #include <memory>
+#include <ostream>
 #include <vector>
 
 #include "apps/args.h"
@@ -23,8 +24,12 @@ struct LoadedModel {
     std::unique_ptr<Session> session;
 };
 
-// Throws kiln::Error for a missing -m, a bad value, or a model kiln cannot run.
-LoadedModel load_model(const Args& args, const std::string& command);
+// Loads the model and puts it on the backend now (weights, KV cache, the one-token graph), so a
+// device that cannot hold it fails before anything is printed, or under `--backend auto` falls
+// back to the CPU with a notice on `notes` (backend_flags.h). Throws kiln::Error for a missing
+// -m, a bad value, or a model kiln cannot run; vk::DeviceError when the device asked for cannot
+// hold it.
+LoadedModel load_model(const Args& args, const std::string& command, std::ostream& notes);
 SamplerParams sampler_params(const Args& args);
 
 // Concatenates the flag lists.

@@ -56,7 +56,7 @@ int run_command(const std::vector<std::string>& argv, std::ostream& out, std::os
     const int n_predict = static_cast<int>(args.get_int("--n-predict", -1, 1 << 30).value_or(-1));
     SamplerParams sp = sampler_params(args);
     ProfileRun profile(args);
-    LoadedModel lm = load_model(args, "run");
+    LoadedModel lm = load_model(args, "run", err);
     profile.attach(*lm.session);
     const bool special = args.has("--special");
     Sampler sampler(sp, lm.tokenizer->vocab().size());
