@@ -26,6 +26,9 @@ void send_error(httplib::Response& res, const ApiError& e) {
     res.set_content(error_json(e), "application/json");
 }
 
+// The device holding the model is gone: no request can be served any more (503).
+ApiError device_lost(const std::string& why) { return ApiError(503, "server_error", "device_lost", why); }
+
 // OpenAI's shape for errors cpp-httplib answers by itself (404, 413, bad HTTP).
 ApiError status_error(int status) {
     switch (status) {
@@ -85,6 +88,19 @@ std::string read_body(const httplib::Request& req, const httplib::ContentReader&
 
 std::string sse(const std::string& payload) { return "data: " + payload + "\n\n"; }
 
+// What the client of a request that ended with Finish::Error is told.
+ApiError job_error(const Job& job) {
+    switch (job.failure()) {
+        case Failure::OutOfDeviceMemory:
+            return ApiError(500, "server_error", "out_of_device_memory", job.error());
+        case Failure::DeviceLost: return device_lost(job.error());
+        case Failure::ShuttingDown: return ApiError(503, "server_error", "shutting_down", job.error());
+        case Failure::None:
+        case Failure::Generation: break;
+    }
+    return ApiError(500, "server_error", "generation_failed", job.error());
+}
+
 // Waits for the whole completion and answers it in one body; throws ApiError when generation
 // fails or the server stops first.
 void answer_whole(httplib::Response& res, Job& job, const ResponseInfo& info, const std::atomic<bool>& stopping) {
@@ -92,7 +108,7 @@ void answer_whole(httplib::Response& res, Job& job, const ResponseInfo& info, co
     for (;;) {
         Job::Update u = job.take(kPoll);
         text += u.text();
-        if (u.finish == Finish::Error) throw ApiError(500, "server_error", "generation_failed", job.error());
+        if (u.finish == Finish::Error) throw job_error(job);
         if (u.finish == Finish::Cancelled || (u.finish == Finish::Running && stopping.load())) {
             job.cancel();
             throw ApiError(503, "server_error", "shutting_down", "the server is shutting down");
@@ -130,7 +146,7 @@ void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const Respo
             }
             if (u.finish == Finish::Running && stopping.load()) return false;
             if (u.finish == Finish::Error || u.finish == Finish::Cancelled) {
-                out += sse(error_json(ApiError(500, "server_error", "generation_failed", st->job->error())));
+                out += sse(error_json(job_error(*st->job)));
             } else if (u.finish != Finish::Running) {
                 out += sse(final_chunk_json(st->info, u.finish, {st->job->prompt_tokens(), st->job->completion_tokens()}));
                 out += "data: [DONE]\n\n";
@@ -256,8 +272,13 @@ void HttpServer::routes() {
     s.Get("/", [](const httplib::Request&, httplib::Response& res) {
         res.set_content(std::string(web_page()), "text/html; charset=utf-8");
     });
-    s.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-        res.set_content(R"({"status":"ok"})", "application/json");
+    // Answers while the device is lost too, with 503: load balancers see the server can no
+    // longer generate, and /v1/models and /metrics still answer.
+    s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+        std::optional<ApiError> problem;
+        if (auto why = scheduler_.unavailable()) problem = device_lost(*why);
+        if (problem) res.status = problem->status;
+        res.set_content(health_json(problem), "application/json");
     });
     s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
         res.set_content(metrics_.prometheus(), "text/plain; version=0.0.4");
@@ -322,6 +343,7 @@ void HttpServer::completion(const std::string& body, httplib::Response& res, boo
     std::shared_ptr<Job> job;
     ResponseInfo info;
     try {
+        if (auto why = scheduler_.unavailable()) throw device_lost(*why);
         CompletionRequest r = parse_completion_request(body, chat, model_.sampling);
         std::vector<int32_t> prompt = prompt_tokens(r);
         if (prompt.empty()) throw bad_request("invalid_value", "the prompt has no tokens");
@@ -334,6 +356,7 @@ void HttpServer::completion(const std::string& body, httplib::Response& res, boo
             job = scheduler_.submit(std::move(prompt), r.params);
         } catch (const Error& e) {
             if (stopping_.load()) throw ApiError(503, "server_error", "shutting_down", e.what());
+            if (auto why = scheduler_.unavailable()) throw device_lost(*why);
             throw bad_request("invalid_value", e.what());
         }
         metrics_.requests.fetch_add(1);

@@ -248,6 +248,12 @@ std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usag
     return dump(j);
 }
 
+std::string health_json(const std::optional<ApiError>& problem) {
+    if (!problem) return dump({{"status", "ok"}});
+    return dump({{"status", "unavailable"},
+                 {"error", {{"message", problem->what()}, {"type", problem->type}, {"code", problem->code}}}});
+}
+
 std::string models_json(const std::string& model, int64_t created) {
     return dump({{"object", "list"},
                  {"data", json::array({{{"id", model}, {"object", "model"}, {"created", created}, {"owned_by", "kiln"}}})}});

@@ -61,5 +61,8 @@ std::string chunk_json(const ResponseInfo& info, const std::string& text, bool f
 std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usage& usage);
 // GET /v1/models
 std::string models_json(const std::string& model, int64_t created);
+// GET /health: {"status":"ok"}, or {"status":"unavailable","error":{...}} (the error in
+// OpenAI's shape) when the server can generate nothing more.
+std::string health_json(const std::optional<ApiError>& problem);
 
 }  // namespace kiln::server

@@ -4,6 +4,7 @@
 #include <span>
 #include <utility>
 
+#include "backends/vulkan/device_error.h"
 #include "graph/error.h"
 #include "models/session/batch_session.h"
 #include "models/tokenizer/tokenizer.h"
@@ -49,6 +50,11 @@ std::string Job::error() const {
     return error_;
 }
 
+Failure Job::failure() const {
+    std::lock_guard lock(mu_);
+    return failure_;
+}
+
 void Job::append(const std::string& text) {
     if (text.empty()) return;
     {
@@ -58,12 +64,13 @@ void Job::append(const std::string& text) {
     cv_.notify_all();
 }
 
-void Job::finish(Finish f, std::string error) {
+void Job::finish(Finish f, std::string error, Failure failure) {
     {
         std::lock_guard lock(mu_);
         if (finish_ != Finish::Running) return;
         finish_ = f;
         error_ = std::move(error);
+        failure_ = f == Finish::Error && failure == Failure::None ? Failure::Generation : failure;
     }
     cv_.notify_all();
 }
@@ -92,11 +99,17 @@ std::shared_ptr<Job> Scheduler::submit(std::vector<int32_t> prompt, const Genera
     {
         std::lock_guard lock(mu_);
         if (stopping_) throw Error("the server is shutting down");
+        if (lost_) throw Error(*lost_);
         queue_.push_back(job);
         metrics_.queue_length.store(static_cast<int>(queue_.size()));
     }
     cv_.notify_all();
     return job;
+}
+
+std::optional<std::string> Scheduler::unavailable() const {
+    std::lock_guard lock(mu_);
+    return lost_;
 }
 
 void Scheduler::stop() {
@@ -161,6 +174,7 @@ void Scheduler::prefill_step() {
     bool any = false;
     for (int slot : order) {
         Slot& s = slots_[static_cast<size_t>(slot)];
+        if (!s.job) continue;  // failed with the others when the device was lost
         if (s.job->cancelled()) {
             release(slot, Finish::Cancelled);
             continue;
@@ -171,7 +185,7 @@ void Scheduler::prefill_step() {
         try {
             session_.prefill(slot, std::span<const int32_t>(prompt).subspan(s.prefilled, n));
         } catch (const std::exception& e) {
-            release(slot, Finish::Error, e.what());
+            fail(slot, e);
             continue;
         }
         s.prefilled += n;
@@ -181,7 +195,7 @@ void Scheduler::prefill_step() {
     }
 }
 
-void Scheduler::release(int slot, Finish f, const std::string& error) {
+void Scheduler::release(int slot, Finish f, const std::string& error, Failure failure) {
     Slot& s = slots_[static_cast<size_t>(slot)];
     if (!s.job) return;
     {
@@ -195,7 +209,28 @@ void Scheduler::release(int slot, Finish f, const std::string& error) {
     std::shared_ptr<Job> job = std::move(s.job);
     s.stream.reset();
     s.stop.reset();
-    job->finish(f, error);
+    job->finish(f, error, failure);
+}
+
+void Scheduler::fail(int slot, const std::exception& e) {
+    const auto* device = dynamic_cast<const vk::DeviceError*>(&e);
+    if (device && device->fault() == vk::DeviceFault::lost) {
+        lose(e.what());
+        return;
+    }
+    // Out of device memory for this request's graph: the model and the other slots' caches are
+    // untouched (a failed compile allocates nothing that stays), so the others go on.
+    release(slot, Finish::Error, e.what(), device ? Failure::OutOfDeviceMemory : Failure::Generation);
+}
+
+void Scheduler::lose(const std::string& why) {
+    // The weights and every slot's KV cache were on the device: nothing can continue.
+    for (int slot = 0; slot < n_slots(); ++slot) release(slot, Finish::Error, why, Failure::DeviceLost);
+    std::lock_guard lock(mu_);
+    if (!lost_) lost_ = why;
+    for (auto& job : queue_) job->finish(Finish::Error, why, Failure::DeviceLost);
+    queue_.clear();
+    metrics_.queue_length.store(0);
 }
 
 std::optional<int32_t> Scheduler::advance(int slot) {
@@ -242,12 +277,16 @@ void Scheduler::run() {
         }
         const auto t0 = Clock::now();
         for (auto& job : admitted) {
+            if (const auto why = unavailable()) {  // lost while admitting earlier ones
+                job->finish(Finish::Error, *why, Failure::DeviceLost);
+                continue;
+            }
             int slot = 0;
             while (slots_[static_cast<size_t>(slot)].job) ++slot;
             try {
                 start(slot, std::move(job));
             } catch (const std::exception& e) {
-                release(slot, Finish::Error, e.what());
+                fail(slot, e);
             }
         }
         prefill_step();
@@ -266,16 +305,18 @@ void Scheduler::run() {
                 session_.decode(batch);
                 metrics_.decode_steps.fetch_add(1);
             } catch (const std::exception& e) {
-                for (const SlotToken& t : batch) release(t.slot, Finish::Error, e.what());
+                for (const SlotToken& t : batch) fail(t.slot, e);
             }
         }
         metrics_.busy_micros.fetch_add(static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count()));
     }
     // Shutting down: nobody will run what is left.
-    for (int slot = 0; slot < n_slots(); ++slot) release(slot, Finish::Error, "the server is shutting down");
+    for (int slot = 0; slot < n_slots(); ++slot) {
+        release(slot, Finish::Error, "the server is shutting down", Failure::ShuttingDown);
+    }
     std::lock_guard lock(mu_);
-    for (auto& job : queue_) job->finish(Finish::Error, "the server is shutting down");
+    for (auto& job : queue_) job->finish(Finish::Error, "the server is shutting down", Failure::ShuttingDown);
     queue_.clear();
     metrics_.queue_length.store(0);
 }

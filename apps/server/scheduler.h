@@ -6,11 +6,13 @@
 // samples one token for every slot whose prompt is done and runs all of them in one batched
 // decode. HTTP
 // threads submit a request and read its text through the Job they get back; a cancelled Job
-// (client gone) frees its slot at the next step.
+// (client gone) frees its slot at the next step. A step that fails ends the requests it served
+// with Finish::Error; a lost device ends all of them and makes the scheduler unavailable().
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,6 +40,15 @@ struct GenerationParams {
 enum class Finish { Running, Stop, Length, Cancelled, Error };
 const char* finish_reason_text(Finish f);  // OpenAI's finish_reason: "stop", "length", ...
 
+// Why a request ended with Finish::Error: what its client is told (HTTP status, error code).
+enum class Failure {
+    None,
+    Generation,          // a step failed (500)
+    OutOfDeviceMemory,   // the device could not hold this request's graph (500); others go on
+    DeviceLost,          // the device is gone: this and every later request fail (503)
+    ShuttingDown,        // the server stopped first (503)
+};
+
 // One request's progress, shared by the HTTP thread waiting on it and the engine thread.
 class Job {
 public:
@@ -56,13 +67,14 @@ public:
     int prompt_tokens() const { return static_cast<int>(prompt_.size()); }
     int completion_tokens() const;  // valid once finished
     std::string error() const;       // Finish::Error: what went wrong
+    Failure failure() const;         // Finish::Error: why
 
 private:
     friend class Scheduler;
     Job(std::vector<int32_t> prompt, GenerationParams params, int32_t vocab_size);
 
     void append(const std::string& text);
-    void finish(Finish f, std::string error = {});
+    void finish(Finish f, std::string error = {}, Failure failure = Failure::None);
 
     const std::vector<int32_t> prompt_;
     const GenerationParams params_;
@@ -75,6 +87,7 @@ private:
     Finish finish_ = Finish::Running;
     int completion_tokens_ = 0;
     std::string error_;
+    Failure failure_ = Failure::None;
 };
 
 class Scheduler {
@@ -86,8 +99,12 @@ public:
     Scheduler& operator=(const Scheduler&) = delete;
 
     // Queues a request. Throws kiln::Error for an empty prompt, one longer than a slot's
-    // context, or bad sampling parameters (nothing is queued then).
+    // context, bad sampling parameters, or when unavailable() (nothing is queued then).
     std::shared_ptr<Job> submit(std::vector<int32_t> prompt, const GenerationParams& params);
+    // Why the server can generate nothing more (the device holding the model was lost), or
+    // nullopt while it can. Once set it stays: running and queued requests end with
+    // Failure::DeviceLost, and submit() refuses new ones.
+    std::optional<std::string> unavailable() const;
     // Ends the engine thread; running and queued requests finish with Finish::Error.
     void stop();
 
@@ -112,7 +129,12 @@ private:
     bool prefilling(const Slot& s) const { return s.job && s.prefilled < s.job->prompt_.size(); }
     // Samples the slot's next token; returns it when the slot continues.
     std::optional<int32_t> advance(int slot);
-    void release(int slot, Finish f, const std::string& error = {});
+    void release(int slot, Finish f, const std::string& error = {}, Failure failure = Failure::None);
+    // A step of `slot` threw `e`: that request fails, or, when the device is lost, every request
+    // (lose()).
+    void fail(int slot, const std::exception& e);
+    // The device is lost: every slot and queued request fails with `why`, and so will new ones.
+    void lose(const std::string& why);
 
     BatchSession& session_;
     const Tokenizer& tokenizer_;
@@ -121,10 +143,11 @@ private:
     uint64_t admissions_ = 0;  // engine thread only
     std::vector<int> prefill_order_;  // engine thread only: prefill_step's slots, oldest first
 
-    std::mutex mu_;
+    mutable std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::shared_ptr<Job>> queue_;
     bool stopping_ = false;
+    std::optional<std::string> lost_;  // unavailable(), under mu_
     std::thread thread_;
 };
 
