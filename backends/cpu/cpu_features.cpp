@@ -1,5 +1,9 @@
 #include "backends/cpu/cpu_features.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace kiln {
 
 std::string_view isa_name(CpuIsa isa) {
@@ -18,13 +22,23 @@ std::optional<CpuIsa> isa_from_name(std::string_view name) {
     return std::nullopt;
 }
 
+#if defined(__x86_64__)
+// Clang 14's __builtin_cpu_supports does not know "f16c": CPUID leaf 1, ECX bit 29.
+namespace {
+bool cpu_has_f16c() {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
+}
+}  // namespace
+#endif
+
 bool cpu_supports_isa(CpuIsa isa) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     switch (isa) {
         case CpuIsa::Scalar: return true;
         case CpuIsa::Avx2:
-            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
         case CpuIsa::Avx512:
             return cpu_supports_isa(CpuIsa::Avx2) && __builtin_cpu_supports("avx512f") &&
                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
