@@ -18,7 +18,15 @@
 namespace kiln {
 namespace {
 
+// GCC defines __SANITIZE_*__; clang 14 only answers __has_feature.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define KILN_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define KILN_TEST_SANITIZED 1
+#endif
+#endif
+#ifdef KILN_TEST_SANITIZED
 constexpr bool kSanitized = true;  // they reserve terabytes of address space: no RLIMIT_AS
 #else
 constexpr bool kSanitized = false;
