@@ -145,6 +145,8 @@ DeviceInfo query_device_info(VkPhysicalDevice device, uint32_t index, uint32_t i
     info.type = to_device_type(props.deviceType);
     info.vendor_id = props.vendorID;
     info.device_id = props.deviceID;
+    info.device_class = device_class(info.vendor_id, info.type == DeviceType::cpu);
+    info.shapes = kernel_shapes(info.device_class);
     info.api_version = props.apiVersion;
     info.driver_version = props.driverVersion;
     for (int i = 0; i < 3; ++i) {
@@ -228,6 +230,7 @@ std::string describe(const DeviceInfo& info) {
         any = true;
     }
     if (!any) out << " none";
+    out << "\n    kernels (" << to_string(info.device_class) << " table): " << describe(info.shapes);
     return out.str();
 }
 

@@ -10,6 +10,7 @@
 
 #include "backends/backend.h"
 #include "backends/vulkan/api.h"
+#include "backends/vulkan/kernel_shapes.h"
 #include "backends/vulkan/matmul_kernel.h"
 
 namespace kiln::vk {
@@ -60,6 +61,10 @@ struct DeviceInfo {
     bool storage_8bit = false;
     bool integer_dot_product = false;  // VK_KHR_shader_integer_dot_product / Vulkan 1.3
     bool cooperative_matrix = false;   // VK_KHR_cooperative_matrix or VK_NV_cooperative_matrix
+
+    // The device's class and the kernel sizes its row of the table gives (kernel_shapes.h).
+    DeviceClass device_class = DeviceClass::other;
+    KernelShapes shapes = kernel_shapes(DeviceClass::other);
 
     // Not a property of the device but VulkanOptions::matmul_kernel, carried here because
     // DeviceInfo is what every op's supports() and recording sees. Queries leave it automatic.

@@ -106,6 +106,15 @@ TEST(VulkanCommand, GpuLayersSplitTheModelAndKeepTheText) {
 }
 #endif
 
+// `kiln devices` names each device's class and the kernel sizes its row of the table gives.
+TEST(VulkanCommand, DevicesPrintTheKernelTable) {
+    KILN_REQUIRE_VULKAN();
+    Result r = run({"devices"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find(" table): flat "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(", tiles "), std::string::npos) << r.out;
+}
+
 TEST(VulkanCommand, BadRequestsAreOneLineErrors) {
     KILN_REQUIRE_SHARED(shared);
     const std::string model = (shared / "models" / "stories260K.gguf").string();

@@ -12,8 +12,6 @@
 namespace kiln::vk {
 namespace {
 
-constexpr uint32_t kTile = 128;              // keys per tile = flash_attn's workgroup size
-constexpr uint32_t kReduceGroup = 64;        // flash_attn_reduce's workgroup size
 constexpr uint32_t kMaxHeadSize = 256;       // MAX_D in the shader (q in shared memory)
 constexpr uint64_t kTargetGroups = 512;      // workgroups wanted before splitting stops
 constexpr uint64_t kMaxTilesPerGroup = 128;  // ~140 loop trips per tile stays far below 65535
@@ -60,9 +58,10 @@ struct Plan {
     uint64_t partial_bytes = 0;  // scratch for the splits' (m, l, acc[dv]) records
 };
 
-Plan plan_for(const Tensor& q, const Tensor& k, const Tensor& v) {
+// `tile`: keys per tile (the device class's attention_tile).
+Plan plan_for(const Tensor& q, const Tensor& k, const Tensor& v, uint64_t tile) {
     const uint64_t units = static_cast<uint64_t>(q.ne[1]) * static_cast<uint64_t>(q.ne[2]);
-    const uint64_t tiles = std::max<uint64_t>(1, (static_cast<uint64_t>(k.ne[2]) + kTile - 1) / kTile);
+    const uint64_t tiles = std::max<uint64_t>(1, (static_cast<uint64_t>(k.ne[2]) + tile - 1) / tile);
     uint64_t splits = 1;
     if (units < kTargetGroups) splits = std::min(tiles, (kTargetGroups + units - 1) / units);
     splits = std::max(splits, (tiles + kMaxTilesPerGroup - 1) / kMaxTilesPerGroup);
@@ -84,13 +83,14 @@ bool supports_flash_attn(const Graph& g, const Node& n, const DeviceInfo& info) 
     if (q.ne[3] != 1 || k.ne[3] != 1 || v.ne[3] != 1) return false;
     const int64_t d = q.ne[0], dv = v.ne[0];
     // Whole vec4s of q, k and v; q fits the shader's shared array; dv / 4 columns fit the group.
-    if (d % 4 != 0 || dv % 4 != 0 || d > kMaxHeadSize || dv / 4 > kTile) return false;
+    const uint32_t tile = info.shapes.attention_tile;
+    if (d % 4 != 0 || dv % 4 != 0 || d > kMaxHeadSize || dv / 4 > tile) return false;
     // Q, K and V are read as 32-bit words (K and V also when 16-bit).
     for (TensorId t : {n.src[0], n.src[1], n.src[2]}) {
         if (!rows_word_aligned(g, t)) return false;
     }
-    if (info.max_workgroup_size[0] < kTile || info.max_workgroup_invocations < kTile) return false;
-    const Plan plan = plan_for(q, k, v);
+    if (info.max_workgroup_size[0] < tile || info.max_workgroup_invocations < tile) return false;
+    const Plan plan = plan_for(q, k, v, tile);
     if (plan.splits > info.max_workgroup_count[0] || q.ne[1] > info.max_workgroup_count[1] ||
         q.ne[2] > info.max_workgroup_count[2] || q.ne[1] > info.max_workgroup_count[0] ||
         q.ne[2] > info.max_workgroup_count[1]) {  // the reduce's grid is (h, t)
@@ -109,7 +109,7 @@ void record_flash_attn(OpRecorder& r, const Node& n) {
     const Tensor& k = g.tensor(n.src[1]);
     const Tensor& v = g.tensor(n.src[2]);
     const Tensor& o = g.tensor(n.dst);
-    const Plan plan = plan_for(q, k, v);
+    const Plan plan = plan_for(q, k, v, r.info().shapes.attention_tile);
     const auto u32 = [](auto x) { return static_cast<uint32_t>(x); };
 
     const TensorBinding bq = r.bind(n.src[0]);
@@ -137,7 +137,7 @@ void record_flash_attn(OpRecorder& r, const Node& n) {
         {.shader = "flash_attn",
          .storage_buffers = 5,
          .push_constant_bytes = sizeof(FlashAttnPush),
-         .spec_constants = {kTile, u32(kv_type_code(k.type)), u32(kv_type_code(v.type))}});
+         .spec_constants = {r.info().shapes.attention_tile, u32(kv_type_code(k.type)), u32(kv_type_code(v.type))}});
     if (plan.splits == 1) {
         const std::array bindings{bq, bk, bv, bpos, bo};
         r.dispatch(attn, bindings, push, 1, push.hq, u32(q.ne[2]));
@@ -154,7 +154,7 @@ void record_flash_attn(OpRecorder& r, const Node& n) {
     const ComputePipeline& reduce = r.pipeline({.shader = "flash_attn_reduce",
                                                 .storage_buffers = 2,
                                                 .push_constant_bytes = sizeof(ReducePush),
-                                                .spec_constants = {kReduceGroup}});
+                                                .spec_constants = {r.info().shapes.attention_reduce_workgroup}});
     const std::array reduce_bindings{partials, bo};
     r.dispatch(reduce, reduce_bindings, reduce_push, push.hq, u32(q.ne[2]));
 }

@@ -24,10 +24,10 @@ inline uint32_t float_code(DType t) {
     }
 }
 
-// Workgroup size of the flat (one invocation per element) kernels: a power of two within the
-// device's limits.
+// Workgroup size of the flat (one invocation per element) kernels: the device class's (a power of
+// two), halved to within the device's limits.
 inline uint32_t flat_workgroup_size(const DeviceInfo& info) {
-    uint32_t wg = 256;
+    uint32_t wg = info.shapes.flat_workgroup;
     while (wg > 1 && (wg > info.max_workgroup_size[0] || wg > info.max_workgroup_invocations)) wg /= 2;
     return wg;
 }

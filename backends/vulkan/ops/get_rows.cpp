@@ -18,7 +18,6 @@ struct GetRowsParams {
 };
 static_assert(sizeof(GetRowsParams) == 32);
 
-constexpr uint32_t kInvocations = 64;
 
 // Output elements one invocation writes per step: a run of 4 for quantized rows.
 uint32_t per_invocation(DType t) { return info(t).quantized ? 4 : 1; }
@@ -58,10 +57,11 @@ void record_get_rows(OpRecorder& r, const Node& n) {
     p.d_row_stride = static_cast<uint32_t>(d.nb[1] / 4);
 
     const std::string shader = "get_rows_" + std::string(*weight_shader_suffix(t.type));
-    const ComputePipeline& pipe = r.pipeline(PipelineDesc{shader, 3, sizeof(GetRowsParams), {kInvocations}});
+    const uint32_t wg = r.info().shapes.get_rows_workgroup;
+    const ComputePipeline& pipe = r.pipeline(PipelineDesc{shader, 3, sizeof(GetRowsParams), {wg}});
     // A grid-stride loop covers what the group limit leaves out.
     const uint64_t work = static_cast<uint64_t>(p.n / per_invocation(t.type)) * p.count;
-    const uint32_t groups = std::clamp<uint64_t>(ceil_div(work, kInvocations), 1, r.info().max_workgroup_count[0]);
+    const uint32_t groups = std::clamp<uint64_t>(ceil_div(work, wg), 1, r.info().max_workgroup_count[0]);
     const TensorBinding buffers[] = {tb, ib, db};
     r.dispatch(pipe, buffers, p, groups);
 }

@@ -42,15 +42,14 @@ bool lanes_possible(const DeviceInfo& info) {
            info.max_subgroup_size == s;
 }
 
-// On GPUs up to this many columns stream the weights once (vec); beyond, tiles reuse them.
-constexpr uint64_t kMaxVecCols = 8;
-
+// lanes on a CPU device; on GPUs up to shapes.vec_max_cols columns stream the weights once (vec),
+// beyond that tiles reuse them.
 Kernel choose(const DeviceInfo& info, uint64_t cols) {
     Kernel k = info.matmul_kernel;
     if (k == Kernel::lanes && !lanes_possible(info)) k = Kernel::automatic;
     if (k == Kernel::automatic) {
         if (info.type == DeviceType::cpu && lanes_possible(info)) return Kernel::lanes;
-        k = cols <= kMaxVecCols ? Kernel::vec : Kernel::tiles;
+        k = cols <= info.shapes.vec_max_cols ? Kernel::vec : Kernel::tiles;
     }
     if (k == Kernel::vec && !info.subgroup_arithmetic) return Kernel::vec_shared;
     return k;
@@ -61,31 +60,23 @@ struct Block {
     uint32_t invocations, rows, cols;
 };
 
-// lanes: rows per lane x columns. Every loaded x float serves `rows` rows and every loaded
-// weight word `cols` columns; more of either means fewer loads per multiply-add but longer
-// pipeline compiles (3 to 8 s on lavapipe for 8 x 8). Decode (one column) is bound by the
-// weight loads: 4 rows per lane.
+// lanes: rows per lane x columns, from the device class's table (kernel_shapes.cpp says why).
 Block lanes_block(const DeviceInfo& info, uint64_t cols) {
-    return cols == 1 ? Block{info.subgroup_size, 4, 1} : Block{info.subgroup_size, 8, 8};
+    const KernelShapes& s = info.shapes;
+    return cols == 1 ? Block{info.subgroup_size, s.lanes_rows_decode, 1}
+                     : Block{info.subgroup_size, s.lanes_rows, s.lanes_cols};
 }
 
-// vec: 64 invocations (2 subgroups on NVIDIA) split k: a 4096-wide row has 64 to 128 units;
-// 2 rows; 1, 2, 4 or 8 columns (a partial chunk repeats its last column).
+// vec: a subgroup or more (the table's bounds) split k; the table's rows; 1, 2, 4 or 8 columns
+// (a partial chunk repeats its last column).
 Block vec_block(const DeviceInfo& info, uint64_t cols) {
     const uint32_t c = cols <= 1 ? 1 : cols <= 2 ? 2 : cols <= 4 ? 4 : 8;
-    return {std::clamp<uint32_t>(info.subgroup_size, 64, 256), 2, c};
+    const KernelShapes& s = info.shapes;
+    return {std::clamp<uint32_t>(info.subgroup_size, s.vec_min_invocations, s.vec_max_invocations), s.vec_rows, c};
 }
 
 uint64_t vec_shared_bytes(const Block& b) { return 4ull * b.invocations * b.rows * b.cols; }
 
-struct TileShape {
-    uint32_t bm, bn, bk, tm, tn;
-    uint32_t invocations() const { return (bm / tm) * (bn / tn); }
-    uint64_t shared_bytes() const { return 4ull * bk * (bm + 1 + bn + 1); }
-};
-
-// 128 x 128 tiles, 8 x 8 per invocation (256 invocations): 16.5 KiB of shared memory.
-constexpr TileShape kTiles{128, 128, 16, 8, 8};
 
 // A 1-D count of workgroups spread over x then y (vocabulary-sized row counts exceed x's limit
 // on some devices).
@@ -120,10 +111,10 @@ bool supports_matmul(const Graph& g, const Node& n, const DeviceInfo& info) {
     const uint64_t rows = static_cast<uint64_t>(w.ne[1]);
     const Kernel kernel = choose(info, cols);
     if (kernel == Kernel::tiles) {
-        return kTiles.shared_bytes() <= info.max_shared_memory &&
-               kTiles.invocations() <= info.max_workgroup_invocations &&
-               ceil_div(rows, kTiles.bm) <= info.max_workgroup_count[0] &&
-               ceil_div(cols, kTiles.bn) <= info.max_workgroup_count[1];
+        return info.shapes.tiles.shared_bytes() <= info.max_shared_memory &&
+               info.shapes.tiles.invocations() <= info.max_workgroup_invocations &&
+               ceil_div(rows, info.shapes.tiles.bm) <= info.max_workgroup_count[0] &&
+               ceil_div(cols, info.shapes.tiles.bn) <= info.max_workgroup_count[1];
     }
     const Block b = kernel == Kernel::lanes ? lanes_block(info, cols) : vec_block(info, cols);
     if (kernel != Kernel::lanes && vec_shared_bytes(b) > info.max_shared_memory) return false;
@@ -201,7 +192,7 @@ void record_matmul_into(OpRecorder& r, const Node& n, TensorId dst, MatmulEpilog
     const TensorBinding buffers[] = {wb, xb, db, rb};
     const Kernel kernel = choose(dev, p.cols);
     if (kernel == Kernel::tiles) {
-        const TileShape& t = kTiles;
+        const TileShape& t = dev.shapes.tiles;
         const ComputePipeline& pipe = r.pipeline(PipelineDesc{
             "matmul_mm_" + suffix, 4, sizeof(MatmulParams), {t.invocations(), t.bm, t.bn, t.bk, t.tm, t.tn, x_vec4}});
         r.dispatch(pipe, buffers, p, ceil_div(p.n, t.bm), ceil_div(p.cols, t.bn), 1);

@@ -12,7 +12,6 @@
 namespace kiln::vk {
 namespace {
 
-constexpr uint32_t kGroupSize = 256;
 
 struct RopePush {
     uint32_t x_off, x_nb1, x_nb2, x_nb3;
@@ -68,7 +67,8 @@ RopePush rope_push(const Graph& g, const Node& n, const TensorBinding& bx, const
 }
 
 uint32_t rope_groups(const OpRecorder& r, const Graph& g, const Node& n) {
-    const uint64_t groups = (item_count(g.tensor(n.src[0]), n.params.rope.n_dims) + kGroupSize - 1) / kGroupSize;
+    const uint32_t wg = r.info().shapes.rope_workgroup;
+    const uint64_t groups = (item_count(g.tensor(n.src[0]), n.params.rope.n_dims) + wg - 1) / wg;
     return u32(std::clamp<uint64_t>(groups, 1, r.info().max_workgroup_count[0]));
 }
 
@@ -86,7 +86,8 @@ bool supports_rope(const Graph& g, const Node& n, const DeviceInfo& info) {
         const Tensor& f = g.tensor(n.src[2]);
         if (f.type != DType::F32 || f.ne[0] != rp.n_dims / 2 || f.nb[0] != sizeof(float)) return false;
     }
-    if (info.max_workgroup_size[0] < kGroupSize || info.max_workgroup_invocations < kGroupSize) return false;
+    const uint32_t wg = info.shapes.rope_workgroup;
+    if (info.max_workgroup_size[0] < wg || info.max_workgroup_invocations < wg) return false;
     // 32-bit byte offsets and item indices in the shader; each binding within one range.
     if (item_count(x, rp.n_dims) > UINT32_MAX) return false;
     return binding_fits(x.n_bytes(), info) && binding_fits(y.n_bytes(), info);
@@ -102,7 +103,7 @@ void record_rope(OpRecorder& r, const Node& n) {
     const ComputePipeline& pipe = r.pipeline({.shader = "rope",
                                               .storage_buffers = 4,
                                               .push_constant_bytes = sizeof(RopePush),
-                                              .spec_constants = {kGroupSize}});
+                                              .spec_constants = {r.info().shapes.rope_workgroup}});
     const std::array bindings{bx, bpos, bf, by};
     r.dispatch(pipe, bindings, push, rope_groups(r, g, n));
 }
@@ -132,7 +133,7 @@ void record_rope_set_rows(OpRecorder& r, const Node& rope, const Node& set_rows)
     const ComputePipeline& pipe = r.pipeline({.shader = "rope_set_rows",
                                               .storage_buffers = 5,
                                               .push_constant_bytes = sizeof(RopeSetRowsPush),
-                                              .spec_constants = {kGroupSize}});
+                                              .spec_constants = {r.info().shapes.rope_workgroup}});
     const std::array bindings{bx, bpos, bf, bd, bids};
     r.dispatch(pipe, bindings, push, rope_groups(r, g, rope));
 }

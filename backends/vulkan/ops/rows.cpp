@@ -87,7 +87,7 @@ void record_set_rows(OpRecorder& r, const Node& n) {
     const SetRowsPush push{u32(a.ne[0]), u32(a.ne[1]), u32(d.ne[1]), al.offset, al.nb1, al.type,
                            ids_bind.offset / 4, dl.offset, dl.nb1, dl.type};
     // One workgroup per source row: a KV row is a few thousand elements at most.
-    const uint32_t wg = row_workgroup_size(r.info(), 256);
+    const uint32_t wg = row_workgroup_size(r.info(), r.info().shapes.set_rows_workgroup);
     const ComputePipeline& p = r.pipeline({"set_rows", 3, sizeof(SetRowsPush), {wg}});
     const std::array bindings{a_bind, ids_bind, d_bind};
     r.dispatch(p, bindings, push, grid_groups(r.info(), static_cast<uint64_t>(a.ne[1]), 1));
