@@ -48,7 +48,7 @@ fuzz-configure: deps
 # CI's sanitizer pass: every harness fuzzed briefly (KILN_FUZZ_SECONDS, 25 s) from its seeds,
 # and the suites in SANITIZED_SUITES, under ASan+UBSan.
 sanitized-tests: fuzz-configure
-	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(FUZZERS) $(addprefix test_,$(SANITIZED_SUITES))
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target kiln $(FUZZERS) $(addprefix test_,$(SANITIZED_SUITES))
 	@cd $(FUZZ_BUILD) && KILN_SHARED=$(abspath $(SHARED)) ctest --output-on-failure -j$(JOBS) \
 		-L '^(fuzz|$(subst $(space),|,$(SANITIZED_SUITES)))$$'
 
