@@ -24,6 +24,7 @@ const std::vector<FlagSpec> kFlags = {
     {"--seed", "", true, "random seed (default 42)"},
     {"--tied", "", false, "no output.weight: the output head reuses token_embd"},
     {"--untied", "", false, "write output.weight even where the shape ties it"},
+    {"--header-only", "", false, "leave tensor data as holes: a file of full size costing no disk, weights read as zeros (to check memory budgets and graphs of any shape)"},
     {"--threads", "-t", true, "threads (default: all)"},
     {"--help", "-h", false, "show this help"},
 };
@@ -86,6 +87,7 @@ int synth_command(const std::vector<std::string>& argv, std::ostream& out, std::
     if (args.has("--untied")) o.tied_output = false;
     if (auto v = args.get("--vocab-from")) o.vocab_from = *v;
     o.threads = static_cast<unsigned>(args.get_int("--threads", 1, 1024).value_or(0));
+    o.header_only = args.has("--header-only");
     const auto t0 = std::chrono::steady_clock::now();
     // Progress once per tenth of the tensors, for jobs that take a while (real shapes).
     TenthsProgress tenths;

@@ -159,7 +159,7 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
     return out;
 }
 
-void GgufWriter::write(const std::filesystem::path& path) const {
+void GgufWriter::write(const std::filesystem::path& path, bool data_as_holes) const {
     std::filesystem::path tmp = path;
     tmp += ".partial";
     try {
@@ -169,14 +169,23 @@ void GgufWriter::write(const std::filesystem::path& path) const {
         };
         const std::vector<uint8_t> header = header_bytes();
         put(header.data(), header.size());
+        if (data_as_holes) {
+            uint64_t size = header.size();
+            for (const Tensor& t : tensors_) size += t.n_bytes + padding_after(t);
+            if (!out || !out.flush()) throw Error(path.string() + ": cannot write");
+            out.close();
+            std::error_code ec;
+            std::filesystem::resize_file(tmp, size, ec);  // truncate(2) extends with holes
+            if (ec) throw Error(path.string() + ": cannot extend to " + std::to_string(size) + " bytes: " + ec.message());
+        }
         const std::vector<uint8_t> zeros(alignment(), 0);
         std::vector<uint8_t> scratch;
-        for (const Tensor& t : tensors_) {
+        for (const Tensor& t : data_as_holes ? std::span<const Tensor>() : std::span<const Tensor>(tensors_)) {
             const auto bytes = bytes_of(t, scratch);
             put(bytes.data(), bytes.size());
             put(zeros.data(), padding_after(t));
         }
-        if (!out || !out.flush()) throw Error(path.string() + ": cannot write");
+        if (!data_as_holes && (!out || !out.flush())) throw Error(path.string() + ": cannot write");
     } catch (...) {
         std::error_code ec;
         std::filesystem::remove(tmp, ec);

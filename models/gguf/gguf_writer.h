@@ -32,8 +32,10 @@ public:
     void add_tensor(const std::string& name, DType type, std::vector<uint64_t> dims, TensorFill fill);
 
     // Throws kiln::Error naming the path on I/O failure, or what a TensorFill threw; the
-    // destination is then untouched.
-    void write(const std::filesystem::path& path) const;
+    // destination is then untouched. `data_as_holes`: write the header only and extend the file
+    // to its full size without writing tensor data (a sparse file whose weights read as zeros,
+    // costing no disk): models of any shape for what kiln decides before reading weights.
+    void write(const std::filesystem::path& path, bool data_as_holes = false) const;
 
     // The whole file in memory (tests, small models).
     std::vector<uint8_t> to_bytes() const;

@@ -46,12 +46,13 @@ std::vector<std::pair<const char*, uint64_t>> largest_parts(const std::vector<co
 
 std::string problem_text(const MemoryBudget& budget, const std::vector<const BackendBudget*>& group,
                          const MemoryLimit& limit) {
-    uint64_t total = 0, kv = 0;
+    uint64_t total = 0, kv = 0, weights = 0;
     bool device = false;
     std::string names;
     for (const BackendBudget* b : group) {
         total += b->total();
         kv += b->kv_cache;
+        weights += b->weights;
         device = device || b->device;
         names += (names.empty() ? "" : "+") + b->backend;
     }
@@ -75,6 +76,7 @@ std::string problem_text(const MemoryBudget& budget, const std::vector<const Bac
         if (fit >= 1 && fit < static_cast<uint64_t>(n_ctx)) tries.push_back("-c " + std::to_string(fit) + " or less");
     }
     if (budget.options.kv_type == DType::F32 && kv > 0) tries.push_back("no --kv-f32 (halves the KV cache)");
+    if (weights >= limit.bytes / 2) tries.push_back("a smaller quantization of the model (kiln quantize)");
     if (budget.n_sessions > 1) tries.push_back("fewer --parallel slots");
     if (device) tries.push_back("fewer --gpu-layers");
     for (size_t i = 0; i < tries.size(); ++i) {

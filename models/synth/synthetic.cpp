@@ -172,7 +172,7 @@ SynthSummary write_synthetic_model(const std::filesystem::path& path, const Synt
     }
     t.vector("output_norm.weight", s.n_embd, 1.0f, 0.1f);
     if (!tied) t.matrix("output.weight", s.n_embd, n_vocab);
-    w.write(path);
+    w.write(path, o.header_only);
     SynthSummary summary = t.summary();
     summary.n_vocab = n_vocab;
     return summary;

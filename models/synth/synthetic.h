@@ -25,6 +25,9 @@ struct SynthOptions {
     // `dtype`, or the type quantize falls back to where `dtype`'s blocks do not fit the rows.
     std::function<DType(const std::string& name, uint64_t cols, uint64_t rows)> matrix_type;
     std::optional<uint32_t> file_type;  // general.file_type (llama.cpp's ftype), when known
+    // Tensor data left as holes (GgufWriter::write's data_as_holes): a file of the shape's full
+    // size costing no disk, whose weights read as zeros.
+    bool header_only = false;
     // Called after each tensor is written (name, tensors done including it, tensor count).
     std::function<void(const std::string&, size_t, size_t)> progress;
 };

@@ -3,6 +3,10 @@
 // allocating it.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "apps/run_kiln_support.h"
 #include "tests/support/temp_model.h"
 
@@ -39,6 +43,25 @@ TEST(MemoryBudgetCommand, ServeRefusesSlotsTheMachineCannotHold) {
     const std::string model = wide_kv_model().path().string();
     expect_one_line_refusal(run({"serve", "-m", model, "-c", "65536", "--parallel", "64", "--port", "0"}),
                             {"for 64 sessions of 65536 tokens (KV cache 1024.00 GiB)", "fewer --parallel slots"});
+}
+
+// A header-only model (kiln synth --header-only: tensor data as holes, 30 GiB that cost no
+// disk): refused before a byte of its weights is read, naming them.
+TEST(MemoryBudgetCommand, HeaderOnlyModelIsRefusedBeforeReadingWeights) {
+    const auto path = std::filesystem::temp_directory_path() / ("kiln-header-only-" + std::to_string(::getpid()) + ".gguf");
+    Result synth = run({"synth", path.string(), "--like", "llama3-8b", "--header-only"});
+    if (synth.status != 0 && synth.err.find("cannot extend") != std::string::npos) {
+        GTEST_SKIP() << "this file system has no sparse files: " << synth.err;
+    }
+    ASSERT_EQ(synth.status, 0) << synth.err;
+    EXPECT_GT(std::filesystem::file_size(path), 29ull << 30);
+    // 128 KiB of f16 cache per token: a million tokens are 128 GiB beside the 30 GiB of weights.
+    Result r = run({"run", "-m", path.string(), "-p", "hi", "-c", "1048576", "--backend", "cpu"});
+    std::filesystem::remove(path);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("for a session of 1048576 tokens (KV cache 128.00 GiB, weights 29.92 GiB"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("a smaller quantization of the model (kiln quantize)"), std::string::npos) << r.err;
 }
 
 TEST(MemoryBudgetCommand, InfoGraphPrintsTheBudget) {
