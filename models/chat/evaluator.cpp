@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "graph/error.h"
+#include "graph/error_text.h"
 #include "models/chat/builtins.h"
 #include "models/chat/operators.h"
 
@@ -149,9 +150,10 @@ void Interpreter::rethrow_at(SourcePos pos) {
     try {
         throw;
     } catch (const RaisedByTemplate& e) {
-        throw TemplateException(located(name_, pos, e.what()), e.what());
+        // what() stays one line whatever the template's text; message() keeps the text as is.
+        throw TemplateException(located(name_, pos, escape_control(e.what())), e.what());
     } catch (const EvalError& e) {
-        throw Error(located(name_, pos, e.what()));
+        throw Error(located(name_, pos, escape_control(e.what())));
     }
 }
 

@@ -27,6 +27,18 @@ std::string error_of(const std::string& source, const jinja::RenderLimits& limit
         EXPECT_EQ(msg_.find('\n'), std::string::npos) << msg_;                              \
     } while (0)
 
+// Found by tests/fuzz/fuzz_chat_template (corpus/chat_template/crash-raise-newline): the
+// template's own text went into what() as is, so a newline in it made a two-line error.
+TEST(ChatErrors, RaisedTextWithANewlineStaysOnOneLine) {
+    EXPECT_TEMPLATE_ERROR("{{ raise_exception('a\\nb') }}", "1:4", "a\\nb");
+    try {
+        ChatTemplate::parse("{{ raise_exception('a\\nb') }}", "bad.jinja").render(jinja::Dict{});
+        ADD_FAILURE() << "rendered";
+    } catch (const jinja::TemplateException& e) {
+        EXPECT_EQ(e.message(), "a\nb");  // the text itself, for the conversation's caller
+    }
+}
+
 TEST(ChatErrors, SyntaxErrorsNameLineAndColumn) {
     EXPECT_TEMPLATE_ERROR("{% if %}", "1:7", "unexpected end of statement");
     EXPECT_TEMPLATE_ERROR("a\n{{ 1 + }}", "2:8", "unexpected end of print statement");
