@@ -83,7 +83,8 @@ std::vector<ChatMessage> parse_messages(const json& body) {
         if (!role || !role->is_string()) throw wrong_type(where + ".role", "a string");
         const std::string r = role->get<std::string>();
         if (r != "system" && r != "developer" && r != "user" && r != "assistant" && r != "tool") {
-            throw bad_request("invalid_value", where + ".role: unknown role '" + r + "'");
+            // Quoted as JSON: a role holding a newline must not break the one-line message.
+            throw bad_request("invalid_value", where + ".role: unknown role " + role->dump());
         }
         ChatMessage msg;
         msg.role = r == "developer" ? "system" : r;  // OpenAI's newer name for the system role

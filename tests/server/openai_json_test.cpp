@@ -74,6 +74,14 @@ TEST(OpenAiJson, RefusesMalformedBodiesWithTheFieldNamed) {
     EXPECT_EQ(error_of(R"({"prompt":["a","b"]})", false).code, "invalid_type");
 }
 
+// Found by tests/fuzz/fuzz_openai_request (corpus/openai_request/crash-role-newline): the
+// unknown role was quoted raw, so one holding a newline made a two-line message.
+TEST(OpenAiJson, AnUnknownRoleIsQuotedOnOneLine) {
+    const ApiError e = error_of(R"({"messages":[{"role":"a\nb","content":"x"}]})");
+    EXPECT_EQ(e.code, "invalid_value");
+    EXPECT_EQ(std::string(e.what()), R"(messages[0].role: unknown role "a\nb")");
+}
+
 TEST(OpenAiJson, ErrorsHaveOpenAisShape) {
     const std::string j = error_json(ApiError(401, "authentication_error", "invalid_api_key", "wrong \"key\""));
     EXPECT_EQ(j, R"({"error":{"code":"invalid_api_key","message":"wrong \"key\"","type":"authentication_error"}})");
