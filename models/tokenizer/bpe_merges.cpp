@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "graph/error.h"
+#include "graph/error_text.h"
 #include "models/gguf/gguf_reader.h"
 #include "models/tokenizer/byte_level.h"
 #include "models/tokenizer/vocab.h"
@@ -47,8 +48,7 @@ BpeMerges BpeMerges::build(const Vocab& vocab, const std::vector<std::string_vie
         // The first space after the first character separates the parts, as in llama.cpp.
         const size_t space = merge.size() > 1 ? merge.find(' ', 1) : std::string_view::npos;
         if (space == std::string_view::npos || space + 1 == merge.size()) {
-            fail(source, "merge " + std::to_string(rank) + " '" + std::string(merge) +
-                             "' is not two texts separated by a space");
+            fail(source, "merge " + std::to_string(rank) + " " + quoted(merge) + " is not two texts separated by a space");
         }
         const std::string_view left = merge.substr(0, space);
         const std::string_view right = merge.substr(space + 1);

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "graph/error.h"
+#include "graph/error_text.h"
 #include "models/gguf/gguf_reader.h"
 #include "models/hparams.h"
 #include "models/tokenizer/pre_tokenizer.h"
@@ -126,8 +127,8 @@ void Vocab::load_tokens(const GgufFile& file) {
     }
     for (int32_t id = 0; id < size(); ++id) {
         if (types_[id] == TokenType::Byte && parse_byte_token(text(id)) < 0) {
-            fail(file, kTokensKey, "token " + std::to_string(id) + " '" + std::string(text(id)) +
-                                       "' has byte type but is not spelled <0xNN>");
+            fail(file, kTokensKey,
+                 "token " + std::to_string(id) + " " + quoted(text(id)) + " has byte type but is not spelled <0xNN>");
         }
     }
 }

@@ -78,6 +78,9 @@ TEST(BpeModel, MalformedMergesAndPreTokenizersAreErrors) {
     EXPECT_EQ(load_error([](GgufWriter&) {}), "");
     std::string e = load_error([](GgufWriter& w) { w.set("tokenizer.ggml.merges", gguf_string_array({"a b", "ab"})); });
     EXPECT_EQ(e, "m.gguf: key 'tokenizer.ggml.merges': merge 1 'ab' is not two texts separated by a space");
+    // A merge holding a newline is quoted escaped, keeping the message on one line.
+    e = load_error([](GgufWriter& w) { w.set("tokenizer.ggml.merges", gguf_string_array({"a\nb"})); });
+    EXPECT_EQ(e, "m.gguf: key 'tokenizer.ggml.merges': merge 0 'a\\nb' is not two texts separated by a space");
     e = load_error([](GgufWriter& w) { w.set("tokenizer.ggml.merges", gguf_string_array({"a "})); });
     EXPECT_NE(e.find("merge 0 'a '"), std::string::npos) << e;
     e = load_error([](GgufWriter& w) { w.set("tokenizer.ggml.merges", gguf_i32_array({1})); });

@@ -106,6 +106,15 @@ TEST(Vocab, MalformedByteToken) {
               std::string::npos);
 }
 
+// The token's text is quoted escaped: one holding a newline must not break the message.
+TEST(Vocab, MalformedByteTokenIsQuotedOnOneLine) {
+    const std::string e = load_error([](GgufWriter& w) {
+        w.set("tokenizer.ggml.tokens", gguf_string_array({"<unk>", "<s>", "</s>", "<0x\n>", "a", "b", "c", "d"}));
+    });
+    EXPECT_NE(e.find("token 3 '<0x\\n>' has byte type"), std::string::npos) << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+}
+
 TEST(Vocab, ShortScoreArray) {
     const std::string e = load_error([](GgufWriter& w) { w.set("tokenizer.ggml.scores", gguf_f32_array({0, 0, 0})); });
     EXPECT_NE(e.find("tokenizer.ggml.scores"), std::string::npos) << e;
