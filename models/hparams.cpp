@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "graph/error.h"
+#include "graph/error_text.h"
 #include "models/gguf/gguf_reader.h"
 
 namespace kiln {
@@ -16,7 +17,7 @@ public:
     std::string key(const std::string& name) const { return arch_ + "." + name; }
 
     [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-        throw Error(f_.name() + ": key '" + key + "': " + what);
+        throw Error(f_.name() + ": key " + kiln::quoted(key) + ": " + what);
     }
 
     // A u32-sized count. Some files store per-layer values as arrays; all entries must agree
@@ -121,7 +122,7 @@ ModelHparams read_hparams(const GgufFile& file) {
     h.rope_orig_context = k.count("rope.scaling.original_context_length").value_or(h.context_length);
     if (h.rope_scaling != "none" && h.rope_scaling != "linear") {
         // Computing YaRN or LongRoPE positions as plain RoPE would be silently wrong.
-        k.fail(k.key("rope.scaling.type"), "'" + h.rope_scaling + "' is not supported (supported: none, linear; "
+        k.fail(k.key("rope.scaling.type"), kiln::quoted(h.rope_scaling) + " is not supported (supported: none, linear; "
                                            "Llama 3 scaling comes as rope_freqs.weight)");
     }
     h.sliding_window = k.count("attention.sliding_window").value_or(0);

@@ -1,6 +1,7 @@
 #include "models/model.h"
 
 #include "graph/error.h"
+#include "graph/error_text.h"
 #include "models/arch/architectures.h"
 
 namespace kiln {
@@ -11,8 +12,8 @@ Model Model::load(const std::filesystem::path& path) {
     if (is_vocab_only(*m.file_)) throw Error(path.string() + ": has a vocabulary but no weights");
     m.hparams_ = read_hparams(*m.file_);
     if (!architecture_supported(m.hparams_.arch)) {
-        throw Error(path.string() + ": key 'general.architecture': '" + m.hparams_.arch +
-                    "' is not supported (supported: " + supported_architectures() + ")");
+        throw Error(path.string() + ": key 'general.architecture': " + kiln::quoted(m.hparams_.arch) +
+                    " is not supported (supported: " + supported_architectures() + ")");
     }
     // Build one graph now so every weight's presence and shape is checked at load.
     check_architecture_weights(m);

@@ -6,6 +6,7 @@
 
 #include "graph/checked_math.h"
 #include "graph/error.h"
+#include "graph/error_text.h"
 #include "models/gguf/mapped_file.h"
 #include "models/utf8.h"
 
@@ -209,7 +210,9 @@ private:
         const uint64_t at = pos_;
         std::string key = read_string("key of metadata entry " + std::to_string(index));
         if (key.empty()) fail(at, "metadata entry " + std::to_string(index) + " has an empty key");
-        const std::string what = "key '" + key + "'";
+        const std::string what = "key " + kiln::quoted(key);
+        // Names are quoted in messages all through kiln, which must stay one line.
+        if (escape_control(key) != key) fail(at, what + " holds control characters");
         if (f_.key_index_.count(key)) fail(at, what + " appears twice");
         GgufType t = read_type(what);
         GgufValue v = read_value(t, what, 0);
@@ -236,7 +239,8 @@ private:
         t.info_offset = pos_;
         t.name = read_string("name of tensor " + std::to_string(index));
         if (t.name.empty()) fail(t.info_offset, "tensor " + std::to_string(index) + " has an empty name");
-        const std::string what = "tensor '" + t.name + "'";
+        const std::string what = "tensor " + kiln::quoted(t.name);
+        if (escape_control(t.name) != t.name) fail(t.info_offset, what + " holds control characters");
         if (f_.tensor_index_.count(t.name)) fail(t.info_offset, what + " appears twice");
 
         const uint64_t dims_at = pos_;
@@ -337,7 +341,7 @@ const GgufValue* GgufFile::find(std::string_view key) const {
 }
 
 void GgufFile::fail_key(std::string_view key, const std::string& what) const {
-    throw Error(name_ + ": key '" + std::string(key) + "': " + what);
+    throw Error(name_ + ": key " + kiln::quoted(key) + ": " + what);
 }
 
 std::optional<std::string> GgufFile::get_string(std::string_view key) const {
