@@ -31,7 +31,11 @@ inline std::string escape_control(std::string_view text) {
     return out;
 }
 
-// The same in single quotes, as messages name a token, a merge or a key.
+// The same in single quotes, as messages name a token, a merge or a key. The std::string and
+// const char* overloads are there because argument-dependent lookup also finds std::quoted,
+// which would otherwise be the better match for them.
 inline std::string quoted(std::string_view text) { return "'" + escape_control(text) + "'"; }
+inline std::string quoted(const std::string& text) { return quoted(std::string_view(text)); }
+inline std::string quoted(const char* text) { return quoted(std::string_view(text)); }
 
 }  // namespace kiln
