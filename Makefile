@@ -45,7 +45,7 @@ fuzz-configure: deps
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="$(FUZZ_FLAGS)" \
 		-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(FUZZ_FLAGS)" -DKILN_SANITIZE=ON -DKILN_FUZZ=ON >/dev/null
 
-# CI's sanitizer pass: every harness fuzzed briefly (KILN_FUZZ_SECONDS, 25 s) from its seeds,
+# CI's sanitizer pass: every harness fuzzed briefly (KILN_FUZZ_SECONDS, 15 s) from its seeds,
 # and the suites in SANITIZED_SUITES, under ASan+UBSan.
 sanitized-tests: fuzz-configure
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target kiln $(FUZZERS) $(addprefix test_,$(SANITIZED_SUITES))

@@ -37,7 +37,7 @@ void write_gguf_seeds(const fs::path& dir) {
     o.shape.context = 64;
     o.dtype = kiln::DType::F32;
     o.threads = 1;
-    kiln::write_synthetic_model(dir / "llama-1layer.gguf", o);
+    kiln::write_synthetic_model(dir / "llama-1layer.seed", o);
 
     const std::string g = "\xC4\xA0";  // Ġ, GPT-2's space
     kiln::GgufWriter bpe;
@@ -78,9 +78,9 @@ void write_gguf_seeds(const fs::path& dir) {
     types.set("t.strings", kiln::gguf_string_array({"x", "yz"}));
     types.add_tensor("q", kiln::DType::Q8_0, {32, 1}, std::vector<uint8_t>(34, 0));
     types.add_tensor("f", kiln::DType::F16, {4}, std::vector<uint8_t>(8, 0));
-    bpe.write(dir / "bpe-vocab.gguf");
-    spm.write(dir / "spm-vocab.gguf");
-    types.write(dir / "all-types.gguf");
+    bpe.write(dir / "bpe-vocab.seed");
+    spm.write(dir / "spm-vocab.seed");
+    types.write(dir / "all-types.seed");
 }
 
 // Tokenizer inputs: a flags byte (tokenizer_fuzz.h), then text in the spirit of llama.cpp's
