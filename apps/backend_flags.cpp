@@ -6,6 +6,7 @@
 #include "backends/vulkan/device_error.h"
 #include "backends/vulkan/matmul_kernel.h"
 #include "graph/error.h"
+#include "models/session/memory_budget.h"
 #if KILN_HAVE_VULKAN
 #include "backends/vulkan/context.h"
 #include "backends/vulkan/vulkan_backend.h"
@@ -113,6 +114,12 @@ void place_with_fallback(std::unique_ptr<Backend>& backend, const Args& args, co
         return;
     } catch (const vk::DeviceError& e) {
         if (!automatic) throw;
+        notes << "kiln " << command << ": the Vulkan device cannot hold the model (" << e.what()
+              << "); running on the CPU\n";
+    } catch (const MemoryBudgetError& e) {
+        // Refused before allocating: only a shortage of the device's own memory leaves the host
+        // a chance.
+        if (!automatic || !e.device_memory()) throw;
         notes << "kiln " << command << ": the Vulkan device cannot hold the model (" << e.what()
               << "); running on the CPU\n";
     }

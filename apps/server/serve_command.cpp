@@ -51,12 +51,19 @@ int serve_command(const std::vector<std::string>& argv, std::ostream& out, std::
                     " tokens but the model " + std::to_string(model.hparams().vocab_size));
     }
     std::unique_ptr<Backend> backend = make_backend(args, "serve", err);
+    std::unique_ptr<BatchSession> batch_owner;
     BatchOptions bo;
     bo.n_slots = options.parallel;
     bo.n_ctx = static_cast<int>(args.get_int("--ctx-size", 1, 1 << 20).value_or(0));
     bo.n_batch = static_cast<int>(args.get_int("--batch-size", 1, 1 << 16).value_or(bo.n_batch));
     bo.kv_type = args.has("--kv-f32") ? DType::F32 : DType::F16;
-    BatchSession batch(model, *backend, bo);
+    // Under --backend auto a device that cannot hold the slots leaves them to the CPU.
+    place_with_fallback(backend, args, "serve", err, [&](Backend& b) {
+        batch_owner.reset();
+        batch_owner = std::make_unique<BatchSession>(model, b, bo);
+        batch_owner->prepare();  // the batched graph: weights, every slot's KV cache, its arena
+    });
+    BatchSession& batch = *batch_owner;
 
     server::ServedModel served;
     served.name = args.get("--alias").value_or(std::filesystem::path(*path).stem().string());

@@ -126,7 +126,14 @@ MemoryBudget plan_memory_budget(const Model& model, const Backend& backend, cons
     return budget;
 }
 
-std::optional<std::string> memory_budget_problem(const MemoryBudget& budget) {
+namespace {
+
+struct Problem {
+    std::string text;
+    bool device_memory = false;
+};
+
+std::optional<Problem> find_problem(const MemoryBudget& budget) {
     // Host-memory backends share one limit (the smallest they report); the others stand alone.
     std::vector<const BackendBudget*> host;
     std::optional<MemoryLimit> host_limit;
@@ -136,17 +143,24 @@ std::optional<std::string> memory_budget_problem(const MemoryBudget& budget) {
             host.push_back(&b);
             if (!host_limit || b.limit->bytes < host_limit->bytes) host_limit = b.limit;
         } else if (b.total() > b.limit->bytes) {
-            return problem_text(budget, {&b}, *b.limit);
+            return Problem{problem_text(budget, {&b}, *b.limit), true};
         }
     }
     uint64_t host_total = 0;
     for (const BackendBudget* b : host) host_total += b->total();
-    if (host_limit && host_total > host_limit->bytes) return problem_text(budget, host, *host_limit);
+    if (host_limit && host_total > host_limit->bytes) return Problem{problem_text(budget, host, *host_limit), false};
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> memory_budget_problem(const MemoryBudget& budget) {
+    if (auto p = find_problem(budget)) return p->text;
     return std::nullopt;
 }
 
 void check_memory_budget(const MemoryBudget& budget) {
-    if (auto problem = memory_budget_problem(budget)) throw Error(*problem);
+    if (auto p = find_problem(budget)) throw MemoryBudgetError(p->text, p->device_memory);
 }
 
 }  // namespace kiln

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "graph/error.h"
 #include "models/session/session.h"
 
 namespace kiln {
@@ -44,7 +45,18 @@ MemoryBudget plan_memory_budget(const Model& model, const Backend& backend, cons
 // whose limit is host memory are checked together against it.
 std::optional<std::string> memory_budget_problem(const MemoryBudget& budget);
 
-// Throws kiln::Error with memory_budget_problem's line.
+// The refusal: memory_budget_problem's line, and whether what ran short is a device's own
+// memory (then the host may still hold the model: `--backend auto` falls back to the CPU).
+class MemoryBudgetError : public Error {
+public:
+    MemoryBudgetError(const std::string& message, bool device_memory) : Error(message), device_memory_(device_memory) {}
+    bool device_memory() const { return device_memory_; }
+
+private:
+    bool device_memory_;
+};
+
+// Throws MemoryBudgetError when the budget does not fit.
 void check_memory_budget(const MemoryBudget& budget);
 
 }  // namespace kiln

@@ -9,6 +9,9 @@
 
 #include "apps/run_kiln_support.h"
 #include "tests/support/temp_model.h"
+#ifdef KILN_HAVE_VULKAN
+#include "vulkan/vulkan_test_support.h"
+#endif
 
 namespace kiln {
 namespace {
@@ -46,23 +49,79 @@ TEST(MemoryBudgetCommand, ServeRefusesSlotsTheMachineCannotHold) {
 }
 
 // A header-only model (kiln synth --header-only: tensor data as holes, 30 GiB that cost no
-// disk): refused before a byte of its weights is read, naming them.
-TEST(MemoryBudgetCommand, HeaderOnlyModelIsRefusedBeforeReadingWeights) {
-    const auto path = std::filesystem::temp_directory_path() / ("kiln-header-only-" + std::to_string(::getpid()) + ".gguf");
-    Result synth = run({"synth", path.string(), "--like", "llama3-8b", "--header-only"});
-    if (synth.status != 0 && synth.err.find("cannot extend") != std::string::npos) {
-        GTEST_SKIP() << "this file system has no sparse files: " << synth.err;
+// disk), made once per process.
+class HeaderOnlyModel {
+public:
+    HeaderOnlyModel()
+        : path_(std::filesystem::temp_directory_path() / ("kiln-header-only-" + std::to_string(::getpid()) + ".gguf")) {
+        synth_ = run({"synth", path_.string(), "--like", "llama3-8b", "--header-only"});
     }
-    ASSERT_EQ(synth.status, 0) << synth.err;
+    ~HeaderOnlyModel() {
+        std::error_code ec;
+        std::filesystem::remove(path_, ec);
+    }
+    // Empty when this file system cannot hold sparse files (the test then skips).
+    std::string path() const { return synth_.status == 0 ? path_.string() : ""; }
+    const Result& synth() const { return synth_; }
+
+private:
+    std::filesystem::path path_;
+    Result synth_;
+};
+
+const HeaderOnlyModel& header_only_model() {
+    static const HeaderOnlyModel m;
+    return m;
+}
+
+#define REQUIRE_HEADER_ONLY_MODEL(path)                                                                  \
+    const std::string path = header_only_model().path();                                                \
+    if (path.empty()) {                                                                                  \
+        ASSERT_NE(header_only_model().synth().err.find("cannot extend"), std::string::npos)              \
+            << header_only_model().synth().err;                                                          \
+        GTEST_SKIP() << "this file system has no sparse files: " << header_only_model().synth().err;    \
+    }
+
+// Refused before a byte of its weights is read, naming them.
+TEST(MemoryBudgetCommand, HeaderOnlyModelIsRefusedBeforeReadingWeights) {
+    REQUIRE_HEADER_ONLY_MODEL(path);
     EXPECT_GT(std::filesystem::file_size(path), 29ull << 30);
     // 128 KiB of f16 cache per token: a million tokens are 128 GiB beside the 30 GiB of weights.
-    Result r = run({"run", "-m", path.string(), "-p", "hi", "-c", "1048576", "--backend", "cpu"});
-    std::filesystem::remove(path);
+    Result r = run({"run", "-m", path, "-p", "hi", "-c", "1048576", "--backend", "cpu"});
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("for a session of 1048576 tokens (KV cache 128.00 GiB, weights 29.92 GiB"), std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("a smaller quantization of the model (kiln quantize)"), std::string::npos) << r.err;
 }
+
+#ifdef KILN_HAVE_VULKAN
+// Under --backend auto, a device whose own memory cannot hold the model leaves it to the CPU,
+// before anything is allocated (lavapipe's heap is 2 GiB; --device 0 picks it under auto). The
+// CPU cannot hold a million-token context either, so its refusal ends the command after the notice.
+TEST(MemoryBudgetCommand, AutoFallsBackToTheCpuWhenTheDeviceCannotHoldTheModel) {
+    KILN_REQUIRE_VULKAN();
+    REQUIRE_HEADER_ONLY_MODEL(path);
+    for (const char* command : {"run", "serve"}) {
+        // A million tokens of context: the CPU's refusal is certain on any machine we run on.
+        std::vector<std::string> argv = {command, "-m", path, "-c", "1048576", "--backend", "auto", "--device", "0"};
+        if (std::string(command) == "run") argv.insert(argv.end(), {"-p", "hi", "-n", "1"});
+        if (std::string(command) == "serve") argv.insert(argv.end(), {"--port", "0"});
+        Result r = run(argv);
+        EXPECT_NE(r.err.find("kiln " + std::string(command) + ": the Vulkan device cannot hold the model (" + path +
+                             ": needs "),
+                  std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("); running on the CPU\n"), std::string::npos) << r.err;
+        EXPECT_EQ(r.status, 1);
+        EXPECT_NE(r.err.find("on cpu for a"), std::string::npos) << r.err;
+    }
+    // Named explicitly, the device's refusal is the answer.
+    Result named = run({"run", "-m", path, "-p", "hi", "-c", "64", "--backend", "vulkan"});
+    EXPECT_EQ(named.status, 1);
+    EXPECT_EQ(named.err.find("running on the CPU"), std::string::npos) << named.err;
+    EXPECT_NE(named.err.find("on vulkan for a session of 64 tokens (weights "), std::string::npos) << named.err;
+    EXPECT_NE(named.err.find("fewer --gpu-layers"), std::string::npos) << named.err;
+}
+#endif
 
 TEST(MemoryBudgetCommand, InfoGraphPrintsTheBudget) {
     const std::string model = wide_kv_model().path().string();
