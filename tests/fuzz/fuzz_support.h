@@ -19,17 +19,6 @@ inline void check_error(const std::exception& e) {
     }
 }
 
-// The same for fuzz_gguf, which cannot hold the GGUF reader to the rule yet: it quotes key and
-// tensor names verbatim, so a name with a newline makes a two-line message (docs/FUZZING.md,
-// open findings; the reader is being rewritten). A newline is accepted only when the input has
-// one, so every other input still checks the rule in full; KILN_FUZZ_STRICT_LINES=1 checks it
-// always (to try a fix on tests/fuzz/regressions/gguf/).
-inline void check_error_allowing_quoted_newlines(const std::exception& e, std::string_view input) {
-    static const bool strict = std::getenv("KILN_FUZZ_STRICT_LINES") != nullptr;
-    if (strict || input.find('\n') == std::string_view::npos) check_error(e);
-    if (std::string_view(e.what()).empty()) check_error(e);
-}
-
 // Runs `f`: true when it returned, false when it threw a (well-formed) kiln::Error. Any other
 // exception escapes to libFuzzer, which reports it as a crash.
 // `check` inspects the error (check_error unless given).

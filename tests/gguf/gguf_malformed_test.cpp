@@ -111,7 +111,7 @@ TEST(GgufMalformed, KeysAndStrings) {
     EXPECT_REJECTED(GgufBytes().header(0, 1).kv_str("k", "surrogate\xed\xa0\x80").bytes, "not valid UTF-8");
     EXPECT_REJECTED(GgufBytes().header(0, 1).kv_str("k", "cut\xe2\x82").bytes, "not valid UTF-8");
     // Names are quoted in every message; a control character in one would break its line
-    // (found by fuzz_gguf: tests/fuzz/regressions/gguf/newline-in-key).
+    // (found by fuzz_gguf: tests/fuzz/corpus/gguf/newline-in-key).
     EXPECT_REJECTED(GgufBytes().header(0, 1).kv_u32("a\nb", 1).bytes, "key 'a\\nb' holds control characters");
     EXPECT_REJECTED(GgufBytes().header(0, 1).str("a\nb").raw<uint32_t>(99).bytes, "key 'a\\nb' holds control characters");
     EXPECT_REJECTED(GgufBytes().header(1, 0).tensor("w\t\x1b", {32}, 0, 0).pad().zeros(128).bytes,
