@@ -2,7 +2,10 @@
 
 #include <chrono>
 
+#include <optional>
+
 #include "graph/error.h"
+#include "models/grammar/grammar_filter.h"
 #include "models/session/sampler.h"
 #include "models/session/session.h"
 #include "models/tokenizer/token_stream.h"
@@ -16,6 +19,9 @@ std::string_view stop_reason_text(StopReason r) {
         case StopReason::StopText: return "stop text";
         case StopReason::TokenLimit: return "token limit";
         case StopReason::ContextFull: return "context full";
+        case StopReason::GrammarEnd: return "grammar complete";
+        case StopReason::GrammarDead: return "no token fits the grammar";
+        case StopReason::Cancelled: return "cancelled";
     }
     return "?";
 }
@@ -43,16 +49,20 @@ GenerateStats generate(Session& session, const Tokenizer& tokenizer, Sampler& sa
     decode.strip_leading_space = false;  // a continuation keeps its spaces
     TokenTextStream stream(tokenizer, decode);
     const Vocab& vocab = tokenizer.vocab();
+    std::optional<GrammarFilter> grammar;
+    if (options.grammar) grammar.emplace(options.grammar, std::make_shared<GrammarVocab>(tokenizer));
 
     std::string text_so_far;  // only kept when there are stop texts to look for
+    // As llama.cpp's reverse prompts: a stop text anywhere in what the latest token added (or
+    // straddling it and the text before), so a token " Tom." stops at "Tom".
     auto hit_stop = [&](std::string_view text) {
         if (options.stop.empty()) return false;
         text_so_far += text;
         for (const std::string& s : options.stop) {
-            if (!s.empty() && text_so_far.size() >= s.size() &&
-                text_so_far.compare(text_so_far.size() - s.size(), s.size(), s) == 0) {
-                return true;
-            }
+            if (s.empty()) continue;
+            const size_t window = text.size() + s.size() - 1;
+            const size_t from = text_so_far.size() > window ? text_so_far.size() - window : 0;
+            if (text_so_far.find(s, from) != std::string::npos) return true;
         }
         return false;
     };
@@ -60,11 +70,20 @@ GenerateStats generate(Session& session, const Tokenizer& tokenizer, Sampler& sa
     stats.tokens.reserve(static_cast<size_t>(options.n_predict >= 0 ? options.n_predict : session.n_ctx()));
     t0 = Clock::now();
     for (;;) {
+        if (options.cancel && options.cancel->load()) {
+            stats.stop = StopReason::Cancelled;
+            break;
+        }
         if (options.n_predict >= 0 && stats.generated >= options.n_predict) {
             stats.stop = StopReason::TokenLimit;
             break;
         }
-        const int32_t id = sampler.sample(logits);
+        const int32_t id = sampler.sample(logits, grammar ? &*grammar : nullptr);
+        if (id == Sampler::kNoToken) {
+            stats.stop = StopReason::GrammarDead;
+            break;
+        }
+        if (grammar) grammar->accept(id);
         sampler.accept(id);
         stats.tokens.push_back(id);
         ++stats.generated;
@@ -78,6 +97,10 @@ GenerateStats generate(Session& session, const Tokenizer& tokenizer, Sampler& sa
                 stats.stop = StopReason::StopText;
                 break;
             }
+        }
+        if (grammar && grammar->must_end()) {
+            stats.stop = StopReason::GrammarEnd;
+            break;
         }
         if (session.n_past() >= session.n_ctx()) {
             stats.stop = StopReason::ContextFull;

@@ -2,8 +2,10 @@
 // The generation loop: evaluate the prompt, then sample, stream text and evaluate one token at
 // a time until an end-of-generation token, the token limit, or a full context (a clear stop,
 // reported in the stats: kiln does not shift the context).
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,14 +16,21 @@ namespace kiln {
 class Session;
 class Tokenizer;
 class Sampler;
+class Grammar;
 
-enum class StopReason { EndOfGeneration, StopText, TokenLimit, ContextFull };
+// GrammarEnd: the text completes the grammar and nothing may follow. GrammarDead: no token of
+// the vocabulary can continue the text within the grammar.
+enum class StopReason { EndOfGeneration, StopText, TokenLimit, ContextFull, Cancelled, GrammarEnd, GrammarDead };
 
 struct GenerateOptions {
     int n_predict = -1;       // -1: until end of generation or a full context
     bool render_special = false;  // print control tokens' text
     bool ignore_eos = false;      // keep going past end-of-generation tokens (benchmarks)
-    std::vector<std::string> stop;  // stop once the generated text ends with one of these
+    std::vector<std::string> stop;  // stop at the token whose text completes one of these (it is printed)
+    // Looked at before each token is sampled: once true, generation stops there (Cancelled).
+    // An atomic so that a signal handler can set it (kiln chat's Ctrl-C).
+    const std::atomic<bool>* cancel = nullptr;
+    std::shared_ptr<const Grammar> grammar;  // generated text must follow it (nullptr: free)
 };
 
 struct GenerateStats {

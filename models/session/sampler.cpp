@@ -154,6 +154,39 @@ int32_t Sampler::sample(std::span<const float> logits) {
     return draw(n, best);
 }
 
+int32_t Sampler::sample(std::span<const float> logits, TokenFilter* filter) {
+    if (filter == nullptr) return sample(logits);
+    if (logits.size() != size_t(vocab_size_))
+        throw Error("sampler: got " + std::to_string(logits.size()) + " logits for a vocabulary of " +
+                    std::to_string(vocab_size_));
+    const float* x = logits.data();
+    if (params_.temperature <= 0.0f) {
+        const int32_t id = greedy(x);
+        return filter->allows(id) ? id : sample_restricted(x, *filter);
+    }
+    bool sorted = false;
+    size_t n = gather(x, sorted);
+    if (!sorted) return sample_restricted(x, *filter);  // top-k off: every token is a candidate
+    size_t kept = 0;  // the allowed top-k candidates, still in rank order
+    for (size_t i = 0; i < n; ++i)
+        if (candidates_[i].logit != kNegInf && filter->allows(candidates_[i].id)) candidates_[kept++] = candidates_[i];
+    if (kept == 0) return sample_restricted(x, *filter);
+    const float best = candidates_[0].logit;
+    n = keep_top_p(kept, best, true);
+    n = keep_min_p(n, best, true);
+    return draw(n, best);
+}
+
+// Every token the filter refuses is banned, then the usual chain runs on what is left.
+int32_t Sampler::sample_restricted(const float* logits, TokenFilter& filter) {
+    restricted_.assign(logits, logits + vocab_size_);
+    filter.restrict(restricted_);
+    bool any = false;
+    for (float v : restricted_) any |= v > kNegInf;  // NaN compares false: not a choice
+    if (!any) return kNoToken;
+    return sample(restricted_);
+}
+
 void Sampler::accept(int32_t token) {
     if (!keep_history_ || token < 0 || token >= vocab_size_) return;
     if (!ring_.empty()) {

@@ -52,8 +52,21 @@ struct SamplerParams {
     bool penalties_active() const;
 };
 
+// A constraint on which token may come next (a grammar: models/grammar/grammar_filter.h).
+class TokenFilter {
+public:
+    virtual ~TokenFilter() = default;
+    // Whether `token` may come next.
+    virtual bool allows(int32_t token) = 0;
+    // Sets the logit of every token that may not come next to -Inf.
+    virtual void restrict(std::span<float> logits) = 0;
+};
+
 class Sampler {
 public:
+    // What sample() returns when the filter allows no token at all.
+    static constexpr int32_t kNoToken = -1;
+
     // Validates params (kiln::Error) and allocates every buffer sampling will need.
     Sampler(const SamplerParams& params, int32_t vocab_size);
 
@@ -61,6 +74,11 @@ public:
     // otherwise: a wiring bug, caught before any out-of-bounds read). Does not record the token;
     // call accept() with whatever token is actually appended.
     int32_t sample(std::span<const float> logits);
+    // The same, among the tokens `filter` allows (nullptr: all): the top-k candidates are
+    // checked first (filter->allows) and the whole vocabulary restricted only when none of them
+    // is allowed or top-k is off. Greedy picks the best allowed token. kNoToken when nothing is
+    // allowed. May allocate (the restricted copy of the logits, the filter's own work).
+    int32_t sample(std::span<const float> logits, TokenFilter* filter);
 
     // Records a token of the context for the penalties (prompt tokens too, if they should count).
     // Ids outside [0, vocab_size) are ignored: per-token work never throws.
@@ -82,6 +100,7 @@ private:
         float logit;
     };
 
+    int32_t sample_restricted(const float* logits, TokenFilter& filter);
     float penalized(int32_t token, float logit) const;
     bool seen(size_t token) const;
     float effective(size_t token, const float* logits) const;
@@ -104,6 +123,7 @@ private:
 
     std::vector<Candidate> candidates_;  // top-k heap, then the surviving candidates
     std::vector<float> weights_;         // unnormalized probabilities of the candidates
+    std::vector<float> restricted_;      // logits with a filter's disallowed tokens at -Inf
     // Top-p without top-k: each candidate's bucket, each bucket's mass, and the candidates of
     // the bucket where the cut falls.
     std::vector<uint16_t> buckets_;
