@@ -267,7 +267,13 @@ private:
             const Json& f = s["format"];
             const std::string format = f.is_string() ? f.get<std::string>() : "";
             const std::string d2 = "[0-9]{2}";
-            const std::string date = "\"\\\"\" [0-9]{4} \"-\" (\"0\" [1-9] | \"1\" [0-2]) \"-\" (\"0\" [1-9] | [12] [0-9] | \"3\" [01]) \"\\\"\"";
+            // Days that every year has: February stops at 28 (the 29th would need the year's
+            // leap-ness, which a grammar over digits cannot see cheaply).
+            const std::string day28 = "(\"0\" [1-9] | \"1\" [0-9] | \"2\" [0-8])";
+            const std::string month_day = "((\"0\" [13578] | \"1\" [02]) \"-\" (" + day28 + " | \"29\" | \"3\" [01])"
+                                          " | (\"0\" [469] | \"11\") \"-\" (" + day28 + " | \"29\" | \"30\")"
+                                          " | \"02-\" " + day28 + ")";
+            const std::string date = "\"\\\"\" [0-9]{4} \"-\" " + month_day + " \"\\\"\"";
             const std::string time_core = "([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9] \":\" [0-5] [0-9] (\".\" [0-9]{1,6})? (\"Z\" | [+-] ([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9])";
             if (format == "date") return "(" + date + ")";
             if (format == "time") return "(\"\\\"\" " + time_core + " \"\\\"\")";

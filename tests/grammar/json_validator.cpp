@@ -31,7 +31,13 @@ bool format_ok(const std::string& f, const std::string& s) {
     static const std::regex date(R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))");
     static const std::regex time(R"(([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))");
     static const std::regex uuid(R"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})");
-    if (f == "date") return std::regex_match(s, date);
+    if (f == "date") {
+        if (!std::regex_match(s, date)) return false;
+        const int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)), d = std::stoi(s.substr(8, 2));
+        const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        const int days[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        return d <= days[m - 1];
+    }
     if (f == "time") return std::regex_match(s, time);
     if (f == "date-time") {
         const size_t t = s.find('T');
