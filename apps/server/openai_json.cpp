@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "graph/error.h"
+#include "graph/error_text.h"
+#include "models/grammar/grammar.h"
+#include "models/grammar/json_schema.h"
 
 namespace kiln::server {
 namespace {
@@ -123,6 +126,75 @@ std::vector<std::string> parse_stop(const json& body) {
     return out;
 }
 
+// A schema's text with its properties in the order the client wrote them (the body parsed as
+// nlohmann::json sorts keys; the generated JSON follows the schema's order).
+std::string schema_text(std::string_view body_text, const std::vector<const char*>& path) {
+    const nlohmann::ordered_json body = nlohmann::ordered_json::parse(body_text, nullptr, false);
+    const nlohmann::ordered_json* at = &body;
+    for (const char* key : path) at = &(*at)[key];
+    return at->dump();
+}
+
+// What the output must follow: OpenAI's response_format, or llama-server's `grammar` (GBNF) or
+// `json_schema` fields; at most one. Compiled here, so a bad one is a 400 naming it.
+std::shared_ptr<const Grammar> parse_output_format(const json& body, std::string_view body_text) {
+    std::string gbnf, source;
+    int given = 0;
+    if (const json* rf = field(body, "response_format")) {
+        if (!rf->is_object()) throw wrong_type("response_format", "an object");
+        const json* type = field(*rf, "type");
+        if (!type || !type->is_string()) throw wrong_type("response_format.type", "a string");
+        const std::string t = type->get<std::string>();
+        if (t == "json_object") {
+            gbnf = json_object_gbnf();
+            source = "response_format";
+            ++given;
+        } else if (t == "json_schema") {
+            const json* js = field(*rf, "json_schema");
+            if (!js || !js->is_object()) throw wrong_type("response_format.json_schema", "an object");
+            if (!field(*js, "schema")) throw bad_request("missing_field", "'response_format.json_schema.schema' is required");
+            source = "response_format.json_schema.schema";
+            gbnf = schema_text(body_text, {"response_format", "json_schema", "schema"});
+            ++given;
+        } else if (t != "text") {
+            throw bad_request("invalid_value", "'response_format.type' " + quoted(t) + " is not one of text, json_object, json_schema");
+        }
+    }
+    if (const json* g = field(body, "grammar")) {
+        if (!g->is_string()) throw wrong_type("grammar", "a string (GBNF)");
+        gbnf = g->get<std::string>();
+        source = "grammar";
+        ++given;
+    }
+    if (const json* js = field(body, "json_schema")) {
+        if (!js->is_object() && !js->is_boolean()) throw wrong_type("json_schema", "an object");
+        source = "json_schema";
+        gbnf = schema_text(body_text, {"json_schema"});
+        ++given;
+    }
+    if (given == 0) return nullptr;
+    if (given > 1) throw bad_request("invalid_value", "give one of 'response_format', 'grammar' and 'json_schema'");
+    try {
+        if (source != "grammar" && source != "response_format") gbnf = json_schema_to_gbnf(gbnf, source);
+        return std::make_shared<const Grammar>(Grammar::parse(gbnf, source));
+    } catch (const Error& e) {
+        throw bad_request("invalid_value", e.what());
+    }
+}
+
+// Fields kiln does not implement yet are refused by name rather than ignored: a client that
+// asked for them would otherwise get silently less.
+void refuse_unsupported(const json& body, bool chat) {
+    if (const json* lp = field(body, "logprobs"); lp && !(lp->is_boolean() && !lp->get<bool>()) && !(lp->is_number() && lp->get<double>() == 0))
+        throw bad_request("unsupported_value", "'logprobs' is not supported by this server yet");
+    if (field(body, "top_logprobs")) throw bad_request("unsupported_value", "'top_logprobs' is not supported by this server yet");
+    if (!chat) return;
+    if (const json* tools = field(body, "tools"); tools && !(tools->is_array() && tools->empty()))
+        throw bad_request("unsupported_value", "'tools' is not supported by this server yet");
+    if (const json* choice = field(body, "tool_choice"); choice && !(choice->is_string() && choice->get<std::string>() == "none"))
+        throw bad_request("unsupported_value", "'tool_choice' other than \"none\" is not supported by this server yet");
+}
+
 json usage_json(const Usage& u) {
     return {{"prompt_tokens", u.prompt_tokens},
             {"completion_tokens", u.completion_tokens},
@@ -198,6 +270,8 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
         if (auto v = integer(body, name, 1, std::numeric_limits<int>::max())) r.params.max_tokens = static_cast<int>(*v);
     }
     r.params.stop = parse_stop(body);
+    refuse_unsupported(body, chat);
+    r.params.grammar = parse_output_format(body, body_text);
     try {
         sp.validate();
     } catch (const Error& e) {

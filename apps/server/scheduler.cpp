@@ -153,6 +153,10 @@ void Scheduler::start(int slot, std::shared_ptr<Job> job) {
     s.stream.emplace(tokenizer_, decode);
     s.stop.emplace(s.job->params_.stop);
     metrics_.slots_busy.fetch_add(1);
+    if (const auto& grammar = s.job->params_.grammar) {
+        if (!grammar_vocab_) grammar_vocab_ = std::make_shared<const GrammarVocab>(tokenizer_);
+        s.grammar.emplace(grammar, grammar_vocab_);
+    }
     // No prefix reuse: a fresh prefill keeps a request's greedy output independent of which
     // slot it lands in and what that slot held before.
     session_.clear(slot);
@@ -209,6 +213,7 @@ void Scheduler::release(int slot, Finish f, const std::string& error, Failure fa
     std::shared_ptr<Job> job = std::move(s.job);
     s.stream.reset();
     s.stop.reset();
+    s.grammar.reset();
     job->finish(f, error, failure);
 }
 
@@ -236,11 +241,18 @@ void Scheduler::lose(const std::string& why) {
 std::optional<int32_t> Scheduler::advance(int slot) {
     Slot& s = slots_[static_cast<size_t>(slot)];
     Job& job = *s.job;
-    const int32_t id = job.sampler_.sample(session_.logits(slot));
+    const int32_t id = job.sampler_.sample(session_.logits(slot), s.grammar ? &*s.grammar : nullptr);
+    if (id == Sampler::kNoToken) {  // no token can continue the grammar: end with what there is
+        job.append(s.stop->push(s.stream->finish()) + s.stop->flush());
+        release(slot, Finish::Stop);
+        return std::nullopt;
+    }
+    if (s.grammar) s.grammar->accept(id);
     job.sampler_.accept(id);
     ++s.generated;
     metrics_.generated_tokens.fetch_add(1);
-    if (tokenizer_.vocab().is_eog(id)) {
+    if (tokenizer_.vocab().is_eog(id) || (s.grammar && s.grammar->must_end())) {
+        if (!tokenizer_.vocab().is_eog(id)) job.append(s.stop->push(s.stream->push(id)));
         job.append(s.stop->push(s.stream->finish()) + s.stop->flush());
         release(slot, Finish::Stop);
         return std::nullopt;

@@ -22,6 +22,7 @@
 
 #include "apps/server/metrics.h"
 #include "apps/server/stop_text.h"
+#include "models/grammar/grammar_filter.h"
 #include "models/session/sampler.h"
 #include "models/tokenizer/token_stream.h"
 
@@ -35,6 +36,9 @@ struct GenerationParams {
     SamplerParams sampling;
     int max_tokens = -1;  // -1: until end of generation or a full context
     std::vector<std::string> stop;
+    // What the text must follow (response_format, grammar); nullptr: free. The request ends
+    // ("stop") when the grammar is complete or no token can continue it.
+    std::shared_ptr<const Grammar> grammar;
 };
 
 enum class Finish { Running, Stop, Length, Cancelled, Error };
@@ -116,6 +120,7 @@ private:
         std::shared_ptr<Job> job;
         std::optional<TokenTextStream> stream;
         std::optional<StopText> stop;
+        std::optional<GrammarFilter> grammar;
         int generated = 0;
         size_t prefilled = 0;  // prompt tokens evaluated so far
         uint64_t order = 0;    // admission order: older prompts are evaluated first
@@ -138,6 +143,7 @@ private:
 
     BatchSession& session_;
     const Tokenizer& tokenizer_;
+    std::shared_ptr<const GrammarVocab> grammar_vocab_;  // built for the first grammar request
     Metrics& metrics_;
     std::vector<Slot> slots_;  // engine thread only
     uint64_t admissions_ = 0;  // engine thread only

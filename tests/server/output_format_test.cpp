@@ -1,0 +1,84 @@
+// response_format / grammar / json_schema in request bodies: compiled at parse time (a bad one
+// is a 400 naming the field), and fields kiln does not implement refused, never ignored.
+#include <gtest/gtest.h>
+
+#include "apps/server/openai_json.h"
+#include "grammar/grammar_test_support.h"
+#include "models/grammar/grammar.h"
+
+namespace kiln::server {
+namespace {
+
+ApiError error_of(const std::string& body, bool chat = true) {
+    try {
+        parse_completion_request(body, chat, SamplerParams{});
+    } catch (const ApiError& e) {
+        return e;
+    }
+    ADD_FAILURE() << "accepted: " << body;
+    return ApiError(0, "", "", "");
+}
+
+const std::string kMessages = R"("messages": [{"role": "user", "content": "hi"}])";
+
+TEST(OutputFormat, JsonObjectAndJsonSchemaBecomeGrammars) {
+    const auto plain = parse_completion_request("{" + kMessages + R"(, "response_format": {"type": "text"}})", true, {});
+    EXPECT_EQ(plain.params.grammar, nullptr);
+    const auto object = parse_completion_request("{" + kMessages + R"(, "response_format": {"type": "json_object"}})", true, {});
+    ASSERT_NE(object.params.grammar, nullptr);
+    EXPECT_TRUE(testing::grammar_accepts(*object.params.grammar, R"({"a": 1})"));
+    EXPECT_FALSE(testing::grammar_accepts(*object.params.grammar, "[1]"));
+
+    // Properties come out in the order the client wrote them, not sorted.
+    const auto schema = parse_completion_request("{" + kMessages + R"(, "response_format": {"type": "json_schema",
+        "json_schema": {"name": "x", "strict": true, "schema": {"type": "object", "properties": {"zeta": {"type": "integer"},
+        "alpha": {"type": "boolean"}}, "required": ["zeta", "alpha"], "additionalProperties": false}}}})", true, {});
+    ASSERT_NE(schema.params.grammar, nullptr);
+    EXPECT_TRUE(testing::grammar_accepts(*schema.params.grammar, R"({"zeta": 1, "alpha": true})"));
+    EXPECT_FALSE(testing::grammar_accepts(*schema.params.grammar, R"({"alpha": true, "zeta": 1})"));
+
+    const auto gbnf = parse_completion_request(R"({"prompt": "x", "grammar": "root ::= \"yes\" | \"no\""})", false, {});
+    ASSERT_NE(gbnf.params.grammar, nullptr);
+    EXPECT_TRUE(testing::grammar_accepts(*gbnf.params.grammar, "no"));
+    const auto llama_schema = parse_completion_request(R"({"prompt": "x", "json_schema": {"type": "boolean"}})", false, {});
+    ASSERT_NE(llama_schema.params.grammar, nullptr);
+    EXPECT_TRUE(testing::grammar_accepts(*llama_schema.params.grammar, "false"));
+}
+
+TEST(OutputFormat, BadFormatsAndUnsupportedFieldsAre400sNamingTheField) {
+    struct Case {
+        std::string body;
+        const char* code;
+        const char* message;
+    };
+    const std::string m = "{" + kMessages + ", ";
+    const Case cases[] = {
+        {m + R"("response_format": "json"})", "invalid_type", "'response_format' must be an object"},
+        {m + R"("response_format": {"type": "xml"}})", "invalid_value", "'response_format.type' 'xml' is not one of"},
+        {m + R"("response_format": {"type": "json_schema"}})", "invalid_type", "'response_format.json_schema' must be an object"},
+        {m + R"("response_format": {"type": "json_schema", "json_schema": {"name": "x"}}})", "missing_field",
+         "'response_format.json_schema.schema' is required"},
+        {m + R"("response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "string", "pattern": "a+"}}}})",
+         "invalid_value", "response_format.json_schema.schema: at /: the keyword 'pattern' is not supported"},
+        {m + R"("grammar": "root ::= x"})", "invalid_value", "grammar:1:10: rule 'x' is used but not defined"},
+        {m + R"("grammar": "root ::= \"a\"", "response_format": {"type": "json_object"}})", "invalid_value",
+         "give one of 'response_format', 'grammar' and 'json_schema'"},
+        {m + R"("logprobs": true})", "unsupported_value", "'logprobs' is not supported"},
+        {m + R"("top_logprobs": 3})", "unsupported_value", "'top_logprobs' is not supported"},
+        {m + R"("tools": [{"type": "function", "function": {"name": "f"}}]})", "unsupported_value", "'tools' is not supported"},
+        {m + R"("tool_choice": "required"})", "unsupported_value", "'tool_choice' other than"},
+    };
+    for (const Case& c : cases) {
+        const ApiError e = error_of(c.body);
+        EXPECT_EQ(e.status, 400) << c.body;
+        EXPECT_EQ(e.code, c.code) << c.body << " -> " << e.what();
+        EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << e.what();
+        EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    }
+    // What asks for nothing is fine: no tools, tool_choice none, logprobs false.
+    EXPECT_NO_THROW(parse_completion_request(m + R"("tools": [], "tool_choice": "none", "logprobs": false})", true, {}));
+    EXPECT_NO_THROW(parse_completion_request(R"({"prompt": "x", "logprobs": 0})", false, {}));
+}
+
+}  // namespace
+}  // namespace kiln::server
