@@ -12,6 +12,7 @@ int run_kiln(const std::vector<std::string>& argv, std::ostream& out, std::ostre
 int info_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int run_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int chat_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+int embed_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int tokenize_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 int compare_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);

@@ -68,7 +68,7 @@ SamplerParams sampler_params(const Args& args) {
     return p;
 }
 
-LoadedModel load_model(const Args& args, const std::string& command, std::ostream& notes) {
+LoadedModel load_model(const Args& args, const std::string& command, std::ostream& notes, bool embeddings) {
     auto path = args.get("--model");
     if (!path) throw Error("kiln " + command + ": no model given (-m MODEL.gguf)");
     LoadedModel lm;
@@ -83,6 +83,7 @@ LoadedModel load_model(const Args& args, const std::string& command, std::ostrea
     so.n_ctx = static_cast<int>(args.get_int("--ctx-size", 1, 1 << 20).value_or(0));
     so.n_batch = static_cast<int>(args.get_int("--batch-size", 1, 1 << 16).value_or(so.n_batch));
     so.kv_type = args.has("--kv-f32") ? DType::F32 : DType::F16;
+    so.embeddings = embeddings;
     place_with_fallback(lm.backend, args, command, notes, [&](Backend& backend) {
         lm.session = std::make_unique<Session>(*lm.model, backend, so);
         try {

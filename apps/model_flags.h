@@ -29,7 +29,8 @@ struct LoadedModel {
 // back to the CPU with a notice on `notes` (backend_flags.h). Throws kiln::Error for a missing
 // -m, a bad value, or a model kiln cannot run; vk::DeviceError when the device asked for cannot
 // hold it.
-LoadedModel load_model(const Args& args, const std::string& command, std::ostream& notes);
+// `embeddings`: the session outputs hidden states, not logits (models/session/embedding.h).
+LoadedModel load_model(const Args& args, const std::string& command, std::ostream& notes, bool embeddings = false);
 SamplerParams sampler_params(const Args& args);
 
 // Concatenates the flag lists.

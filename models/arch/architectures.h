@@ -16,6 +16,7 @@ struct GraphShape {
     int n_ctx = 512;
     DType kv_type = DType::F16;
     bool logits_all = false;  // logits for every token, or only the last
+    bool embeddings = false;  // output the normed hidden state (n_embd) instead of logits
     std::string state_prefix;  // prepended to the KV cache's names: one cache per session
     // Batched decode across sessions: when set (one per token), token i writes and attends the
     // cache of the session whose prefix is seq_state_prefixes[i] (state_prefix is then unused).
@@ -28,7 +29,7 @@ struct ModelGraph {
     TensorId tokens = kNoTensor;     // I32 [n_tokens]
     TensorId positions = kNoTensor;  // I32 [n_tokens]; -1 marks padding (no cache write, no attention)
     TensorId output_rows = kNoTensor;  // I32 [n_tokens or 1]: which tokens get logits
-    TensorId logits = kNoTensor;       // F32 [n_vocab, rows of output_rows]
+    TensorId logits = kNoTensor;       // F32 [n_vocab (n_embd with embeddings), rows of output_rows]
 };
 
 bool architecture_supported(const std::string& arch);

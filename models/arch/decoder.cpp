@@ -70,6 +70,12 @@ ModelGraph build_decoder(const Model& m, const GraphShape& shape, const DecoderS
     g.set_layer(kNoLayer);
     x = rms_norm_weighted(g, x, m.weight(g, m.require("output_norm.weight", {E})), hp.norm_eps);
     x = g.get_rows(x, mg.output_rows);
+    if (shape.embeddings) {
+        mg.logits = x;
+        g.set_name(mg.logits, "embeddings");
+        g.mark_output(mg.logits);
+        return mg;
+    }
     const GgufTensorInfo* out = m.optional("output.weight", {E, V});
     mg.logits = g.matmul(out ? m.weight(g, *out) : token_embd, x);
     g.set_name(mg.logits, "logits");

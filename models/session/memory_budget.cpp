@@ -21,6 +21,7 @@ std::vector<BackendMemoryUse> graph_use(const Model& model, const Backend& backe
     shape.n_ctx = o.n_ctx;
     shape.kv_type = o.kv_type;
     shape.logits_all = o.logits_all;
+    shape.embeddings = o.embeddings;
     shape.state_prefix = "budget.";
     const ModelGraph mg = build_model_graph(model, shape);
     *where = node_backends(backend, mg.graph);

@@ -31,6 +31,7 @@ SessionOptions resolve_session_options(const Model& model, const SessionOptions&
     if (options.n_batch < 1) throw Error("batch size " + std::to_string(options.n_batch) + " must be at least 1");
     if (options.kv_type != DType::F16 && options.kv_type != DType::F32) throw Error("the KV cache is f16 or f32");
     SessionOptions o = options;
+    if (o.embeddings) o.logits_all = true;
     if (o.n_ctx == 0) o.n_ctx = static_cast<int>(std::min<uint32_t>(hp.context_length, 4096));
     o.n_batch = std::min(next_power_of_two(options.n_batch), next_power_of_two(o.n_ctx));
     return o;
@@ -41,11 +42,12 @@ Session::Session(const Model& model, Backend& backend, const SessionOptions& opt
     check_memory_budget(plan_memory_budget(model, backend, options_));
     n_ctx_ = options_.n_ctx;
     n_vocab_ = static_cast<int>(model.hparams().vocab_size);
+    row_width_ = options_.embeddings ? static_cast<int>(model.hparams().n_embd) : n_vocab_;
     state_prefix_ = next_state_prefix();
     tokens_buf_.resize(static_cast<size_t>(options_.n_batch));
     positions_buf_.resize(static_cast<size_t>(options_.n_batch));
     rows_buf_.resize(static_cast<size_t>(options_.n_batch));
-    if (options_.logits_all) scratch_logits_.resize(static_cast<size_t>(options_.n_batch) * n_vocab_);
+    if (options_.logits_all) scratch_logits_.resize(static_cast<size_t>(options_.n_batch) * row_width_);
 }
 
 Session::~Session() {
@@ -62,6 +64,7 @@ Session::Compiled& Session::compiled(int n_tokens) {
     shape.n_ctx = n_ctx_;
     shape.kv_type = options_.kv_type;
     shape.logits_all = options_.logits_all;
+    shape.embeddings = options_.embeddings;
     shape.state_prefix = state_prefix_;
     c->mg = build_model_graph(model_, shape);
     c->exe = backend_.compile(c->mg.graph);
@@ -94,13 +97,13 @@ std::span<const float> Session::decode(std::span<const int32_t> tokens) {
                     " tokens exceed the " + std::to_string(n_ctx_) + "-token cache (use -c to enlarge it)");
     }
     const size_t rows = options_.logits_all ? tokens.size() : 1;
-    logits_.resize(rows * static_cast<size_t>(n_vocab_));  // grows only for longer logits_all calls
+    logits_.resize(rows * static_cast<size_t>(row_width_));  // grows only for longer logits_all calls
     logits_rows_ = 0;
     for (size_t at = 0; at < tokens.size(); at += static_cast<size_t>(options_.n_batch)) {
         const size_t n = std::min(tokens.size() - at, static_cast<size_t>(options_.n_batch));
         run_chunk(tokens.subspan(at, n));
     }
-    return {logits_.data() + (rows - 1) * static_cast<size_t>(n_vocab_), static_cast<size_t>(n_vocab_)};
+    return {logits_.data() + (rows - 1) * static_cast<size_t>(row_width_), static_cast<size_t>(row_width_)};
 }
 
 void Session::run_chunk(std::span<const int32_t> tokens) {
@@ -133,7 +136,7 @@ void Session::run_chunk(std::span<const int32_t> tokens) {
     last_exe_ = c.exe.get();
     n_past_ += n;
 
-    const size_t row_floats = static_cast<size_t>(n_vocab_);
+    const size_t row_floats = static_cast<size_t>(row_width_);
     if (options_.logits_all) {
         // Rows beyond n are padding; only the real tokens' logits are kept.
         c.exe->read(c.mg.logits, {reinterpret_cast<uint8_t*>(scratch_logits_.data()), row_floats * graph_tokens * 4});
@@ -146,7 +149,7 @@ void Session::run_chunk(std::span<const int32_t> tokens) {
 
 std::span<const float> Session::logits_of(int i) const {
     if (!options_.logits_all || i < 0 || static_cast<size_t>(i) >= logits_rows_) throw Error("logits of token " + std::to_string(i) + " are not kept");
-    return {logits_.data() + static_cast<size_t>(i) * n_vocab_, static_cast<size_t>(n_vocab_)};
+    return {logits_.data() + static_cast<size_t>(i) * row_width_, static_cast<size_t>(row_width_)};
 }
 
 }  // namespace kiln

@@ -25,6 +25,9 @@ struct SessionOptions {
     int n_batch = 256;   // largest chunk evaluated by one graph
     DType kv_type = DType::F16;
     bool logits_all = false;  // keep logits for every evaluated token (tests, perplexity)
+    // Output each token's final hidden state (after the output norm; n_embd floats) instead of
+    // logits: the model as an embedder (models/session/embedding.h). Implies logits_all.
+    bool embeddings = false;
 };
 
 // The options a session of `model` runs with: n_ctx the model's context (at most 4096) when 0,
@@ -63,6 +66,8 @@ public:
     int n_past() const { return n_past_; }
     int n_ctx() const { return n_ctx_; }
     int n_vocab() const { return n_vocab_; }
+    // Floats per output row: n_vocab, or n_embd with SessionOptions::embeddings.
+    int row_width() const { return row_width_; }
     // Forgets the context (the cache is overwritten as new tokens arrive).
     void clear() { n_past_ = 0; }
     // Keeps only the first n tokens (n <= n_past): the next decode continues at position n.
@@ -106,6 +111,7 @@ private:
     SessionOptions options_;
     int n_ctx_ = 0;
     int n_vocab_ = 0;
+    int row_width_ = 0;
     int n_past_ = 0;
     std::string state_prefix_;
     std::map<int, std::unique_ptr<Compiled>> graphs_;
