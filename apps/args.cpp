@@ -2,16 +2,30 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <sstream>
 
 #include "graph/error.h"
 
 namespace kiln {
+namespace {
+
+std::vector<std::string> aliases(const FlagSpec& s) {
+    std::istringstream words(s.alias);
+    std::vector<std::string> out;
+    for (std::string w; words >> w;) out.push_back(w);
+    return out;
+}
+
+}  // namespace
 
 Args::Args(const std::string& command, const std::vector<FlagSpec>& specs, const std::vector<std::string>& argv)
     : command_(command) {
     auto find_spec = [&](const std::string& flag) -> const FlagSpec* {
         for (const FlagSpec& s : specs) {
-            if (flag == s.name || (!s.alias.empty() && flag == s.alias)) return &s;
+            if (flag == s.name) return &s;
+            for (const std::string& a : aliases(s)) {
+                if (flag == a) return &s;
+            }
         }
         return nullptr;
     };
@@ -38,6 +52,7 @@ Args::Args(const std::string& command, const std::vector<FlagSpec>& specs, const
             if (i + 1 >= argv.size()) throw Error("kiln " + command_ + ": option '" + flag + "' needs a value");
             values_[spec->name] = argv[++i];
         }
+        if (spec->takes_value) all_values_[spec->name].push_back(values_[spec->name]);
     }
 }
 
@@ -45,6 +60,11 @@ std::optional<std::string> Args::get(const std::string& name) const {
     auto it = values_.find(name);
     if (it == values_.end()) return std::nullopt;
     return it->second;
+}
+
+std::vector<std::string> Args::get_all(const std::string& name) const {
+    auto it = all_values_.find(name);
+    return it == all_values_.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::optional<long long> Args::get_int(const std::string& name, long long min, long long max) const {
@@ -63,7 +83,9 @@ std::optional<long long> Args::get_int(const std::string& name, long long min, l
 std::string describe_flags(const std::vector<FlagSpec>& specs) {
     std::string out;
     for (const FlagSpec& s : specs) {
-        std::string left = "  " + (s.alias.empty() ? std::string("    ") : s.alias + ", ") + s.name;
+        std::string left = s.alias.empty() ? "      " : "  ";
+        for (const std::string& a : aliases(s)) left += a + ", ";
+        left += s.name;
         if (s.takes_value) left += " VALUE";
         if (left.size() < 28) left.resize(28, ' ');
         out += left + " " + s.help + "\n";

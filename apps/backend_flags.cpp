@@ -69,7 +69,7 @@ std::vector<FlagSpec> backend_flags() {
     return {
         {"--backend", "", true, "auto (default: Vulkan on a GPU, else CPU), cpu, vulkan, or reference (scalar, slow)"},
         {"--device", "", true, "Vulkan device index, as `kiln devices` lists them (default: the best)"},
-        {"--gpu-layers", "", true, "layers on the Vulkan device; the rest run on the CPU (default: all)"},
+        {"--gpu-layers", "-ngl --n-gpu-layers", true, "layers on the Vulkan device; the rest run on the CPU (default: all)"},
         {"--threads", "-t", true, "CPU threads (default: physical cores)"},
         {"--vk-matmul", "", true, "Vulkan matmul kernel: auto (default: by device), lanes, vec, vec_shared or tiles"},
         {"--no-fuse", "", false, "Vulkan: one dispatch per node, no fused kernels (kiln compare then checks every node)"},

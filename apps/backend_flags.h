@@ -1,6 +1,7 @@
 #pragma once
 // Choosing the backend from the command line: --backend auto|cpu|vulkan|reference, --device N,
-// --gpu-layers N, -t N, --vk-matmul KERNEL. Shared by every command that runs a graph.
+// --gpu-layers N (llama.cpp's -ngl / --n-gpu-layers), -t N, --vk-matmul KERNEL. Shared by every
+// command that runs a graph.
 #include <functional>
 #include <memory>
 #include <ostream>

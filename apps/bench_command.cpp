@@ -19,10 +19,14 @@
 #include "apps/backend_flags.h"
 #include "apps/commands.h"
 #include "apps/format.h"
+#include "apps/grammar_flags.h"
 #include "apps/profile_flags.h"
 #include "graph/error.h"
+#include "models/grammar/grammar_filter.h"
 #include "models/model.h"
+#include "models/session/sampler.h"
 #include "models/session/session.h"
+#include "models/tokenizer/tokenizer.h"
 
 namespace kiln {
 namespace {
@@ -98,6 +102,49 @@ double run_tg(Session& s, const std::vector<int32_t>& depth, const std::vector<i
     for (const int32_t& t : tokens) s.decode({&t, 1});
     return static_cast<double>(tokens.size()) / seconds_since(t0);
 }
+
+// tg with each token sampled (the default chain, a fixed seed) among those a grammar allows,
+// so the time includes the sampler and the grammar; compare with plain tg for their cost. A
+// grammar that completes starts over: the output is a stream of documents.
+class GrammarTg {
+public:
+    GrammarTg(std::shared_ptr<const Grammar> grammar, const Tokenizer& tokenizer)
+        : vocab_(std::make_shared<const GrammarVocab>(tokenizer)),
+          sampler_(seeded(), tokenizer.vocab().size()),
+          filter_(std::move(grammar), vocab_) {}
+
+    double operator()(Session& s, const std::vector<int32_t>& depth, const std::vector<int32_t>& tokens, ProfileRun& profile) {
+        fill_depth(s, depth, profile);
+        sampler_.reset();
+        filter_.reset();
+        const auto t0 = std::chrono::steady_clock::now();
+        std::span<const float> logits = s.decode({tokens.data(), 1});
+        for (size_t i = 1; i < tokens.size(); ++i) {
+            const int32_t id = sampler_.sample(logits, &filter_);
+            if (id == Sampler::kNoToken) throw Error("kiln bench: no token fits the grammar");
+            if (vocab_->is_eog(id)) {
+                filter_.reset();
+            } else {
+                filter_.accept(id);
+                if (filter_.must_end()) filter_.reset();
+            }
+            sampler_.accept(id);
+            logits = s.decode({&id, 1});
+        }
+        return static_cast<double>(tokens.size()) / seconds_since(t0);
+    }
+
+private:
+    static SamplerParams seeded() {
+        SamplerParams p;
+        p.seed = 1;
+        return p;
+    }
+
+    std::shared_ptr<const GrammarVocab> vocab_;
+    Sampler sampler_;
+    GrammarFilter filter_;
+};
 
 std::string fixed(double v, int digits) {
     std::ostringstream o;
@@ -192,6 +239,8 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
     });
     const auto profiling = profile_flags();
     flags.insert(flags.end(), profiling.begin(), profiling.end());
+    const auto grammars = grammar_flags();  // given: tg samples through the grammar ("tg128+grammar")
+    flags.insert(flags.end(), grammars.begin(), grammars.end());
     Args args("bench", flags, argv);
     if (args.has("--help")) {
         out << "usage: kiln bench -m M1.gguf[,M2.gguf...] [-p 512] [-n 128] [-d 0,512] [-r 5] [-o md|json|csv]\n"
@@ -219,6 +268,7 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
     }
     if (depths.empty()) throw Error("kiln bench: option '--n-depth' lists no depth");
     const int max_depth = *std::max_element(depths.begin(), depths.end());
+    const std::shared_ptr<const Grammar> grammar = grammar_from_flags(args, "bench");
     ProfileRun profile(args);  // the timed runs are profiled, not the warm-ups
 
     std::vector<BenchResult> results;
@@ -253,7 +303,11 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
         };
         for (int depth : depths) {
             if (n_prompt > 0) add_test("pp" + std::to_string(n_prompt), depth, run_pp, bench_tokens(n_prompt, vocab));
-            if (n_gen > 0) add_test("tg" + std::to_string(n_gen), depth, run_tg, bench_tokens(n_gen, vocab));
+            if (n_gen > 0 && !grammar) add_test("tg" + std::to_string(n_gen), depth, run_tg, bench_tokens(n_gen, vocab));
+            if (n_gen > 0 && grammar) {
+                GrammarTg tg(grammar, Tokenizer::from_gguf(model.file()));
+                add_test("tg" + std::to_string(n_gen) + "+grammar", depth, tg, bench_tokens(n_gen, vocab));
+            }
         }
         profile.session_ended();
     }

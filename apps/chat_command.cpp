@@ -1,17 +1,18 @@
 // `kiln chat -m MODEL`: multi-turn chat with the model's own chat template (ChatML when the
 // model has none), streaming replies. The KV cache is reused between turns: only the tokens
-// the template adds since the last turn are evaluated. Commands: /system TEXT, /clear, /help,
-// /quit.
+// the template adds since the last turn are evaluated. Commands: /system [TEXT], /clear,
+// /help, /quit. Ctrl-C stops a reply (apps/chat_interrupt.h); at a terminal lines are edited
+// through libedit (apps/line_reader.h).
 #include <unistd.h>
 
-#include <fstream>
-#include <iostream>
 #include <ostream>
-#include <sstream>
 
+#include "apps/chat_interrupt.h"
 #include "apps/commands.h"
 #include "apps/format.h"
+#include "apps/line_reader.h"
 #include "apps/model_flags.h"
+#include "apps/text_file.h"
 #include "graph/error.h"
 #include "models/session/conversation.h"
 #include "models/session/generate.h"
@@ -20,7 +21,9 @@ namespace kiln {
 namespace {
 
 const char* const kHelp =
-    "commands: /system TEXT (set the system message and start over), /clear (start over), /help, /quit\n";
+    "commands: /system [TEXT] (set, or with no TEXT remove, the system message and start over), /clear (start\n"
+    "over), /help, /quit. Ctrl-C stops a reply (what it said so far stays in the conversation); Ctrl-C at\n"
+    "the prompt, or end of input (Ctrl-D), quits.\n";
 
 // Hides <think>...</think> from what is printed (the model still generates and sees it).
 class ThinkFilter {
@@ -78,11 +81,7 @@ int chat_command(const std::vector<std::string>& argv, std::ostream& out, std::o
 
     std::optional<ChatTemplate> tmpl;
     if (auto file = args.get("--chat-template")) {
-        std::ifstream in(*file, std::ios::binary);
-        if (!in) throw Error(*file + ": cannot read the chat template");
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        tmpl = ChatTemplate::parse(ss.str(), *file);
+        tmpl = ChatTemplate::parse(read_text_file(*file, "--chat-template"), *file);
     } else {
         tmpl = Conversation::model_template(lm.model->file());
     }
@@ -95,24 +94,30 @@ int chat_command(const std::vector<std::string>& argv, std::ostream& out, std::o
     if (auto system = args.get("--system")) chat.set_system(*system);
     const bool interactive = ::isatty(STDIN_FILENO) == 1;  // prompts only for a person at a terminal
     if (interactive) out << kHelp;
+    ChatInterrupt interrupt;
+    LineReader reader(interactive, "> ");
 
-    std::string line;
     for (;;) {
-        if (interactive) out << "> " << std::flush;
-        if (!std::getline(std::cin, line) || line == "/quit") break;
-        if (line == "/help") {
-            out << kHelp;
-            continue;
-        }
-        if (line == "/clear" || line.rfind("/system ", 0) == 0) {
-            if (line != "/clear") chat.set_system(line.substr(8));
-            chat.clear();
-            lm.session->clear();
-            sampler.reset();
-            out << "(conversation cleared)\n";
-            continue;
-        }
+        const std::optional<std::string> got = reader.read(out);
+        if (!got) break;
+        const std::string& line = *got;
         if (line.empty()) continue;
+        if (line[0] == '/') {
+            const std::string command = line.substr(0, line.find(' '));
+            if (command == "/quit") break;
+            if (command == "/help") {
+                out << kHelp;
+            } else if (command == "/clear" || command == "/system") {
+                if (command == "/system") chat.set_system(line.size() > 8 ? line.substr(8) : std::string());
+                chat.clear();
+                lm.session->clear();
+                sampler.reset();
+                out << "(conversation cleared)\n";
+            } else {
+                out << "unknown command '" << command << "', /help lists them\n";
+            }
+            continue;
+        }
         int reused = 0;
         std::span<const int32_t> ids;
         try {
@@ -126,14 +131,21 @@ int chat_command(const std::vector<std::string>& argv, std::ostream& out, std::o
         go.n_predict = n_predict;
         ThinkFilter filter(think == "hide");
         std::string reply;
-        GenerateStats stats = generate(*lm.session, *lm.tokenizer, sampler, ids, go, [&](std::string_view text) {
-            reply += text;
-            out << filter(text) << std::flush;
-        });
+        GenerateStats stats;
+        {
+            ChatInterrupt::Reply ctrl_c;  // until the reply ends, Ctrl-C stops it rather than quitting
+            go.cancel = &ctrl_c.cancel();
+            stats = generate(*lm.session, *lm.tokenizer, sampler, ids, go, [&](std::string_view text) {
+                reply += text;
+                out << filter(text) << std::flush;
+            });
+        }
         out << "\n";
+        // A stopped reply stays, as far as it got: the next turn's template closes it.
         chat.add_assistant(reply, stats.tokens);
-        if (stats.stop == StopReason::ContextFull) out << "(the context is full: /clear to start over)\n";
         err << format_timings(stats) << "\n";
+        if (stats.stop == StopReason::Cancelled) out << "(reply stopped)\n";
+        if (stats.stop == StopReason::ContextFull) out << "(the context is full: /clear to start over)\n";
     }
     return 0;
 }

@@ -1,14 +1,14 @@
 // `kiln run -m MODEL -p PROMPT [-n N] ...`: generate text, streamed as it comes, then one line
 // of timings on stderr (and, with --profile, the time of every node).
 #include <cstdio>
-#include <fstream>
 #include <ostream>
-#include <sstream>
 
 #include "apps/commands.h"
 #include "apps/format.h"
+#include "apps/grammar_flags.h"
 #include "apps/model_flags.h"
 #include "apps/profile_flags.h"
+#include "apps/text_file.h"
 #include "graph/error.h"
 #include "models/session/conversation.h"
 #include "models/session/generate.h"
@@ -17,10 +17,11 @@ namespace kiln {
 namespace {
 
 std::vector<FlagSpec> run_flags() {
-    return join_flags({model_flags(), sampling_flags(), profile_flags(),
+    return join_flags({model_flags(), sampling_flags(), grammar_flags(), profile_flags(),
                        {
                            {"--prompt", "-p", true, "prompt text"},
-                           {"--file", "-f", true, "read the prompt from a file"},
+                           {"--file", "-f", true, "read the prompt from a file (not with -p)"},
+                           {"--reverse-prompt", "-r", true, "stop once this text is generated (printed; repeatable)"},
                            {"--n-predict", "-n", true, "tokens to generate (default -1: until end of text or a full context)"},
                            {"--ignore-eos", "", false, "keep generating past end-of-text tokens"},
                            {"--no-bos", "", false, "do not add the BOS token even where the model asks for it"},
@@ -42,19 +43,22 @@ int run_command(const std::vector<std::string>& argv, std::ostream& out, std::os
     }
     if (!args.positionals().empty()) throw Error("kiln run: unexpected argument '" + args.positionals()[0] + "'");
     std::string prompt;
-    if (auto p = args.get("--prompt")) {
+    if (args.has("--prompt") && args.has("--file")) {
+        throw Error("kiln run: -p/--prompt and -f/--file both give the prompt: use one");
+    } else if (auto p = args.get("--prompt")) {
         prompt = *p;
     } else if (auto f = args.get("--file")) {
-        std::ifstream in(*f, std::ios::binary);
-        if (!in) throw Error(*f + ": cannot read the prompt file");
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        prompt = ss.str();
+        prompt = read_text_file(*f, "-f");
     } else {
         throw Error("kiln run: no prompt (-p TEXT or -f FILE)");
     }
     const int n_predict = static_cast<int>(args.get_int("--n-predict", -1, 1 << 30).value_or(-1));
+    const std::vector<std::string> stops = args.get_all("--reverse-prompt");
+    for (const std::string& s : stops) {
+        if (s.empty()) throw Error("kiln run: -r/--reverse-prompt needs non-empty text");
+    }
     SamplerParams sp = sampler_params(args);
+    const std::shared_ptr<const Grammar> grammar = grammar_from_flags(args, "run");
     ProfileRun profile(args);
     LoadedModel lm = load_model(args, "run", err);
     profile.attach(*lm.session);
@@ -80,6 +84,8 @@ int run_command(const std::vector<std::string>& argv, std::ostream& out, std::os
     go.n_predict = n_predict;
     go.render_special = special;
     go.ignore_eos = args.has("--ignore-eos");
+    go.stop = stops;
+    go.grammar = grammar;
     GenerateStats stats = generate(*lm.session, *lm.tokenizer, sampler, ids, go, [&](std::string_view text) {
         out << text;
         out.flush();

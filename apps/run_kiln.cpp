@@ -16,6 +16,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"run", run_command, "generate text from a prompt"},
+    {"embed", embed_command, "embed texts: one vector each (pooled hidden states)"},
     {"chat", chat_command, "talk with a model, turn by turn"},
     {"serve", serve_command, "an OpenAI-compatible HTTP server with continuous batching and a chat page"},
     {"tokenize", tokenize_command, "show the token ids and pieces of a text"},
@@ -28,7 +29,7 @@ const Command kCommands[] = {
 };
 
 void usage(std::ostream& out) {
-    out << "usage: kiln COMMAND [options]   (kiln COMMAND --help for its options)\n\ncommands:\n";
+    out << "usage: kiln COMMAND [options]   (kiln COMMAND --help or kiln help COMMAND for its options)\n\ncommands:\n";
     for (const Command& c : kCommands) {
         std::string name = c.name;
         name.resize(10, ' ');
@@ -39,6 +40,14 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int run_kiln(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+    // `kiln help CMD` is `kiln CMD --help` (and, as there, takes nothing more).
+    if (argv.size() >= 2 && argv[0] == "help") {
+        if (argv.size() > 2) {
+            err << "kiln: help takes one command, not '" << argv[2] << "'\n";
+            return 1;
+        }
+        return run_kiln({argv[1], "--help"}, out, err);
+    }
     if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
         usage(argv.empty() ? err : out);
         return argv.empty() ? 1 : 0;
