@@ -156,6 +156,7 @@ public:
         return in_request_ && failure_ != ReadFailure::Stopping && failure_ != ReadFailure::Timeout && must_close();
     }
     ReadFailure failure() const { return failure_; }
+    detail::Clock::time_point request_start() const { return start_; }  // the current request's first byte
 
     bool is_readable() const override {
         return pos_ < len_ || detail::poll_one(sock_, POLLIN, limits_.read_timeout) > 0;
@@ -246,6 +247,11 @@ inline thread_local GuardedStream* current_stream = nullptr;
 
 inline ReadFailure current_read_failure() {
     return detail::current_stream ? detail::current_stream->failure() : ReadFailure::None;
+}
+
+// When the request being served on this thread began (its first byte); now when unknown.
+inline std::chrono::steady_clock::time_point current_request_start() {
+    return detail::current_stream ? detail::current_stream->request_start() : std::chrono::steady_clock::now();
 }
 
 class GuardedServer final : public httplib::Server {

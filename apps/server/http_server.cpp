@@ -4,13 +4,16 @@
 
 #include <csignal>
 #include <ctime>
+#include <functional>
 #include <optional>
+#include <thread>
 
 // CMake defines what Debian built libcpp-httplib.so with (apps/CMakeLists.txt: kiln_httplib).
 #include <httplib.h>
 
 #include "apps/server/guarded_server.h"
 #include "apps/server/openai_json.h"
+#include "apps/server/request_log.h"
 #include "apps/server/web_page.h"
 #include "graph/error.h"
 #include "models/tokenizer/tokenizer.h"
@@ -20,6 +23,16 @@ namespace {
 
 constexpr auto kPoll = std::chrono::milliseconds(200);     // how often a waiting handler looks up
 constexpr auto kKeepAlive = std::chrono::seconds(2);        // SSE comment while a stream waits
+// How long stop() lets open streams send their final chunk (each looks up every kPoll).
+constexpr auto kStreamsGrace = std::chrono::seconds(2);
+
+// The tokens of the request this thread is serving, for its log line: the handlers, the
+// stream's content provider and httplib's logger all run on the connection's thread.
+struct RequestTokens {
+    int prompt = -1;  // -1: nothing generated
+    int completion = -1;
+};
+thread_local RequestTokens t_tokens;
 
 void send_error(httplib::Response& res, const ApiError& e) {
     res.status = e.status;
@@ -108,6 +121,7 @@ void answer_whole(httplib::Response& res, Job& job, const ResponseInfo& info, co
     for (;;) {
         Job::Update u = job.take(kPoll);
         text += u.text();
+        t_tokens = {job.prompt_tokens(), job.completion_tokens()};
         if (u.finish == Finish::Error) throw job_error(job);
         if (u.finish == Finish::Cancelled || (u.finish == Finish::Running && stopping.load())) {
             job.cancel();
@@ -123,32 +137,56 @@ void answer_whole(httplib::Response& res, Job& job, const ResponseInfo& info, co
 
 // Streaming: each piece of text becomes one chunk; the last chunk carries finish_reason and
 // usage, then [DONE]. When the client leaves, a write fails or cpp-httplib ends the stream,
-// and the releaser cancels the job so its slot is freed at the next step. `stopping` belongs
-// to the HttpServer, which outlives its connections.
+// and the releaser cancels the job so its slot is freed at the next step. When the server
+// stops, the job is cancelled and the stream ends the same way, with finish_reason "stop" and
+// the usage so far. `stopping` and `open_streams` (the streams not yet ended, which stop()
+// waits for) belong to the HttpServer, which outlives its connections.
 void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const ResponseInfo& info,
-                   const std::atomic<bool>& stopping) {
+                   const std::atomic<bool>& stopping, std::atomic<int>& open_streams) {
     struct Stream {
+        Stream(std::shared_ptr<Job> j, const ResponseInfo& i, std::atomic<int>& open)
+            : job(std::move(j)), info(i), open_streams(open) {
+            open_streams.fetch_add(1);
+        }
+        ~Stream() { open_streams.fetch_sub(1); }
+        Stream(const Stream&) = delete;
+        Stream& operator=(const Stream&) = delete;
         std::shared_ptr<Job> job;
         ResponseInfo info;
+        std::atomic<int>& open_streams;
         bool first = true;
         std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
     };
-    auto st = std::make_shared<Stream>(Stream{std::move(job), info});
+    auto st = std::make_shared<Stream>(std::move(job), info, open_streams);
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
         [&stopping, st](size_t, httplib::DataSink& sink) {
             Job::Update u = st->job->take(kPoll);
+            const bool shutdown = u.finish == Finish::Running && stopping.load();
+            if (shutdown) {
+                // End the job, and the stream once the engine has (at its next step: only then
+                // are the job's counts final), with what it generated meanwhile.
+                st->job->cancel();
+                for (int i = 0; i < 10 && u.finish == Finish::Running; ++i) {
+                    Job::Update more = st->job->take(kPoll);
+                    u.pieces.insert(u.pieces.end(), more.pieces.begin(), more.pieces.end());
+                    u.finish = more.finish;
+                }
+                if (u.finish == Finish::Running || u.finish == Finish::Cancelled) u.finish = Finish::Stop;
+            }
             std::string out;
             for (const std::string& piece : u.pieces) {  // a chunk per token's text, as OpenAI sends
                 out += sse(chunk_json(st->info, piece, st->first));
                 st->first = false;
             }
-            if (u.finish == Finish::Running && stopping.load()) return false;
-            if (u.finish == Finish::Error || u.finish == Finish::Cancelled) {
+            const Finish finish = u.finish;
+            const Usage usage{st->job->prompt_tokens(), st->job->completion_tokens()};
+            t_tokens = {usage.prompt_tokens, usage.completion_tokens};  // the log line says the same
+            if (finish == Finish::Error || finish == Finish::Cancelled) {
                 out += sse(error_json(job_error(*st->job)));
-            } else if (u.finish != Finish::Running) {
-                out += sse(final_chunk_json(st->info, u.finish, {st->job->prompt_tokens(), st->job->completion_tokens()}));
+            } else if (finish != Finish::Running) {
+                out += sse(final_chunk_json(st->info, finish, usage));
                 out += "data: [DONE]\n\n";
             }
             const auto now = std::chrono::steady_clock::now();
@@ -157,7 +195,7 @@ void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const Respo
                 if (!sink.write(out.data(), out.size())) return false;
                 st->last_write = now;
             }
-            if (u.finish != Finish::Running) sink.done();
+            if (finish != Finish::Running) sink.done();
             return true;
         },
         [st](bool) { st->job->cancel(); });
@@ -199,7 +237,8 @@ ConnectionLimits connection_limits(const ServerOptions& o) {
 HttpServer::HttpServer(ServedModel model, Scheduler& scheduler, Metrics& metrics, const ServerOptions& options)
     : model_(std::move(model)), scheduler_(scheduler), metrics_(metrics), options_(options),
       created_(static_cast<int64_t>(std::time(nullptr))),
-      http_(std::make_unique<GuardedServer>(connection_limits(options))) {
+      http_(std::make_unique<GuardedServer>(connection_limits(options))),
+      log_(std::make_unique<RequestLog>(options.request_log)) {
     std::signal(SIGPIPE, SIG_IGN);
     // One thread per open connection: every slot streaming, as many clients queued, and 64
     // more, so that /health and new requests find a thread while a few dozen slow or idle
@@ -235,6 +274,12 @@ void HttpServer::listen() { http_->listen_after_bind(); }
 
 void HttpServer::stop() {
     stopping_.store(true);
+    // httplib stops calling a stream's content provider once it is stopped: first let each
+    // open stream send its final chunk (a moment), so no client sees a bare close.
+    const auto until = std::chrono::steady_clock::now() + kStreamsGrace;
+    while (open_streams_.load() > 0 && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     http_->stop();
 }
 
@@ -243,6 +288,7 @@ void HttpServer::routes() {
     // Both run before httplib reads any body: what is refused here is never read, and a
     // client that sent Expect: 100-continue is refused before it sends the body.
     s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        t_tokens = {};
         const std::optional<ApiError> e = refusal(req, options_);
         if (!e) return httplib::Server::HandlerResponse::Unhandled;
         send_error(res, *e);
@@ -267,6 +313,18 @@ void HttpServer::routes() {
     }));
     s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         send_error(res, status_error(500));
+    });
+    // Called once a response has been written (a stream: when it ended).
+    s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+        RequestLogEntry e;
+        e.method = req.method;
+        e.path = req.path;
+        e.status = res.status;
+        e.prompt_tokens = t_tokens.prompt;
+        e.completion_tokens = t_tokens.completion;
+        e.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - current_request_start()).count();
+        t_tokens = {};
+        log_->write(e);
     });
 
     s.Get("/", [](const httplib::Request&, httplib::Response& res) {
@@ -305,6 +363,24 @@ void HttpServer::body_routes() {
                    }
                    completion(body, res, chat);
                });
+    }
+    using JsonRoute = std::function<std::string(const std::string&)>;
+    const std::pair<const char*, JsonRoute> json_routes[] = {
+        {"/tokenize", [this](const std::string& b) { return tokenize(b); }},
+        {"/detokenize", [this](const std::string& b) { return detokenize(b); }},
+        {"/v1/embeddings", [this](const std::string& b) { return embeddings(b); }},
+        {"/embeddings", [this](const std::string& b) { return embeddings(b); }},
+    };
+    for (const auto& [path, answer] : json_routes) {
+        s.Post(path, [this, answer](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& reader) {
+            try {
+                const std::string body = read_body(req, reader, options_.max_body_bytes, /*keep=*/true);
+                res.set_content(answer(body), "application/json");
+            } catch (const ApiError& e) {
+                send_error(res, e);
+            }
+        });
     }
     // Any other route with a body: read (and dropped) to the same limit, so that an oversized
     // body gets 413 on every path, as with Content-Length, and a small one 404.
@@ -381,7 +457,7 @@ void HttpServer::completion(const std::string& body, httplib::Response& res, boo
         send_error(res, bad_request("invalid_request", e.what()));
         return;
     }
-    answer_stream(res, std::move(job), info, stopping_);
+    answer_stream(res, std::move(job), info, stopping_, open_streams_);
 }
 
 }  // namespace kiln::server

@@ -27,6 +27,8 @@ namespace kiln::server {
 
 struct CompletionRequest;
 class GuardedServer;
+class RequestLog;
+class Embedder;
 
 // What the routes need to know about the model being served.
 struct ServedModel {
@@ -35,6 +37,7 @@ struct ServedModel {
     ChatTemplate chat_template = ChatTemplate::chatml();
     ChatOptions chat_options;     // bos/eos texts
     SamplerParams sampling;       // defaults for fields a request leaves out
+    Embedder* embedder = nullptr; // /v1/embeddings (must outlive the server); null: 501
 };
 
 class HttpServer {
@@ -49,13 +52,18 @@ public:
     int bind();
     // Serves until stop(); call after bind().
     void listen();
-    // Ends listen(): open streams end, requests still waiting are cancelled. Thread-safe.
+    // Ends listen(): open streams end with a final chunk (finish_reason "stop") and [DONE],
+    // requests still waiting are cancelled. Thread-safe.
     void stop();
 
 private:
     void routes();
     void body_routes();  // the routes that read a request body, and every other one that has one
     void completion(const std::string& body, httplib::Response& res, bool chat);
+    // Routes answering one JSON body or throwing ApiError (token_routes.cpp).
+    std::string tokenize(const std::string& body) const;
+    std::string detokenize(const std::string& body) const;
+    std::string embeddings(const std::string& body);
     std::vector<int32_t> prompt_tokens(const CompletionRequest& request) const;
 
     ServedModel model_;
@@ -65,7 +73,9 @@ private:
     int64_t created_ = 0;
     std::atomic<uint64_t> next_id_{1};
     std::atomic<bool> stopping_{false};
+    std::atomic<int> open_streams_{0};  // streams that have not ended (stop() waits a moment)
     std::unique_ptr<GuardedServer> http_;
+    std::unique_ptr<RequestLog> log_;  // options_.request_log, a line per request
 };
 
 }  // namespace kiln::server

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/server/json_fields.h"
 #include "graph/error.h"
 #include "graph/error_text.h"
 #include "models/grammar/grammar.h"
@@ -14,44 +15,6 @@ namespace kiln::server {
 namespace {
 
 using nlohmann::json;
-
-ApiError wrong_type(const std::string& field, const char* expected) {
-    return ApiError(400, "invalid_request_error", "invalid_type", "'" + field + "' must be " + expected);
-}
-
-// The field when present and not null.
-const json* field(const json& body, const char* name) {
-    auto it = body.find(name);
-    return it == body.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::optional<double> number(const json& body, const char* name, double min, double max) {
-    const json* v = field(body, name);
-    if (!v) return std::nullopt;
-    if (!v->is_number()) throw wrong_type(name, "a number");
-    const double d = v->get<double>();
-    if (!std::isfinite(d) || d < min || d > max) {
-        throw bad_request("invalid_value", "'" + std::string(name) + "' must be between " + json(min).dump() +
-                                               " and " + json(max).dump());
-    }
-    return d;
-}
-
-std::optional<int64_t> integer(const json& body, const char* name, int64_t min, int64_t max) {
-    const json* v = field(body, name);
-    if (!v) return std::nullopt;
-    // 5.0 is accepted as 5, as JSON does not tell integers from floats.
-    if (!v->is_number() || (v->is_number_float() && std::trunc(v->get<double>()) != v->get<double>())) {
-        throw wrong_type(name, "an integer");
-    }
-    const double d = v->get<double>();
-    // +-9.2e18: a float outside int64's range cannot be converted (and clamps in the check).
-    if (d < static_cast<double>(min) || d > static_cast<double>(max) || std::fabs(d) > 9.2e18) {
-        throw bad_request("invalid_value", "'" + std::string(name) + "' must be between " + std::to_string(min) +
-                                               " and " + std::to_string(max));
-    }
-    return v->is_number_unsigned() ? static_cast<int64_t>(v->get<uint64_t>()) : v->get<int64_t>();
-}
 
 // A message's content: a string, or an array of parts of which the text ones count.
 std::string content_text(const json& content, const std::string& where) {
@@ -211,10 +174,6 @@ json envelope(const ResponseInfo& info, bool chunk) {
     return {{"id", info.id}, {"object", object}, {"created", info.created}, {"model", info.model}};
 }
 
-// Invalid UTF-8 cannot reach here (the detokenizer emits whole characters), but a dump that
-// throws must not take a request down: replace, never throw.
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 }  // namespace
 
 ApiError bad_request(std::string code, const std::string& message) {
@@ -226,9 +185,7 @@ std::string error_json(const ApiError& e) {
 }
 
 CompletionRequest parse_completion_request(std::string_view body_text, bool chat, const SamplerParams& defaults) {
-    const json body = json::parse(body_text, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) throw bad_request("invalid_json", "the request body is not valid JSON");
-    if (!body.is_object()) throw bad_request("invalid_json", "the request body must be a JSON object");
+    const json body = parse_object_body(body_text);
     CompletionRequest r;
     r.chat = chat;
     if (chat) {
@@ -244,10 +201,7 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
             throw wrong_type("prompt", "a string (or an array of one string)");
         }
     }
-    if (const json* s = field(body, "stream")) {
-        if (!s->is_boolean()) throw wrong_type("stream", "a boolean");
-        r.stream = s->get<bool>();
-    }
+    r.stream = boolean(body, "stream").value_or(false);
     if (auto n = integer(body, "n", 1, std::numeric_limits<int>::max()); n && *n != 1) {
         throw bad_request("invalid_value", "'n' must be 1: one choice per request");
     }

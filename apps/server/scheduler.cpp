@@ -107,6 +107,23 @@ std::shared_ptr<Job> Scheduler::submit(std::vector<int32_t> prompt, const Genera
     return job;
 }
 
+void Scheduler::run_on_engine(std::function<void()> work) {
+    std::packaged_task<void()> task(std::move(work));
+    std::future<void> done = task.get_future();
+    {
+        std::lock_guard lock(mu_);
+        if (stopping_) throw Error("the server is shutting down");
+        if (lost_) throw Error(*lost_);
+        tasks_.push_back(std::move(task));
+    }
+    cv_.notify_all();
+    try {
+        done.get();
+    } catch (const std::future_error&) {  // dropped unrun: the engine stopped
+        throw Error("the server is shutting down");
+    }
+}
+
 std::optional<std::string> Scheduler::unavailable() const {
     std::lock_guard lock(mu_);
     return lost_;
@@ -276,18 +293,22 @@ void Scheduler::run() {
     std::vector<std::shared_ptr<Job>> admitted;
     std::vector<SlotToken> batch;
     batch.reserve(slots_.size());
+    std::deque<std::packaged_task<void()>> tasks;
     for (;;) {
         admitted.clear();
         {
             std::unique_lock lock(mu_);
             cv_.wait(lock, [&] {
-                return stopping_ || !queue_.empty() ||
+                return stopping_ || !queue_.empty() || !tasks_.empty() ||
                        std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.job != nullptr; });
             });
             if (stopping_) break;
             admit(admitted);
+            tasks.swap(tasks_);
         }
         const auto t0 = Clock::now();
+        for (auto& task : tasks) task();  // exceptions reach run_on_engine's caller
+        tasks.clear();
         for (auto& job : admitted) {
             if (const auto why = unavailable()) {  // lost while admitting earlier ones
                 job->finish(Finish::Error, *why, Failure::DeviceLost);
@@ -330,6 +351,7 @@ void Scheduler::run() {
     std::lock_guard lock(mu_);
     for (auto& job : queue_) job->finish(Finish::Error, "the server is shutting down", Failure::ShuttingDown);
     queue_.clear();
+    tasks_.clear();  // their callers' futures see a broken promise
     metrics_.queue_length.store(0);
 }
 

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -111,6 +113,10 @@ public:
     std::optional<std::string> unavailable() const;
     // Ends the engine thread; running and queued requests finish with Finish::Error.
     void stop();
+    // Runs `work` on the engine thread between two steps and waits for it, rethrowing what it
+    // throws: for work that uses the backend beside the slots (embeddings), which must not run
+    // while a step does. Throws kiln::Error when the scheduler stops first or is unavailable().
+    void run_on_engine(std::function<void()> work);
 
     int n_ctx() const;
     int n_slots() const;
@@ -152,6 +158,7 @@ private:
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::shared_ptr<Job>> queue_;
+    std::deque<std::packaged_task<void()>> tasks_;  // run_on_engine's, run between steps
     bool stopping_ = false;
     std::optional<std::string> lost_;  // unavailable(), under mu_
     std::thread thread_;

@@ -14,6 +14,7 @@
 #include "apps/backend_flags.h"
 #include "apps/commands.h"
 #include "apps/model_flags.h"
+#include "apps/server/embedder.h"
 #include "apps/server/http_server.h"
 #include "apps/server/scheduler.h"
 #include "apps/server/server_options.h"
@@ -40,7 +41,8 @@ int serve_command(const std::vector<std::string>& argv, std::ostream& out, std::
         return 0;
     }
     if (!args.positionals().empty()) throw Error("kiln serve: unexpected argument '" + args.positionals()[0] + "'");
-    const server::ServerOptions options = server::server_options(args);
+    server::ServerOptions options = server::server_options(args);
+    options.request_log = &err;
     const auto path = args.get("--model");
     if (!path) throw Error("kiln serve: no model given (-m MODEL.gguf)");
 
@@ -75,6 +77,13 @@ int serve_command(const std::vector<std::string>& argv, std::ostream& out, std::
     }
     served.chat_options = Conversation::default_options(tokenizer);
     served.sampling = sampler_params(args);
+    // /v1/embeddings: a session of the slots' size, made on the first request.
+    SessionOptions eo;
+    eo.n_ctx = batch.n_ctx();
+    eo.n_batch = batch.n_batch();
+    eo.kv_type = bo.kv_type;
+    server::Embedder embedder(model, *backend, eo);
+    served.embedder = &embedder;
 
     // SIGINT/SIGTERM are taken by sigwait below, not by a handler: blocked here, before any
     // thread starts, so every thread inherits the mask.

@@ -2,6 +2,7 @@
 // `kiln serve` flags beyond the model's: where to listen, how many slots, the API key, limits.
 #include <chrono>
 #include <cstddef>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct ServerOptions {
     // closed connection, so they cannot hold HTTP threads.
     std::chrono::milliseconds header_timeout{5000};
     std::chrono::milliseconds request_timeout{30000};
+    // One line per request answered (method, path, status, tokens, ms); null: none. kiln serve
+    // gives stderr.
+    std::ostream* request_log = nullptr;
 };
 
 // --host, --port, --parallel, --api-key, --max-body, --header-timeout, --request-timeout

@@ -40,6 +40,10 @@ TestServer::TestServer(const TestServerOptions& options) {
     served.tokenizer = tokenizer_.get();
     if (auto tmpl = Conversation::model_template(model_->file())) served.chat_template = *tmpl;
     served.chat_options = Conversation::default_options(*tokenizer_);
+    SessionOptions eo;
+    eo.n_ctx = options.n_ctx;
+    embedder_ = std::make_unique<server::Embedder>(*model_, *backend_, eo);
+    served.embedder = embedder_.get();
     server::ServerOptions so;
     so.port = 0;
     so.parallel = options.parallel;
@@ -86,12 +90,15 @@ double TestServer::metric(const std::string& name) const {
     throw Error("no metric " + name);
 }
 
-ServeProcess::ServeProcess(const std::vector<std::string>& args) {
+ServeProcess::ServeProcess(const std::vector<std::string>& args, const std::filesystem::path& stderr_file) {
     int out[2];
     if (pipe(out) != 0) throw Error("pipe failed");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    if (!stderr_file.empty()) {
+        posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    }
     posix_spawn_file_actions_addclose(&actions, out[0]);
     std::vector<std::string> all = {KILN_BINARY, "serve"};
     all.insert(all.end(), args.begin(), args.end());

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/server/embedder.h"
 #include "apps/server/http_server.h"
 #include "apps/server/metrics.h"
 #include "apps/server/scheduler.h"
@@ -54,6 +55,7 @@ private:
     std::unique_ptr<Tokenizer> tokenizer_;
     std::unique_ptr<CpuBackend> backend_;
     std::unique_ptr<BatchSession> batch_;
+    std::unique_ptr<server::Embedder> embedder_;
     server::Metrics metrics_;
     std::unique_ptr<server::Scheduler> scheduler_;
     std::unique_ptr<server::HttpServer> http_;
@@ -62,10 +64,11 @@ private:
 };
 
 // `kiln serve` as a user runs it: the real binary, started with `args` after "serve" (give
-// "--port 0"); the port is read from its banner. The destructor stops it with SIGTERM.
+// "--port 0"); the port is read from its banner. The destructor stops it with SIGTERM. Its
+// stderr goes to `stderr_file` when one is given.
 class ServeProcess {
 public:
-    explicit ServeProcess(const std::vector<std::string>& args);
+    explicit ServeProcess(const std::vector<std::string>& args, const std::filesystem::path& stderr_file = {});
     ~ServeProcess();
     ServeProcess(const ServeProcess&) = delete;
     ServeProcess& operator=(const ServeProcess&) = delete;
