@@ -5,6 +5,7 @@
 #include <csignal>
 #include <ctime>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <thread>
 
@@ -118,9 +119,11 @@ ApiError job_error(const Job& job) {
 // fails or the server stops first.
 void answer_whole(httplib::Response& res, Job& job, const ResponseInfo& info, const std::atomic<bool>& stopping) {
     std::string text;
+    std::vector<GeneratedLogprob> logprobs;
     for (;;) {
         Job::Update u = job.take(kPoll);
         text += u.text();
+        std::move(u.logprobs.begin(), u.logprobs.end(), std::back_inserter(logprobs));
         t_tokens = {job.prompt_tokens(), job.completion_tokens()};
         if (u.finish == Finish::Error) throw job_error(job);
         if (u.finish == Finish::Cancelled || (u.finish == Finish::Running && stopping.load())) {
@@ -128,8 +131,9 @@ void answer_whole(httplib::Response& res, Job& job, const ResponseInfo& info, co
             throw ApiError(503, "server_error", "shutting_down", "the server is shutting down");
         }
         if (u.finish != Finish::Running) {
-            res.set_content(completion_json(info, text, u.finish, {job.prompt_tokens(), job.completion_tokens()}),
-                            "application/json");
+            res.set_content(
+                completion_json(info, text, u.finish, {job.prompt_tokens(), job.completion_tokens()}, logprobs),
+                "application/json");
             return;
         }
     }
@@ -155,6 +159,9 @@ void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const Respo
         ResponseInfo info;
         std::atomic<int>& open_streams;
         bool first = true;
+        // Log-probabilities of tokens whose text has not been sent yet (held back by a stop
+        // text or a split character): they go with the next chunk.
+        std::vector<GeneratedLogprob> logprobs;
         std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
     };
     auto st = std::make_shared<Stream>(std::move(job), info, open_streams);
@@ -171,13 +178,16 @@ void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const Respo
                 for (int i = 0; i < 10 && u.finish == Finish::Running; ++i) {
                     Job::Update more = st->job->take(kPoll);
                     u.pieces.insert(u.pieces.end(), more.pieces.begin(), more.pieces.end());
+                    u.logprobs.insert(u.logprobs.end(), more.logprobs.begin(), more.logprobs.end());
                     u.finish = more.finish;
                 }
                 if (u.finish == Finish::Running || u.finish == Finish::Cancelled) u.finish = Finish::Stop;
             }
             std::string out;
+            std::move(u.logprobs.begin(), u.logprobs.end(), std::back_inserter(st->logprobs));
             for (const std::string& piece : u.pieces) {  // a chunk per token's text, as OpenAI sends
-                out += sse(chunk_json(st->info, piece, st->first));
+                out += sse(chunk_json(st->info, piece, st->first, st->logprobs));
+                st->logprobs.clear();
                 st->first = false;
             }
             const Finish finish = u.finish;
@@ -186,7 +196,8 @@ void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const Respo
             if (finish == Finish::Error || finish == Finish::Cancelled) {
                 out += sse(error_json(job_error(*st->job)));
             } else if (finish != Finish::Running) {
-                out += sse(final_chunk_json(st->info, finish, usage));
+                out += sse(final_chunk_json(st->info, finish, usage, st->logprobs));
+                st->logprobs.clear();
                 out += "data: [DONE]\n\n";
             }
             const auto now = std::chrono::steady_clock::now();
@@ -440,6 +451,7 @@ void HttpServer::completion(const std::string& body, httplib::Response& res, boo
         info.id = (chat ? "chatcmpl-" : "cmpl-") + std::to_string(next_id_.fetch_add(1));
         info.created = static_cast<int64_t>(std::time(nullptr));
         info.model = model_.name;
+        info.logprobs = r.params.logprobs >= 0;
         if (!r.stream) {
             answer_whole(res, *job, info, stopping_);
             return;

@@ -145,17 +145,67 @@ std::shared_ptr<const Grammar> parse_output_format(const json& body, std::string
     }
 }
 
+// Chat: `logprobs` (boolean) and `top_logprobs` (0-20, needs logprobs); completions: `logprobs`
+// (the number of alternatives, 0-20). -1: none.
+int parse_logprobs(const json& body, bool chat) {
+    constexpr int kMaxTop = 20;
+    if (!chat) {
+        if (const json* lp = field(body, "logprobs"); lp && lp->is_boolean()) return lp->get<bool>() ? 0 : -1;
+        return static_cast<int>(integer(body, "logprobs", 0, kMaxTop).value_or(-1));
+    }
+    const bool on = boolean(body, "logprobs").value_or(false);
+    const auto top = integer(body, "top_logprobs", 0, kMaxTop);
+    if (top && !on) throw bad_request("invalid_value", "'top_logprobs' needs 'logprobs': true");
+    return on ? static_cast<int>(top.value_or(0)) : -1;
+}
+
 // Fields kiln does not implement yet are refused by name rather than ignored: a client that
 // asked for them would otherwise get silently less.
 void refuse_unsupported(const json& body, bool chat) {
-    if (const json* lp = field(body, "logprobs"); lp && !(lp->is_boolean() && !lp->get<bool>()) && !(lp->is_number() && lp->get<double>() == 0))
-        throw bad_request("unsupported_value", "'logprobs' is not supported by this server yet");
-    if (field(body, "top_logprobs")) throw bad_request("unsupported_value", "'top_logprobs' is not supported by this server yet");
     if (!chat) return;
     if (const json* tools = field(body, "tools"); tools && !(tools->is_array() && tools->empty()))
         throw bad_request("unsupported_value", "'tools' is not supported by this server yet");
     if (const json* choice = field(body, "tool_choice"); choice && !(choice->is_string() && choice->get<std::string>() == "none"))
         throw bad_request("unsupported_value", "'tool_choice' other than \"none\" is not supported by this server yet");
+}
+
+json bytes_json(const std::string& text) {
+    json b = json::array();
+    for (const unsigned char c : text) b.push_back(c);
+    return b;
+}
+
+// A choice's `logprobs`: null when the request did not ask.
+json logprobs_json(const ResponseInfo& info, std::span<const GeneratedLogprob> logprobs) {
+    if (!info.logprobs) return nullptr;
+    if (info.chat) {
+        json content = json::array();
+        for (const GeneratedLogprob& g : logprobs) {
+            json top = json::array();
+            for (const TokenText& t : g.top) {
+                top.push_back({{"token", t.text}, {"logprob", t.logprob}, {"bytes", bytes_json(t.text)}});
+            }
+            content.push_back({{"token", g.chosen.text},
+                               {"logprob", g.chosen.logprob},
+                               {"bytes", bytes_json(g.chosen.text)},
+                               {"top_logprobs", top}});
+        }
+        return {{"content", content}, {"refusal", nullptr}};
+    }
+    json tokens = json::array(), token_logprobs = json::array(), top_logprobs = json::array(), offsets = json::array();
+    size_t offset = 0;
+    for (const GeneratedLogprob& g : logprobs) {
+        tokens.push_back(g.chosen.text);
+        token_logprobs.push_back(g.chosen.logprob);
+        json top = json::object();
+        for (const TokenText& t : g.top) {
+            if (!top.contains(t.text)) top[t.text] = t.logprob;  // two tokens of one text: the likelier
+        }
+        top_logprobs.push_back(top);
+        offsets.push_back(offset);
+        offset += g.chosen.text.size();
+    }
+    return {{"tokens", tokens}, {"token_logprobs", token_logprobs}, {"top_logprobs", top_logprobs}, {"text_offset", offsets}};
 }
 
 json usage_json(const Usage& u) {
@@ -225,6 +275,7 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
     }
     r.params.stop = parse_stop(body);
     refuse_unsupported(body, chat);
+    r.params.logprobs = parse_logprobs(body, chat);
     r.params.grammar = parse_output_format(body, body_text);
     try {
         sp.validate();
@@ -234,43 +285,43 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
     return r;
 }
 
-std::string completion_json(const ResponseInfo& info, const std::string& text, Finish finish, const Usage& usage) {
+std::string completion_json(const ResponseInfo& info, const std::string& text, Finish finish, const Usage& usage,
+                            std::span<const GeneratedLogprob> logprobs) {
     json j = envelope(info, false);
-    json choice = {{"index", 0}, {"finish_reason", finish_json(finish)}};
+    json choice = {{"index", 0}, {"finish_reason", finish_json(finish)}, {"logprobs", logprobs_json(info, logprobs)}};
     if (info.chat) {
         choice["message"] = {{"role", "assistant"}, {"content", text}};
     } else {
         choice["text"] = text;
-        choice["logprobs"] = nullptr;
     }
     j["choices"] = json::array({choice});
     j["usage"] = usage_json(usage);
     return dump(j);
 }
 
-std::string chunk_json(const ResponseInfo& info, const std::string& text, bool first) {
+std::string chunk_json(const ResponseInfo& info, const std::string& text, bool first,
+                       std::span<const GeneratedLogprob> logprobs) {
     json j = envelope(info, true);
-    json choice = {{"index", 0}, {"finish_reason", nullptr}};
+    json choice = {{"index", 0}, {"finish_reason", nullptr}, {"logprobs", logprobs_json(info, logprobs)}};
     if (info.chat) {
         json delta = {{"content", text}};
         if (first) delta["role"] = "assistant";
         choice["delta"] = delta;
     } else {
         choice["text"] = text;
-        choice["logprobs"] = nullptr;
     }
     j["choices"] = json::array({choice});
     return dump(j);
 }
 
-std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usage& usage) {
+std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usage& usage,
+                             std::span<const GeneratedLogprob> logprobs) {
     json j = envelope(info, true);
-    json choice = {{"index", 0}, {"finish_reason", finish_json(finish)}};
+    json choice = {{"index", 0}, {"finish_reason", finish_json(finish)}, {"logprobs", logprobs_json(info, logprobs)}};
     if (info.chat) {
         choice["delta"] = json::object();
     } else {
         choice["text"] = "";
-        choice["logprobs"] = nullptr;
     }
     j["choices"] = json::array({choice});
     j["usage"] = usage_json(usage);

@@ -1,9 +1,11 @@
 #pragma once
 // OpenAI's wire format: request bodies of /v1/chat/completions and /v1/completions parsed and
 // checked into what the scheduler needs, and the JSON of responses, stream chunks and errors.
-// Unknown fields are ignored, as OpenAI's clients send fields a server may not know.
+// Fields kiln does not implement are refused by name; other unknown fields are ignored, as
+// OpenAI's clients send fields a server may not know.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -47,6 +49,7 @@ struct ResponseInfo {
     std::string id;  // "chatcmpl-N" / "cmpl-N"
     int64_t created = 0;
     std::string model;
+    bool logprobs = false;  // the request asked for logprobs: choices carry them
 };
 
 struct Usage {
@@ -54,11 +57,17 @@ struct Usage {
     int completion_tokens = 0;
 };
 
-std::string completion_json(const ResponseInfo& info, const std::string& text, Finish finish, const Usage& usage);
+// With info.logprobs, `logprobs` are the tokens the choice (or chunk) carries: a chat's as
+// `logprobs.content` [{token, logprob, bytes, top_logprobs}], a completion's as `logprobs`
+// {tokens, token_logprobs, top_logprobs, text_offset} (offsets into this response's text).
+std::string completion_json(const ResponseInfo& info, const std::string& text, Finish finish, const Usage& usage,
+                            std::span<const GeneratedLogprob> logprobs = {});
 // One `data:` payload of a stream: text (a chat's first chunk also carries the role), or the
 // last one with finish_reason and usage.
-std::string chunk_json(const ResponseInfo& info, const std::string& text, bool first);
-std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usage& usage);
+std::string chunk_json(const ResponseInfo& info, const std::string& text, bool first,
+                       std::span<const GeneratedLogprob> logprobs = {});
+std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usage& usage,
+                             std::span<const GeneratedLogprob> logprobs = {});
 // GET /v1/models
 std::string models_json(const std::string& model, int64_t created);
 // GET /health: {"status":"ok"}, or {"status":"unavailable","error":{...}} (the error in

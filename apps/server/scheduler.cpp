@@ -7,6 +7,7 @@
 #include "backends/vulkan/device_error.h"
 #include "graph/error.h"
 #include "models/session/batch_session.h"
+#include "models/session/logprobs.h"
 #include "models/tokenizer/tokenizer.h"
 
 namespace kiln::server {
@@ -27,9 +28,12 @@ Job::Job(std::vector<int32_t> prompt, GenerationParams params, int32_t vocab_siz
 
 Job::Update Job::take(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, timeout, [&] { return !pending_.empty() || finish_ != Finish::Running; });
+    cv_.wait_for(lock, timeout, [&] {
+        return !pending_.empty() || !pending_logprobs_.empty() || finish_ != Finish::Running;
+    });
     Update u;
     u.pieces = std::exchange(pending_, {});
+    u.logprobs = std::exchange(pending_logprobs_, {});
     u.finish = finish_;
     return u;
 }
@@ -60,6 +64,14 @@ void Job::append(const std::string& text) {
     {
         std::lock_guard lock(mu_);
         pending_.push_back(text);
+    }
+    cv_.notify_all();
+}
+
+void Job::append_logprob(GeneratedLogprob lp) {
+    {
+        std::lock_guard lock(mu_);
+        pending_logprobs_.push_back(std::move(lp));
     }
     cv_.notify_all();
 }
@@ -265,6 +277,16 @@ std::optional<int32_t> Scheduler::advance(int slot) {
         return std::nullopt;
     }
     if (s.grammar) s.grammar->accept(id);
+    if (job.params_.logprobs >= 0 && !tokenizer_.vocab().is_eog(id)) {
+        // Of the raw logits (the model's distribution), as OpenAI reports them.
+        const TokenLogprobs lp = token_logprobs(session_.logits(slot), id, job.params_.logprobs);
+        auto text = [&](const TokenLogprob& t) {
+            return TokenText{tokenizer_.token_to_piece(t.id, /*render_special=*/true), t.logprob};
+        };
+        GeneratedLogprob g{text(lp.chosen), {}};
+        for (const TokenLogprob& t : lp.top) g.top.push_back(text(t));
+        job.append_logprob(std::move(g));
+    }
     job.sampler_.accept(id);
     ++s.generated;
     metrics_.generated_tokens.fetch_add(1);

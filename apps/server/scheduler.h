@@ -41,6 +41,20 @@ struct GenerationParams {
     // What the text must follow (response_format, grammar); nullptr: free. The request ends
     // ("stop") when the grammar is complete or no token can continue it.
     std::shared_ptr<const Grammar> grammar;
+    // Report each generated token's log-probability and this many alternatives (0-20); -1:
+    // none (OpenAI's logprobs / top_logprobs).
+    int logprobs = -1;
+};
+
+// A generated token's log-probability under the model (models/session/logprobs.h), with its
+// text and the most likely alternatives' (control tokens as their text).
+struct TokenText {
+    std::string text;  // the token's bytes (may be part of a UTF-8 character)
+    float logprob = 0;
+};
+struct GeneratedLogprob {
+    TokenText chosen;
+    std::vector<TokenText> top;
 };
 
 enum class Finish { Running, Stop, Length, Cancelled, Error };
@@ -60,6 +74,7 @@ class Job {
 public:
     struct Update {
         std::vector<std::string> pieces;  // text since the last take(), as the tokens completed it
+        std::vector<GeneratedLogprob> logprobs;  // the tokens sampled since (with params.logprobs)
         Finish finish = Finish::Running;
         std::string text() const;          // the pieces joined
     };
@@ -80,6 +95,7 @@ private:
     Job(std::vector<int32_t> prompt, GenerationParams params, int32_t vocab_size);
 
     void append(const std::string& text);
+    void append_logprob(GeneratedLogprob lp);
     void finish(Finish f, std::string error = {}, Failure failure = Failure::None);
 
     const std::vector<int32_t> prompt_;
@@ -90,6 +106,7 @@ private:
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::vector<std::string> pending_;  // pieces not yet taken
+    std::vector<GeneratedLogprob> pending_logprobs_;
     Finish finish_ = Finish::Running;
     int completion_tokens_ = 0;
     std::string error_;

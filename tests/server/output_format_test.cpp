@@ -63,8 +63,9 @@ TEST(OutputFormat, BadFormatsAndUnsupportedFieldsAre400sNamingTheField) {
         {m + R"("grammar": "root ::= x"})", "invalid_value", "grammar:1:10: rule 'x' is used but not defined"},
         {m + R"("grammar": "root ::= \"a\"", "response_format": {"type": "json_object"}})", "invalid_value",
          "give one of 'response_format', 'grammar' and 'json_schema'"},
-        {m + R"("logprobs": true})", "unsupported_value", "'logprobs' is not supported"},
-        {m + R"("top_logprobs": 3})", "unsupported_value", "'top_logprobs' is not supported"},
+        {m + R"("logprobs": 1})", "invalid_type", "'logprobs' must be a boolean"},
+        {m + R"("top_logprobs": 3})", "invalid_value", "'top_logprobs' needs 'logprobs': true"},
+        {m + R"("logprobs": true, "top_logprobs": 21})", "invalid_value", "'top_logprobs' must be between 0 and 20"},
         {m + R"("tools": [{"type": "function", "function": {"name": "f"}}]})", "unsupported_value", "'tools' is not supported"},
         {m + R"("tool_choice": "required"})", "unsupported_value", "'tool_choice' other than"},
     };
@@ -75,9 +76,16 @@ TEST(OutputFormat, BadFormatsAndUnsupportedFieldsAre400sNamingTheField) {
         EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << e.what();
         EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
     }
+    const ApiError legacy = error_of(R"({"prompt": "x", "logprobs": 21})", false);
+    EXPECT_NE(std::string(legacy.what()).find("'logprobs' must be between 0 and 20"), std::string::npos) << legacy.what();
     // What asks for nothing is fine: no tools, tool_choice none, logprobs false.
-    EXPECT_NO_THROW(parse_completion_request(m + R"("tools": [], "tool_choice": "none", "logprobs": false})", true, {}));
-    EXPECT_NO_THROW(parse_completion_request(R"({"prompt": "x", "logprobs": 0})", false, {}));
+    const auto none = parse_completion_request(m + R"("tools": [], "tool_choice": "none", "logprobs": false})", true, {});
+    EXPECT_EQ(none.params.logprobs, -1);
+    EXPECT_EQ(parse_completion_request(m + R"("logprobs": true})", true, {}).params.logprobs, 0);
+    EXPECT_EQ(parse_completion_request(m + R"("logprobs": true, "top_logprobs": 5})", true, {}).params.logprobs, 5);
+    EXPECT_EQ(parse_completion_request(R"({"prompt": "x", "logprobs": 0})", false, {}).params.logprobs, 0);
+    EXPECT_EQ(parse_completion_request(R"({"prompt": "x", "logprobs": 3})", false, {}).params.logprobs, 3);
+    EXPECT_EQ(parse_completion_request(R"({"prompt": "x"})", false, {}).params.logprobs, -1);
 }
 
 }  // namespace
