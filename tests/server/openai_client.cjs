@@ -46,6 +46,28 @@ async function main() {
   const completion = await client.completions.create({ model, prompt: "Once upon a time", max_tokens: 5, temperature: 0 });
   check(typeof completion.choices[0].text === "string" && completion.usage.completion_tokens > 0, "completions.create");
 
+  // logprobs: every token's is <= 0, at temperature 0 the chosen one is the likeliest, and the
+  // tokens spell the content.
+  const lp = await client.chat.completions.create({ model, messages, temperature: 0, max_tokens: 10, logprobs: true, top_logprobs: 3 });
+  const content = lp.choices[0].logprobs && lp.choices[0].logprobs.content;
+  check(Array.isArray(content) && content.length > 0, "chat logprobs.content has " + (content ? content.length : 0) + " tokens");
+  check(content.every((t) => t.logprob <= 0 && t.top_logprobs.length === 3), "each logprob <= 0 with 3 alternatives");
+  check(content.every((t) => t.logprob === t.top_logprobs[0].logprob), "greedy: the chosen token is the likeliest");
+  check(content.map((t) => t.token).join("") === lp.choices[0].message.content, "the tokens spell the content");
+  const clp = await client.completions.create({ model, prompt: "Once upon a time", max_tokens: 5, temperature: 0, logprobs: 2 });
+  const legacy = clp.choices[0].logprobs;
+  check(legacy && legacy.tokens.length === 5 && legacy.token_logprobs.every((x) => x <= 0), "completions logprobs: 5 tokens, each <= 0");
+
+  // Embeddings: the client asks for base64 by default and decodes it; both forms agree.
+  const emb = await client.embeddings.create({ model, input: ["a cat", "a dog"] });
+  check(emb.data.length === 2 && emb.data[0].index === 0 && emb.data[1].index === 1, "embeddings: one per input, in order");
+  const v = emb.data[0].embedding;
+  const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  check(v.length > 0 && Math.abs(norm - 1) < 1e-5, "embeddings have the model's width (" + v.length + ") and unit norm (" + norm + ")");
+  const floats = await client.embeddings.create({ model, input: "a cat", encoding_format: "float" });
+  check(floats.data[0].embedding.every((x, i) => Math.abs(x - v[i]) < 1e-7), "float and base64 embeddings agree");
+  check(emb.usage.prompt_tokens > 0, "embeddings usage " + JSON.stringify(emb.usage));
+
   let status = 0;
   try {
     await client.chat.completions.create({ model, messages: "not a list" });

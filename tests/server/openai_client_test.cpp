@@ -1,5 +1,5 @@
 // The official `openai` npm package talks to kiln serve (openai_client.cjs): models, chat
-// completions plain and streamed, completions, an error. The package is installed with npm into
+// completions plain and streamed, completions, logprobs, embeddings, an error. The package is installed with npm into
 // the build directory on first run; the test skips, saying why, where it cannot be had.
 #include <gtest/gtest.h>
 
@@ -17,6 +17,8 @@ TEST(OpenAiNpmClient, TalksToTheServer) {
     if (!run) GTEST_SKIP() << why;
     EXPECT_EQ(run->status, 0) << run->output;
     EXPECT_NE(run->output.find("ok   usage in the last chunk"), std::string::npos) << run->output;
+    EXPECT_NE(run->output.find("ok   greedy: the chosen token is the likeliest"), std::string::npos) << run->output;
+    EXPECT_NE(run->output.find("ok   float and base64 embeddings agree"), std::string::npos) << run->output;
     EXPECT_EQ(run->output.find("FAIL"), std::string::npos) << run->output;
 }
 
