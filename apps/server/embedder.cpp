@@ -4,13 +4,13 @@
 
 namespace kiln::server {
 
-Embedder::Embedder(const Model& model, Backend& backend, SessionOptions options)
+Embedder::Embedder(const Model& model, Backend& backend, SessionOptions options, std::optional<Pooling> pooling)
     : model_(model), backend_(backend), options_(std::move(options)) {
     options_.embeddings = true;
     options_ = resolve_session_options(model_, options_);
     n_ctx_ = options_.n_ctx;
     n_embd_ = static_cast<int>(model_.hparams().n_embd);
-    pooling_ = model_pooling(model_).value_or(Pooling::Mean);
+    pooling_ = pooling ? *pooling : model_pooling(model_).value_or(Pooling::Mean);
 }
 
 Embedder::~Embedder() = default;

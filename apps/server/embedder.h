@@ -6,6 +6,7 @@
 // step does.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -17,11 +18,11 @@ namespace kiln::server {
 class Embedder {
 public:
     // `options.embeddings` is set here. `model` and `backend` must outlive the embedder.
-    Embedder(const Model& model, Backend& backend, SessionOptions options);
+    // `pooling`: the model's (`<arch>.pooling_type`), else mean, when not given.
+    Embedder(const Model& model, Backend& backend, SessionOptions options, std::optional<Pooling> pooling = {});
     ~Embedder();
 
-    // One unit-length vector of n_embd floats, pooled as the model asks (mean when it does not
-    // say). Throws kiln::Error for no tokens or more than n_ctx(), or when the session cannot be
+    // One unit-length vector of n_embd floats, pooled as pooling() says. Throws kiln::Error for no tokens or more than n_ctx(), or when the session cannot be
     // made (its memory budget does not fit the backend).
     std::vector<float> embed(std::span<const int32_t> tokens);
 

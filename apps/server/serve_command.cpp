@@ -30,12 +30,14 @@ int serve_command(const std::vector<std::string>& argv, std::ostream& out, std::
     const auto flags = join_flags({model_flags(), sampling_flags(), server::server_flags(),
                                    {
                                        {"--alias", "", true, "model id in /v1/models and responses (default: the file's name)"},
+                                       {"--pooling", "", true, "/v1/embeddings: mean, cls or last (default: the model's, else mean)"},
                                        {"--help", "-h", false, "show this help"},
                                    }});
     Args args("serve", flags, argv);
     if (args.has("--help")) {
         out << "usage: kiln serve -m MODEL.gguf [options]\n"
-               "OpenAI-compatible API on /v1/chat/completions, /v1/completions, /v1/models; /health, /metrics;\n"
+               "OpenAI-compatible API on /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models;\n"
+               "/tokenize, /detokenize, /health, /metrics;\n"
                "a chat page at /. The sampling flags set the defaults a request may override.\n"
             << describe_flags(flags);
         return 0;
@@ -45,6 +47,8 @@ int serve_command(const std::vector<std::string>& argv, std::ostream& out, std::
     options.request_log = &err;
     const auto path = args.get("--model");
     if (!path) throw Error("kiln serve: no model given (-m MODEL.gguf)");
+    std::optional<Pooling> pooling;
+    if (auto p = args.get("--pooling")) pooling = parse_pooling(*p, "--pooling");
 
     const Model model = Model::load(*path);
     const Tokenizer tokenizer = Tokenizer::from_gguf(model.file());
@@ -82,7 +86,7 @@ int serve_command(const std::vector<std::string>& argv, std::ostream& out, std::
     eo.n_ctx = batch.n_ctx();
     eo.n_batch = batch.n_batch();
     eo.kv_type = bo.kv_type;
-    server::Embedder embedder(model, *backend, eo);
+    server::Embedder embedder(model, *backend, eo, pooling);
     served.embedder = &embedder;
 
     // SIGINT/SIGTERM are taken by sigwait below, not by a handler: blocked here, before any

@@ -94,6 +94,7 @@ TEST(EmbedCommand, BadInputIsOneLineNamingIt) {
     check({"embed", "-m", model(), "-p", "x", "-o", "csv"}, "--output");
     check({"embed", "-m", model(), "-f", "/nonexistent/prompt.txt"}, "/nonexistent/prompt.txt (-f)");
     check({"embed", "-m", model(), "-p", std::string(3000, 'x'), "-c", "64"}, "context");
+    check({"serve", "-m", model(), "--port", "0", "--pooling", "max"}, "--pooling");
 }
 
 }  // namespace

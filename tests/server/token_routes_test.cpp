@@ -200,3 +200,28 @@ TEST(Embeddings, BadRequestsAre400sNamingTheField) {
 
 }  // namespace
 }  // namespace kiln::testing
+
+namespace kiln::testing {
+namespace {
+
+// kiln serve --pooling overrides the model's pooling; the embedder is the library's embed().
+TEST(Embedder, PoolingOverridesTheModels) {
+    const Model model = Model::load(server_model_path());
+    CpuBackend cpu(CpuOptions{1, std::nullopt});
+    SessionOptions so;
+    so.n_ctx = 64;
+    server::Embedder by_model(model, cpu, so);
+    server::Embedder last(model, cpu, so, Pooling::Last);
+    EXPECT_EQ(by_model.pooling(), model_pooling(model).value_or(Pooling::Mean));
+    EXPECT_EQ(last.pooling(), Pooling::Last);
+    const std::vector<int32_t> ids = {1, 2, 3, 4, 5};
+    SessionOptions eo = so;
+    eo.embeddings = true;
+    Session session(model, cpu, eo);
+    EXPECT_EQ(last.embed(ids), embed(session, ids, Pooling::Last, true));
+    EXPECT_NE(last.embed(ids), by_model.embed(ids));
+    EXPECT_THROW(last.embed(std::vector<int32_t>(65, 1)), Error);
+}
+
+}  // namespace
+}  // namespace kiln::testing
