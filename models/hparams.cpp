@@ -71,6 +71,10 @@ ModelHparams read_hparams(const GgufFile& file) {
     ModelHparams h;
     auto arch = file.get_string("general.architecture");
     if (!arch || arch->empty()) throw Error(file.name() + ": key 'general.architecture': missing");
+    // Every other key's name is built from it: one with control characters would break messages.
+    if (escape_control(*arch) != *arch) {
+        throw Error(file.name() + ": key 'general.architecture': " + kiln::quoted(*arch) + " is not an architecture name");
+    }
     h.arch = *arch;
     KeyReader k(file, h.arch);
 

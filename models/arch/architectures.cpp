@@ -1,6 +1,7 @@
 #include "models/arch/architectures.h"
 
 #include "graph/error.h"
+#include "graph/error_text.h"
 #include "models/arch/builders.h"
 #include "models/model.h"
 
@@ -39,7 +40,7 @@ std::string supported_architectures() {
 
 ModelGraph build_model_graph(const Model& m, const GraphShape& shape) {
     const Architecture* a = find(m.hparams().arch);
-    if (!a) throw Error("architecture '" + m.hparams().arch + "' is not supported");
+    if (!a) throw Error("architecture " + kiln::quoted(m.hparams().arch) + " is not supported");
     return a->build(m, shape);
 }
 

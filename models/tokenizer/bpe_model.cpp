@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "graph/error.h"
+#include "graph/error_text.h"
 #include "models/gguf/gguf_reader.h"
 #include "models/tokenizer/byte_level.h"
 #include "models/tokenizer/vocab.h"
@@ -51,8 +52,8 @@ Scratch& scratch() {
 std::shared_ptr<const BpeModel> BpeModel::from_gguf(const GgufFile& file, const Vocab& vocab) {
     const PreTokenizer* pre = find_pre_tokenizer(vocab.pre());
     if (!pre) {
-        throw Error(file.name() + ": key 'tokenizer.ggml.pre': pre-tokenizer '" + vocab.pre() +
-                    "' is not supported (kiln knows gpt-2, llama-bpe, qwen2, deepseek-llm, deepseek-coder, falcon, "
+        throw Error(file.name() + ": key 'tokenizer.ggml.pre': pre-tokenizer " + kiln::quoted(vocab.pre()) +
+                    " is not supported (kiln knows gpt-2, llama-bpe, qwen2, deepseek-llm, deepseek-coder, falcon, "
                     "starcoder, refact, mpt, default and their aliases)");
     }
     return std::make_shared<const BpeModel>(vocab, *pre, BpeMerges::from_gguf(file, vocab));

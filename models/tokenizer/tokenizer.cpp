@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "graph/error.h"
+#include "graph/error_text.h"
 #include "models/gguf/gguf_reader.h"
 #include "models/tokenizer/bpe_model.h"
 #include "models/tokenizer/special_split.h"
@@ -14,7 +15,7 @@ Tokenizer Tokenizer::from_gguf(const GgufFile& file) {
     const std::string model = file.get_string("tokenizer.ggml.model").value_or("");
     // Check the model before the vocabulary so an unsupported one gets the clearer message.
     if (!model.empty() && model != "llama" && model != "gpt2") {
-        throw Error(file.name() + ": key 'tokenizer.ggml.model': tokenizer model '" + model + "' is not supported");
+        throw Error(file.name() + ": key 'tokenizer.ggml.model': tokenizer model " + kiln::quoted(model) + " is not supported");
     }
     auto vocab = std::make_shared<const Vocab>(Vocab::from_gguf(file));
     if (vocab->model() == "gpt2") {

@@ -67,6 +67,8 @@ struct BadCase {
 TEST(Hparams, OutOfRangeValuesNameTheKey) {
     const BadCase cases[] = {
         {"no arch", [](GgufWriter& w) { w.set("general.architecture", std::string("")); }, "general.architecture"},
+        {"arch with a newline", [](GgufWriter& w) { w.set("general.architecture", std::string("ll\nama")); },
+         "key 'general.architecture': 'll\\nama' is not an architecture name"},
         {"zero layers", [](GgufWriter& w) { w.set("llama.block_count", uint32_t{0}); }, "llama.block_count"},
         {"huge layers", [](GgufWriter& w) { w.set("llama.block_count", uint32_t{100000}); }, "llama.block_count"},
         {"zero heads", [](GgufWriter& w) { w.set("llama.attention.head_count", uint32_t{0}); }, "head_count"},

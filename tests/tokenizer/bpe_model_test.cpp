@@ -87,6 +87,11 @@ TEST(BpeModel, MalformedMergesAndPreTokenizersAreErrors) {
     EXPECT_NE(e.find("tokenizer.ggml.merges"), std::string::npos) << e;
     e = load_error([](GgufWriter& w) { w.set("tokenizer.ggml.pre", std::string("klingon")); });
     EXPECT_NE(e.find("key 'tokenizer.ggml.pre': pre-tokenizer 'klingon' is not supported"), std::string::npos) << e;
+    // Names from the file are quoted escaped (fuzz_gguf, finding 6).
+    e = load_error([](GgufWriter& w) { w.set("tokenizer.ggml.pre", std::string("kl\ningon")); });
+    EXPECT_NE(e.find("pre-tokenizer 'kl\\ningon' is not supported"), std::string::npos) << e;
+    e = load_error([](GgufWriter& w) { w.set("tokenizer.ggml.model", std::string("\n")); });
+    EXPECT_NE(e.find("key 'tokenizer.ggml.model': tokenizer model '\\n' is not supported"), std::string::npos) << e;
     e = load_error([](GgufWriter& w) {
         GgufWriter fresh;
         fresh.set("general.architecture", std::string("gpt2"));
