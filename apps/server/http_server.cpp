@@ -382,8 +382,9 @@ void HttpServer::body_routes() {
         {"/v1/embeddings", [this](const std::string& b) { return embeddings(b); }},
         {"/embeddings", [this](const std::string& b) { return embeddings(b); }},
     };
-    for (const auto& [path, answer] : json_routes) {
-        s.Post(path, [this, answer](const httplib::Request& req, httplib::Response& res,
+    for (const auto& route : json_routes) {
+        const JsonRoute answer = route.second;  // a copy: clang 14 cannot capture a structured binding
+        s.Post(route.first, [this, answer](const httplib::Request& req, httplib::Response& res,
                                     const httplib::ContentReader& reader) {
             try {
                 const std::string body = read_body(req, reader, options_.max_body_bytes, /*keep=*/true);

@@ -19,6 +19,8 @@ std::string Metrics::prometheus() const {
     metric("kiln_requests_cancelled_total", "counter", "requests whose client left before the end",
            requests_cancelled.load());
     metric("kiln_prompt_tokens_total", "counter", "prompt tokens evaluated", prompt_tokens.load());
+    metric("kiln_prompt_tokens_reused_total", "counter", "prompt tokens reused from a slot's cache",
+           prompt_tokens_reused.load());
     metric("kiln_generated_tokens_total", "counter", "tokens generated", generated_tokens.load());
     metric("kiln_decode_steps_total", "counter", "batched decode steps", decode_steps.load());
     metric("kiln_busy_seconds_total", "counter", "engine time with at least one active slot",

@@ -12,6 +12,7 @@ struct Metrics {
     std::atomic<uint64_t> requests_failed{0};  // answered with an error status (any route)
     std::atomic<uint64_t> requests_cancelled{0};  // client gone before the end
     std::atomic<uint64_t> prompt_tokens{0};
+    std::atomic<uint64_t> prompt_tokens_reused{0};  // prompt tokens a slot's cache already held
     std::atomic<uint64_t> generated_tokens{0};
     std::atomic<uint64_t> decode_steps{0};     // batched decode runs
     std::atomic<uint64_t> busy_micros{0};      // engine time with at least one active slot

@@ -276,6 +276,7 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
     r.params.stop = parse_stop(body);
     refuse_unsupported(body, chat);
     r.params.logprobs = parse_logprobs(body, chat);
+    r.params.cache_prompt = boolean(body, "cache_prompt").value_or(true);
     r.params.grammar = parse_output_format(body, body_text);
     try {
         sp.validate();

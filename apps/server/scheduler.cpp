@@ -87,8 +87,20 @@ void Job::finish(Finish f, std::string error, Failure failure) {
     cv_.notify_all();
 }
 
-Scheduler::Scheduler(BatchSession& session, const Tokenizer& tokenizer, Metrics& metrics)
-    : session_(session), tokenizer_(tokenizer), metrics_(metrics), slots_(static_cast<size_t>(session.n_slots())) {
+namespace {
+
+size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+    const size_t n = std::min(a.size(), b.size());
+    size_t i = 0;
+    while (i < n && a[i] == b[i]) ++i;
+    return i;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(BatchSession& session, const Tokenizer& tokenizer, Metrics& metrics, bool reuse_prompts)
+    : session_(session), tokenizer_(tokenizer), reuse_prompts_(reuse_prompts), metrics_(metrics),
+      slots_(static_cast<size_t>(session.n_slots())) {
     prefill_order_.reserve(slots_.size());
     metrics_.slots_total = session.n_slots();
     session_.prepare();  // compile the batched graph before the first request waits for it
@@ -176,7 +188,7 @@ void Scheduler::start(int slot, std::shared_ptr<Job> job) {
     s.job = std::move(job);
     s.generated = 0;
     s.prefilled = 0;
-    s.order = admissions_++;
+    s.order = ++admissions_;  // from 1: 0 is a slot never used
     DecodeOptions decode;
     decode.strip_leading_space = false;  // a continuation keeps its spaces
     s.stream.emplace(tokenizer_, decode);
@@ -186,10 +198,36 @@ void Scheduler::start(int slot, std::shared_ptr<Job> job) {
         if (!grammar_vocab_) grammar_vocab_ = std::make_shared<const GrammarVocab>(tokenizer_);
         s.grammar.emplace(grammar, grammar_vocab_);
     }
-    // No prefix reuse: a fresh prefill keeps a request's greedy output independent of which
-    // slot it lands in and what that slot held before.
-    session_.clear(slot);
-    for (int32_t t : s.job->prompt_) s.job->sampler_.accept(t);
+    const std::vector<int32_t>& prompt = s.job->prompt_;
+    size_t common = 0;
+    if (reuse_prompts_ && s.job->params_.cache_prompt && s.cached.size() == static_cast<size_t>(session_.n_past(slot))) {
+        common = common_prefix(s.cached, prompt);
+        common = std::min(common, prompt.size() - 1);  // the last prompt token is evaluated for its logits
+    }
+    session_.truncate(slot, static_cast<int>(common));
+    s.cached.resize(common);
+    s.prefilled = common;
+    metrics_.prompt_tokens_reused.fetch_add(common);
+    for (int32_t t : prompt) s.job->sampler_.accept(t);
+}
+
+int Scheduler::pick_slot(const Job& job) const {
+    // As llama-server does: the slot sharing the longest prefix when that is at least half the
+    // prompt, else the least recently used free slot, so the caches of other recent prompts
+    // (a shared system prompt, other conversations) survive for their next request.
+    int best = -1, oldest = -1;
+    size_t best_common = 0;
+    for (int slot = 0; slot < n_slots(); ++slot) {
+        const Slot& s = slots_[static_cast<size_t>(slot)];
+        if (s.job) continue;
+        if (oldest < 0 || s.order < slots_[static_cast<size_t>(oldest)].order) oldest = slot;
+        const size_t common = reuse_prompts_ && job.params_.cache_prompt ? common_prefix(s.cached, job.prompt_) : 0;
+        if (best < 0 || common > best_common) {
+            best = slot;
+            best_common = common;
+        }
+    }
+    return best_common * 2 >= job.prompt_.size() ? best : oldest;
 }
 
 void Scheduler::prefill_step() {
@@ -215,12 +253,14 @@ void Scheduler::prefill_step() {
         const std::vector<int32_t>& prompt = s.job->prompt_;
         const size_t n = std::min(chunk, prompt.size() - s.prefilled);
         if (any && n > budget) break;
+        const std::span<const int32_t> part = std::span<const int32_t>(prompt).subspan(s.prefilled, n);
         try {
-            session_.prefill(slot, std::span<const int32_t>(prompt).subspan(s.prefilled, n));
+            session_.prefill(slot, part);
         } catch (const std::exception& e) {
             fail(slot, e);
             continue;
         }
+        s.cached.insert(s.cached.end(), part.begin(), part.end());
         s.prefilled += n;
         metrics_.prompt_tokens.fetch_add(n);
         budget -= std::min(budget, n);
@@ -238,7 +278,10 @@ void Scheduler::release(int slot, Finish f, const std::string& error, Failure fa
     // Metrics first: a client that has its answer sees the slot free.
     if (f == Finish::Cancelled) metrics_.requests_cancelled.fetch_add(1);
     metrics_.slots_busy.fetch_sub(1);
-    session_.clear(slot);
+    if (f == Finish::Error) {  // what the cache holds is not known after a failed step
+        session_.clear(slot);
+        s.cached.clear();
+    }
     std::shared_ptr<Job> job = std::move(s.job);
     s.stream.reset();
     s.stop.reset();
@@ -336,8 +379,7 @@ void Scheduler::run() {
                 job->finish(Finish::Error, *why, Failure::DeviceLost);
                 continue;
             }
-            int slot = 0;
-            while (slots_[static_cast<size_t>(slot)].job) ++slot;
+            const int slot = pick_slot(*job);
             try {
                 start(slot, std::move(job));
             } catch (const std::exception& e) {
@@ -359,6 +401,7 @@ void Scheduler::run() {
             try {
                 session_.decode(batch);
                 metrics_.decode_steps.fetch_add(1);
+                for (const SlotToken& t : batch) slots_[static_cast<size_t>(t.slot)].cached.push_back(t.token);
             } catch (const std::exception& e) {
                 for (const SlotToken& t : batch) fail(t.slot, e);
             }

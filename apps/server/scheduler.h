@@ -44,6 +44,9 @@ struct GenerationParams {
     // Report each generated token's log-probability and this many alternatives (0-20); -1:
     // none (OpenAI's logprobs / top_logprobs).
     int logprobs = -1;
+    // May reuse a free slot's cached prompt prefix (llama-server's cache_prompt); the
+    // scheduler's own setting can turn reuse off for every request.
+    bool cache_prompt = true;
 };
 
 // A generated token's log-probability under the model (models/session/logprobs.h), with its
@@ -116,7 +119,11 @@ private:
 class Scheduler {
 public:
     // Starts the engine thread. `session` and `tokenizer` must outlive the scheduler.
-    Scheduler(BatchSession& session, const Tokenizer& tokenizer, Metrics& metrics);
+    // `reuse_prompts`: a request may start in a free slot whose KV cache already holds a prefix
+    // of its prompt, and only the rest is evaluated (kiln serve --no-cache-prompt turns it off).
+    // The rest is then split into chunks from another offset, so logits can differ from a fresh
+    // prefill's by float rounding, and a near tie in greedy decoding can go the other way.
+    Scheduler(BatchSession& session, const Tokenizer& tokenizer, Metrics& metrics, bool reuse_prompts = true);
     ~Scheduler();  // stop()
     Scheduler(const Scheduler&) = delete;
     Scheduler& operator=(const Scheduler&) = delete;
@@ -146,12 +153,18 @@ private:
         std::optional<GrammarFilter> grammar;
         int generated = 0;
         size_t prefilled = 0;  // prompt tokens evaluated so far
-        uint64_t order = 0;    // admission order: older prompts are evaluated first
+        // The tokens the slot's KV cache holds, in order: kept after a request ends so the next
+        // one can reuse a common prefix.
+        std::vector<int32_t> cached;
+        uint64_t order = 0;    // admission order: older prompts are evaluated first; LRU for free slots
     };
 
     void run();
     void admit(std::vector<std::shared_ptr<Job>>& admitted);
     void start(int slot, std::shared_ptr<Job> job);
+    // The free slot for `job`: the one whose cache shares the longest prefix with its prompt
+    // when that is at least half of it (with reuse), else the least recently used free one.
+    int pick_slot(const Job& job) const;
     // Evaluates this step's prompt chunks.
     void prefill_step();
     bool prefilling(const Slot& s) const { return s.job && s.prefilled < s.job->prompt_.size(); }
@@ -166,6 +179,7 @@ private:
 
     BatchSession& session_;
     const Tokenizer& tokenizer_;
+    const bool reuse_prompts_;
     std::shared_ptr<const GrammarVocab> grammar_vocab_;  // built for the first grammar request
     Metrics& metrics_;
     std::vector<Slot> slots_;  // engine thread only

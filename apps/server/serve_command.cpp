@@ -98,7 +98,7 @@ int serve_command(const std::vector<std::string>& argv, std::ostream& out, std::
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     server::Metrics metrics;
-    server::Scheduler scheduler(batch, tokenizer, metrics);
+    server::Scheduler scheduler(batch, tokenizer, metrics, options.cache_prompt);
     server::HttpServer http(served, scheduler, metrics, options);
     const int port = http.bind();
     out << "kiln serve: " << served.name << " on http://" << options.host << ":" << port << "/ (" << options.parallel

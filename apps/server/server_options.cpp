@@ -13,6 +13,7 @@ std::vector<FlagSpec> server_flags() {
         {"--max-body", "", true, "largest request body in bytes (default 1048576)"},
         {"--header-timeout", "", true, "seconds a request's line and headers may take to arrive (default 5)"},
         {"--request-timeout", "", true, "seconds a whole request, body included, may take to arrive (default 30)"},
+        {"--no-cache-prompt", "", false, "evaluate every prompt whole, never reusing a slot's cached prefix"},
     };
 }
 
@@ -29,6 +30,7 @@ ServerOptions server_options(const Args& args) {
     o.max_body_bytes = static_cast<size_t>(args.get_int("--max-body", 1024, 1LL << 30).value_or(static_cast<long long>(o.max_body_bytes)));
     if (auto s = args.get_int("--header-timeout", 1, 3600)) o.header_timeout = std::chrono::seconds(*s);
     if (auto s = args.get_int("--request-timeout", 1, 3600)) o.request_timeout = std::chrono::seconds(*s);
+    o.cache_prompt = !args.has("--no-cache-prompt");
     return o;
 }
 

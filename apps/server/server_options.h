@@ -25,9 +25,12 @@ struct ServerOptions {
     // One line per request answered (method, path, status, tokens, ms); null: none. kiln serve
     // gives stderr.
     std::ostream* request_log = nullptr;
+    // A request may reuse a free slot's cached prompt prefix (Scheduler's reuse_prompts).
+    bool cache_prompt = true;
 };
 
-// --host, --port, --parallel, --api-key, --max-body, --header-timeout, --request-timeout
+// --host, --port, --parallel, --api-key, --max-body, --header-timeout, --request-timeout,
+// --no-cache-prompt
 std::vector<FlagSpec> server_flags();
 // Throws kiln::Error naming the flag for a bad value.
 ServerOptions server_options(const Args& args);

@@ -27,14 +27,14 @@ const std::filesystem::path& server_model_path() {
 }
 
 TestServer::TestServer(const TestServerOptions& options) {
-    model_ = std::make_unique<Model>(Model::load(server_model_path()));
+    model_ = std::make_unique<Model>(Model::load(options.model.empty() ? server_model_path() : options.model));
     tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_gguf(model_->file()));
     backend_ = std::make_unique<CpuBackend>(CpuOptions{2, std::nullopt});
     BatchOptions bo;
     bo.n_slots = options.parallel;
     bo.n_ctx = options.n_ctx;
     batch_ = std::make_unique<BatchSession>(*model_, *backend_, bo);
-    scheduler_ = std::make_unique<server::Scheduler>(*batch_, *tokenizer_, metrics_);
+    scheduler_ = std::make_unique<server::Scheduler>(*batch_, *tokenizer_, metrics_, options.cache_prompt);
     server::ServedModel served;
     served.name = "tiny";
     served.tokenizer = tokenizer_.get();

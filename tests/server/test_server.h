@@ -30,6 +30,8 @@ const std::filesystem::path& server_model_path();
 struct TestServerOptions {
     int parallel = 4;
     int n_ctx = 256;
+    bool cache_prompt = true;  // Scheduler's reuse_prompts
+    std::filesystem::path model;  // empty: server_model_path()
     std::string api_key;
     size_t max_body_bytes = 1 << 20;
     std::chrono::milliseconds header_timeout{5000};
