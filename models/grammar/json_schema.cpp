@@ -60,9 +60,10 @@ class SchemaConverter {
 public:
     SchemaConverter(const Json& root, std::string_view source) : root_(root), source_(source) {}
 
-    std::string convert() {
-        const std::string root_expr = visit(root_, "root", "");
-        std::string out = "root ::= ws " + root_expr + " ws\n";
+    std::string convert(const std::string& top = "root") {
+        reserved_.insert(top);
+        const std::string root_expr = visit(root_, top, "");
+        std::string out = top + " ::= ws " + root_expr + " ws\n";
         for (const auto& [name, body] : rules_) out += name + " ::= " + body + "\n";
         return out + kCommonRules;
     }
@@ -348,14 +349,24 @@ private:
 
 }  // namespace
 
-std::string json_schema_to_gbnf(std::string_view schema_json, std::string_view source) {
-    Json schema;
+namespace {
+
+Json parse_schema(std::string_view schema_json, std::string_view source) {
     try {
-        schema = Json::parse(schema_json);
+        return Json::parse(schema_json);
     } catch (const nlohmann::json::exception& e) {
         throw Error(std::string(source) + ": not JSON: " + escape_control(e.what()));
     }
-    return SchemaConverter(schema, source).convert();
+}
+
+}  // namespace
+
+std::string json_schema_to_gbnf(std::string_view schema_json, std::string_view source) {
+    return SchemaConverter(parse_schema(schema_json, source), source).convert();
+}
+
+std::string json_schema_rules(std::string_view schema_json, std::string_view source, const std::string& rule) {
+    return SchemaConverter(parse_schema(schema_json, source), source).convert(rule);
 }
 
 std::string json_object_gbnf() { return std::string("root ::= ws json-object ws\n") + kCommonRules; }

@@ -25,6 +25,10 @@ namespace kiln {
 // (kiln::Error: "SOURCE: at /properties/x: what").
 std::string json_schema_to_gbnf(std::string_view schema_json, std::string_view source);
 
+// The same rules with the schema's value as `rule` instead of `root`, to use inside a larger
+// grammar (which defines root, and no rule named like the helpers: ws, json-*, s-*).
+std::string json_schema_rules(std::string_view schema_json, std::string_view source, const std::string& rule);
+
 // GBNF for any JSON object (OpenAI's {"type": "json_object"}).
 std::string json_object_gbnf();
 
