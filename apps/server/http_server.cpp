@@ -16,6 +16,9 @@
 #include "apps/server/openai_json.h"
 #include "apps/server/request_log.h"
 #include "apps/server/web_page.h"
+#include "models/chat/json_value.h"
+#include "models/chat/tool_calls.h"
+#include "models/grammar/grammar.h"
 #include "graph/error.h"
 #include "models/tokenizer/tokenizer.h"
 
@@ -162,6 +165,7 @@ void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const Respo
         // Log-probabilities of tokens whose text has not been sent yet (held back by a stop
         // text or a split character): they go with the next chunk.
         std::vector<GeneratedLogprob> logprobs;
+        std::string held;  // with tools: the reply so far, sent when it ends
         std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
     };
     auto st = std::make_shared<Stream>(std::move(job), info, open_streams);
@@ -186,17 +190,26 @@ void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const Respo
             std::string out;
             std::move(u.logprobs.begin(), u.logprobs.end(), std::back_inserter(st->logprobs));
             for (const std::string& piece : u.pieces) {  // a chunk per token's text, as OpenAI sends
+                if (st->info.tool_format) {
+                    st->held += piece;
+                    continue;
+                }
                 out += sse(chunk_json(st->info, piece, st->first, st->logprobs));
                 st->logprobs.clear();
                 st->first = false;
             }
             const Finish finish = u.finish;
+            bool called = false;
+            if (st->info.tool_format && finish != Finish::Running && finish != Finish::Error && finish != Finish::Cancelled) {
+                for (const std::string& chunk : held_reply_chunks(st->info, st->held, st->logprobs, called)) out += sse(chunk);
+                st->logprobs.clear();
+            }
             const Usage usage{st->job->prompt_tokens(), st->job->completion_tokens()};
             t_tokens = {usage.prompt_tokens, usage.completion_tokens};  // the log line says the same
             if (finish == Finish::Error || finish == Finish::Cancelled) {
                 out += sse(error_json(job_error(*st->job)));
             } else if (finish != Finish::Running) {
-                out += sse(final_chunk_json(st->info, finish, usage, st->logprobs));
+                out += sse(final_chunk_json(st->info, finish, usage, st->logprobs, called));
                 st->logprobs.clear();
                 out += "data: [DONE]\n\n";
             }
@@ -416,7 +429,9 @@ std::vector<int32_t> HttpServer::prompt_tokens(const CompletionRequest& r) const
     if (!r.chat) return tok.encode(r.prompt, /*add_special=*/true, /*parse_special=*/false);
     std::string text;
     try {
-        text = render_chat(model_.chat_template, r.messages, model_.chat_options);
+        ChatOptions options = model_.chat_options;
+        if (r.tools.active()) options.tools = jinja::json_to_value(r.tools.tools_json, "tools");
+        text = render_chat(model_.chat_template, r.messages, options);
     } catch (const Error& e) {
         // The template refused the conversation (raise_exception, limits): the client's doing.
         throw bad_request("invalid_messages", std::string("the chat template refused the messages: ") + e.what());
@@ -433,6 +448,25 @@ void HttpServer::completion(const std::string& body, httplib::Response& res, boo
     try {
         if (auto why = scheduler_.unavailable()) throw device_lost(*why);
         CompletionRequest r = parse_completion_request(body, chat, model_.sampling);
+        if (r.tools.active()) {
+            info.tool_format = detect_tool_call_format(model_.chat_template);
+            if (!info.tool_format) {
+                throw bad_request("unsupported_value", template_takes_tools(model_.chat_template)
+                                                           ? "'tools': kiln cannot read this model's tool calls (it reads "
+                                                             "the Hermes/Qwen, Llama 3 and Mistral formats)"
+                                                           : "'tools': the model's chat template takes no tools");
+            }
+            info.tools = r.tools.tools;
+            if (r.tools.forced()) {
+                try {
+                    const bool parallel = r.tools.parallel && r.tools.choice == ToolRequest::Choice::Required;
+                    r.params.grammar = std::make_shared<const Grammar>(
+                        Grammar::parse(tool_call_gbnf(*info.tool_format, r.tools.callable(), parallel), "tools"));
+                } catch (const Error& e) {
+                    throw bad_request("invalid_value", e.what());
+                }
+            }
+        }
         std::vector<int32_t> prompt = prompt_tokens(r);
         if (prompt.empty()) throw bad_request("invalid_value", "the prompt has no tokens");
         if (prompt.size() > static_cast<size_t>(scheduler_.n_ctx())) {

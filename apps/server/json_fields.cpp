@@ -57,6 +57,24 @@ std::optional<bool> boolean(const json& body, const char* name) {
     return v->get<bool>();
 }
 
+std::string dump_as_written(std::string_view body, const std::vector<JsonStep>& path, const json& fallback) {
+    const nlohmann::ordered_json doc = nlohmann::ordered_json::parse(body, nullptr, false);
+    const nlohmann::ordered_json* at = &doc;
+    for (const JsonStep& step : path) {
+        if (const auto* key = std::get_if<const char*>(&step)) {
+            if (!at->is_object()) return dump(fallback);
+            auto it = at->find(*key);
+            if (it == at->end()) return dump(fallback);
+            at = &*it;
+        } else {
+            const size_t i = std::get<size_t>(step);
+            if (!at->is_array() || i >= at->size()) return dump(fallback);
+            at = &(*at)[i];
+        }
+    }
+    return at->dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 }  // namespace kiln::server

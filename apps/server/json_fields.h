@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +27,12 @@ std::optional<double> number(const nlohmann::json& body, const char* name, doubl
 std::optional<int64_t> integer(const nlohmann::json& body, const char* name, int64_t min, int64_t max);
 // A boolean, when present.
 std::optional<bool> boolean(const nlohmann::json& body, const char* name);
+// The value at `path` (object keys and array indices) of the body as sent, serialised with its
+// objects' keys in the order the client wrote them (a schema's properties order the output),
+// or `fallback` serialised when the path does not lead there in that parse (duplicate keys).
+using JsonStep = std::variant<const char*, size_t>;
+std::string dump_as_written(std::string_view body, const std::vector<JsonStep>& path, const nlohmann::json& fallback);
+
 // Serialised without ever throwing: invalid UTF-8 (a token's piece may be part of a
 // character) is replaced.
 std::string dump(const nlohmann::json& j);

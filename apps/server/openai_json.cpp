@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/server/json_fields.h"
+#include "apps/server/tool_json.h"
 #include "graph/error.h"
 #include "graph/error_text.h"
 #include "models/grammar/grammar.h"
@@ -62,6 +63,19 @@ std::vector<ChatMessage> parse_messages(const json& body) {
         } else {
             throw bad_request("missing_field", where + ".content is required");
         }
+        if (const json* calls = field(m, "tool_calls"); calls && r == "assistant") {
+            if (!calls->is_array()) throw wrong_type(where + ".tool_calls", "an array");
+            for (size_t k = 0; k < calls->size(); ++k) {
+                msg.tool_calls.push_back(
+                    parse_message_tool_call((*calls)[k], where + ".tool_calls[" + std::to_string(k) + "]"));
+            }
+        }
+        for (const char* key : {"tool_call_id", "name"}) {
+            const json* v = field(m, key);
+            if (!v) continue;
+            if (!v->is_string()) throw wrong_type(where + "." + key, "a string");
+            (std::string(key) == "name" ? msg.name : msg.tool_call_id) = v->get<std::string>();
+        }
         out.push_back(std::move(msg));
     }
     return out;
@@ -89,15 +103,6 @@ std::vector<std::string> parse_stop(const json& body) {
     return out;
 }
 
-// A schema's text with its properties in the order the client wrote them (the body parsed as
-// nlohmann::json sorts keys; the generated JSON follows the schema's order).
-std::string schema_text(std::string_view body_text, const std::vector<const char*>& path) {
-    const nlohmann::ordered_json body = nlohmann::ordered_json::parse(body_text, nullptr, false);
-    const nlohmann::ordered_json* at = &body;
-    for (const char* key : path) at = &(*at)[key];
-    return at->dump();
-}
-
 // What the output must follow: OpenAI's response_format, or llama-server's `grammar` (GBNF) or
 // `json_schema` fields; at most one. Compiled here, so a bad one is a 400 naming it.
 std::shared_ptr<const Grammar> parse_output_format(const json& body, std::string_view body_text) {
@@ -117,7 +122,7 @@ std::shared_ptr<const Grammar> parse_output_format(const json& body, std::string
             if (!js || !js->is_object()) throw wrong_type("response_format.json_schema", "an object");
             if (!field(*js, "schema")) throw bad_request("missing_field", "'response_format.json_schema.schema' is required");
             source = "response_format.json_schema.schema";
-            gbnf = schema_text(body_text, {"response_format", "json_schema", "schema"});
+            gbnf = dump_as_written(body_text, {"response_format", "json_schema", "schema"}, *field(*js, "schema"));
             ++given;
         } else if (t != "text") {
             throw bad_request("invalid_value", "'response_format.type' " + quoted(t) + " is not one of text, json_object, json_schema");
@@ -132,7 +137,7 @@ std::shared_ptr<const Grammar> parse_output_format(const json& body, std::string
     if (const json* js = field(body, "json_schema")) {
         if (!js->is_object() && !js->is_boolean()) throw wrong_type("json_schema", "an object");
         source = "json_schema";
-        gbnf = schema_text(body_text, {"json_schema"});
+        gbnf = dump_as_written(body_text, {"json_schema"}, *js);
         ++given;
     }
     if (given == 0) return nullptr;
@@ -157,16 +162,6 @@ int parse_logprobs(const json& body, bool chat) {
     const auto top = integer(body, "top_logprobs", 0, kMaxTop);
     if (top && !on) throw bad_request("invalid_value", "'top_logprobs' needs 'logprobs': true");
     return on ? static_cast<int>(top.value_or(0)) : -1;
-}
-
-// Fields kiln does not implement yet are refused by name rather than ignored: a client that
-// asked for them would otherwise get silently less.
-void refuse_unsupported(const json& body, bool chat) {
-    if (!chat) return;
-    if (const json* tools = field(body, "tools"); tools && !(tools->is_array() && tools->empty()))
-        throw bad_request("unsupported_value", "'tools' is not supported by this server yet");
-    if (const json* choice = field(body, "tool_choice"); choice && !(choice->is_string() && choice->get<std::string>() == "none"))
-        throw bad_request("unsupported_value", "'tool_choice' other than \"none\" is not supported by this server yet");
 }
 
 json bytes_json(const std::string& text) {
@@ -274,10 +269,17 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
         if (auto v = integer(body, name, 1, std::numeric_limits<int>::max())) r.params.max_tokens = static_cast<int>(*v);
     }
     r.params.stop = parse_stop(body);
-    refuse_unsupported(body, chat);
+    if (chat) {
+        r.tools = parse_tool_request(body, body_text);
+    } else if (field(body, "tools") || field(body, "tool_choice")) {
+        throw bad_request("unsupported_value", "'tools' are for /v1/chat/completions");
+    }
     r.params.logprobs = parse_logprobs(body, chat);
     r.params.cache_prompt = boolean(body, "cache_prompt").value_or(true);
     r.params.grammar = parse_output_format(body, body_text);
+    if (r.params.grammar && r.tools.forced()) {
+        throw bad_request("invalid_value", "a required tool call and 'response_format' (or a grammar) cannot both apply");
+    }
     try {
         sp.validate();
     } catch (const Error& e) {
@@ -291,13 +293,43 @@ std::string completion_json(const ResponseInfo& info, const std::string& text, F
     json j = envelope(info, false);
     json choice = {{"index", 0}, {"finish_reason", finish_json(finish)}, {"logprobs", logprobs_json(info, logprobs)}};
     if (info.chat) {
-        choice["message"] = {{"role", "assistant"}, {"content", text}};
+        json message = {{"role", "assistant"}, {"content", text}};
+        if (info.tool_format) {
+            const ParsedReply reply = parse_tool_calls(*info.tool_format, text, info.tools);
+            if (!reply.calls.empty()) {
+                message["content"] = reply.content.empty() ? json(nullptr) : json(reply.content);
+                message["tool_calls"] = tool_calls_json(reply.calls, info.id, /*delta=*/false);
+                if (finish == Finish::Stop) choice["finish_reason"] = "tool_calls";
+            }
+        }
+        choice["message"] = message;
     } else {
         choice["text"] = text;
     }
     j["choices"] = json::array({choice});
     j["usage"] = usage_json(usage);
     return dump(j);
+}
+
+std::vector<std::string> held_reply_chunks(const ResponseInfo& info, const std::string& text,
+                                           std::span<const GeneratedLogprob> logprobs, bool& called) {
+    const ParsedReply reply = parse_tool_calls(*info.tool_format, text, info.tools);
+    called = !reply.calls.empty();
+    std::vector<std::string> out;
+    const std::string content = called ? reply.content : text;
+    json first = envelope(info, true);
+    json delta = {{"role", "assistant"}, {"content", content.empty() && called ? json(nullptr) : json(content)}};
+    first["choices"] = json::array({{{"index", 0}, {"finish_reason", nullptr}, {"delta", delta},
+                                     {"logprobs", logprobs_json(info, logprobs)}}});
+    out.push_back(dump(first));
+    if (called) {
+        json calls = envelope(info, true);
+        calls["choices"] = json::array({{{"index", 0}, {"finish_reason", nullptr},
+                                         {"delta", {{"tool_calls", tool_calls_json(reply.calls, info.id, /*delta=*/true)}}},
+                                         {"logprobs", logprobs_json(info, {})}}});
+        out.push_back(dump(calls));
+    }
+    return out;
 }
 
 std::string chunk_json(const ResponseInfo& info, const std::string& text, bool first,
@@ -316,9 +348,10 @@ std::string chunk_json(const ResponseInfo& info, const std::string& text, bool f
 }
 
 std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usage& usage,
-                             std::span<const GeneratedLogprob> logprobs) {
+                             std::span<const GeneratedLogprob> logprobs, bool tool_calls) {
     json j = envelope(info, true);
     json choice = {{"index", 0}, {"finish_reason", finish_json(finish)}, {"logprobs", logprobs_json(info, logprobs)}};
+    if (tool_calls && finish == Finish::Stop) choice["finish_reason"] = "tool_calls";
     if (info.chat) {
         choice["delta"] = json::object();
     } else {

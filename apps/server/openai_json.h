@@ -13,6 +13,7 @@
 
 #include "apps/server/scheduler.h"
 #include "models/chat/chat_template.h"
+#include "models/chat/tool_calls.h"
 
 namespace kiln::server {
 
@@ -31,12 +32,28 @@ ApiError bad_request(std::string code, const std::string& message);
 // {"error": {"message", "type", "code"}}
 std::string error_json(const ApiError& e);
 
+// A chat request's tools (OpenAI's function calling).
+struct ToolRequest {
+    std::vector<ToolDefinition> tools;
+    std::string tools_json;  // the `tools` array as the client wrote it (key order kept), for the template
+    enum class Choice { None, Auto, Required, Named };
+    Choice choice = Choice::None;  // no tools: None; tools without tool_choice: Auto
+    std::string named;             // Choice::Named: the function
+    bool parallel = true;          // parallel_tool_calls
+
+    bool active() const { return choice != Choice::None; }
+    bool forced() const { return choice == Choice::Required || choice == Choice::Named; }
+    // The tools a forced call may use: all, or the named one.
+    std::vector<ToolDefinition> callable() const;
+};
+
 struct CompletionRequest {
     bool chat = false;
     std::vector<ChatMessage> messages;  // chat
     std::string prompt;                 // completions
     GenerationParams params;
     bool stream = false;
+    ToolRequest tools;  // chat only
 };
 
 // Throws ApiError (400) for malformed JSON, a wrong type or an out-of-range value, naming the
@@ -50,6 +67,10 @@ struct ResponseInfo {
     int64_t created = 0;
     std::string model;
     bool logprobs = false;  // the request asked for logprobs: choices carry them
+    // With tools: the reply is read for calls in this format (a streamed one is sent when it
+    // ends, as its text), and `tools` are the functions it may call.
+    std::optional<ToolCallFormat> tool_format;
+    std::vector<ToolDefinition> tools;
 };
 
 struct Usage {
@@ -67,7 +88,11 @@ std::string completion_json(const ResponseInfo& info, const std::string& text, F
 std::string chunk_json(const ResponseInfo& info, const std::string& text, bool first,
                        std::span<const GeneratedLogprob> logprobs = {});
 std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usage& usage,
-                             std::span<const GeneratedLogprob> logprobs = {});
+                             std::span<const GeneratedLogprob> logprobs = {}, bool tool_calls = false);
+// With info.tool_format, a stream holds the reply's text and sends it at the end: these chunks
+// (the content, then the calls as deltas); `called` says whether there were calls.
+std::vector<std::string> held_reply_chunks(const ResponseInfo& info, const std::string& text,
+                                           std::span<const GeneratedLogprob> logprobs, bool& called);
 // GET /v1/models
 std::string models_json(const std::string& model, int64_t created);
 // GET /health: {"status":"ok"}, or {"status":"unavailable","error":{...}} (the error in

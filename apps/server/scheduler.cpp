@@ -227,6 +227,7 @@ int Scheduler::pick_slot(const Job& job) const {
             best_common = common;
         }
     }
+    if (!reuse_prompts_ || !job.params_.cache_prompt) return best;  // the first free slot: nothing to keep
     return best_common * 2 >= job.prompt_.size() ? best : oldest;
 }
 

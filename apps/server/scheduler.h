@@ -163,7 +163,8 @@ private:
     void admit(std::vector<std::shared_ptr<Job>>& admitted);
     void start(int slot, std::shared_ptr<Job> job);
     // The free slot for `job`: the one whose cache shares the longest prefix with its prompt
-    // when that is at least half of it (with reuse), else the least recently used free one.
+    // when that is at least half of it, else the least recently used free one (with reuse);
+    // the first free one without.
     int pick_slot(const Job& job) const;
     // Evaluates this step's prompt chunks.
     void prefill_step();

@@ -1,7 +1,7 @@
 #pragma once
 // Template values out as JSON: to_json is Python's json.dumps (what Hugging Face's `tojson`
 // filter calls), byte for byte: ", " / ": " separators, floats as Python's repr, non-ASCII kept
-// unless ensure_ascii. (Nothing in kiln reads JSON into values; tests use nlohmann-json.)
+// unless ensure_ascii. JSON in: json_value.h.
 #include <optional>
 #include <string>
 

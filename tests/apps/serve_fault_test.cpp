@@ -54,7 +54,9 @@ public:
         bo.n_ctx = 128;
         bo.n_batch = 64;
         batch_ = std::make_unique<BatchSession>(*model_, *backend_, bo);
-        scheduler_ = std::make_unique<server::Scheduler>(*batch_, *tokenizer_, metrics_);
+        // No prompt reuse: each request evaluates its whole prompt, so the graphs (and the
+        // allocations a fault is injected into) are the same whichever slot it lands in.
+        scheduler_ = std::make_unique<server::Scheduler>(*batch_, *tokenizer_, metrics_, /*reuse_prompts=*/false);
         server::ServedModel served;
         served.name = "stories";
         served.tokenizer = tokenizer_.get();

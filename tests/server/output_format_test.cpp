@@ -66,8 +66,23 @@ TEST(OutputFormat, BadFormatsAndUnsupportedFieldsAre400sNamingTheField) {
         {m + R"("logprobs": 1})", "invalid_type", "'logprobs' must be a boolean"},
         {m + R"("top_logprobs": 3})", "invalid_value", "'top_logprobs' needs 'logprobs': true"},
         {m + R"("logprobs": true, "top_logprobs": 21})", "invalid_value", "'top_logprobs' must be between 0 and 20"},
-        {m + R"("tools": [{"type": "function", "function": {"name": "f"}}]})", "unsupported_value", "'tools' is not supported"},
-        {m + R"("tool_choice": "required"})", "unsupported_value", "'tool_choice' other than"},
+        {m + R"("tool_choice": "required"})", "invalid_value", "'tool_choice' 'required' needs 'tools'"},
+        {m + R"("tools": {"f": 1}})", "invalid_type", "'tools' must be an array"},
+        {m + R"("tools": [{"type": "function", "function": {"name": "a b"}}]})", "invalid_value",
+         "tools[0].function.name must be 1-64 letters"},
+        {m + R"("tools": [{"type": "code", "function": {"name": "f"}}]})", "invalid_value", "tools[0].type must be"},
+        {m + R"("tools": [{"type": "function", "function": {"name": "f"}}, {"type": "function", "function": {"name": "f"}}]})",
+         "invalid_value", "tools[1]: a second function named 'f'"},
+        {m + R"("tools": [{"type": "function", "function": {"name": "f", "parameters": [1]}}]})", "invalid_type",
+         "'tools[0].function.parameters' must be an object"},
+        {m + R"("tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": {"type": "function", "function": {"name": "g"}}})",
+         "invalid_value", "'tool_choice' names 'g', which is not in 'tools'"},
+        {m + R"("tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": "always"})", "invalid_value",
+         "'tool_choice' must be none, auto, required or a function"},
+        {m + R"("tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": "required", "response_format": {"type": "json_object"}})",
+         "invalid_value", "a required tool call and 'response_format'"},
+        {"{" + kMessages + R"(, "messages": [{"role": "assistant", "content": null, "tool_calls": [{"id": "x", "type": "function",
+         "function": {"name": "f", "arguments": "{not json"}}]}]})", "invalid_value", "messages[0].tool_calls[0].function.arguments: not JSON"},
     };
     for (const Case& c : cases) {
         const ApiError e = error_of(c.body);
@@ -78,6 +93,23 @@ TEST(OutputFormat, BadFormatsAndUnsupportedFieldsAre400sNamingTheField) {
     }
     const ApiError legacy = error_of(R"({"prompt": "x", "logprobs": 21})", false);
     EXPECT_NE(std::string(legacy.what()).find("'logprobs' must be between 0 and 20"), std::string::npos) << legacy.what();
+    const ApiError legacy_tools = error_of(R"({"prompt": "x", "tools": []})", false);
+    EXPECT_EQ(legacy_tools.code, "unsupported_value");
+    // Tools parse into what the server needs; choice defaults to auto with tools.
+    const auto tools = parse_completion_request(m + R"("tools": [{"type": "function", "function": {"name": "f",
+        "parameters": {"type": "object", "properties": {"z": {"type": "string"}, "a": {"type": "integer"}}}}}],
+        "parallel_tool_calls": false})", true, {});
+    ASSERT_EQ(tools.tools.tools.size(), 1u);
+    EXPECT_EQ(tools.tools.choice, ToolRequest::Choice::Auto);
+    EXPECT_FALSE(tools.tools.parallel);
+    EXPECT_LT(tools.tools.tools[0].parameters_schema.find("\"z\""), tools.tools.tools[0].parameters_schema.find("\"a\""));
+    const auto back = parse_completion_request(R"({"messages": [{"role": "assistant", "content": null, "tool_calls": [{"id": "abc",
+        "type": "function", "function": {"name": "f", "arguments": "{\"x\": 1}"}}]}, {"role": "tool", "tool_call_id": "abc",
+        "content": "42"}]})", true, {});
+    ASSERT_EQ(back.messages.size(), 2u);
+    ASSERT_EQ(back.messages[0].tool_calls.size(), 1u);
+    EXPECT_EQ(back.messages[0].tool_calls[0].id, "abc");
+    EXPECT_EQ(back.messages[1].tool_call_id.value_or(""), "abc");
     // What asks for nothing is fine: no tools, tool_choice none, logprobs false.
     const auto none = parse_completion_request(m + R"("tools": [], "tool_choice": "none", "logprobs": false})", true, {});
     EXPECT_EQ(none.params.logprobs, -1);

@@ -2,7 +2,10 @@
 // (json_object, json_schema strict, streamed and not, chat and completions) and ajv checks every
 // answer against its schema. The model is a random-weight synthetic one: left alone its text is
 // gibberish, so every valid answer is the grammar's doing.
-// Usage: node structured_output.cjs BASE_URL   (NODE_PATH must reach openai, ajv, ajv-formats)
+// With "tools" after the URL (the server then renders Qwen2.5's chat template), a required and
+// a named tool call come back as tool_calls whose arguments validate against the function's
+// parameters, streamed and not.
+// Usage: node structured_output.cjs BASE_URL [tools]   (NODE_PATH must reach openai, ajv, ajv-formats)
 "use strict";
 const OpenAI = require("openai");
 const Ajv = require("ajv");
@@ -78,6 +81,63 @@ async function main() {
     let v = null;
     try { v = JSON.parse(c.choices[0].text); } catch (e) { /* checked below */ }
     check(v !== null && ajv.compile(schemas[1])(v), "a completion with json_schema validates: " + c.choices[0].text);
+  }
+
+  if (process.argv[3] === "tools") {
+    const tools = [
+      { type: "function", function: { name: "get_weather", description: "Weather for a city",
+        parameters: { type: "object", properties: { city: { type: "string", maxLength: 20 },
+          days: { type: "integer", minimum: 1, maximum: 7 } }, required: ["city", "days"], additionalProperties: false } } },
+      { type: "function", function: { name: "set_alarm",
+        parameters: { type: "object", properties: { hour: { type: "integer", minimum: 0, maximum: 23 },
+          label: { enum: ["work", "gym"] } }, required: ["hour", "label"], additionalProperties: false } } },
+    ];
+    const validators = Object.fromEntries(tools.map((t) => [t.function.name, ajv.compile(t.function.parameters)]));
+    const ask = [{ role: "user", content: "What is the weather in Paris?" }];
+    const checkCalls = (calls, what) => {
+      check(Array.isArray(calls) && calls.length >= 1, what + ": tool_calls present");
+      for (const c of calls || []) {
+        check(c.type === "function" && typeof c.id === "string" && c.id.length > 0, what + ": a function call with an id");
+        const validate = validators[c.function.name];
+        let args = null;
+        try { args = JSON.parse(c.function.arguments); } catch (e) { /* checked below */ }
+        check(validate !== undefined && args !== null && validate(args),
+              what + ": " + c.function.name + " arguments validate: " + c.function.arguments);
+      }
+    };
+    for (let seed = 1; seed <= 3; seed++) {
+      const r = await client.chat.completions.create({ model, messages: ask, tools, tool_choice: "required", seed,
+        temperature: 1, max_tokens: 300 });
+      check(r.choices[0].finish_reason === "tool_calls", "required, seed " + seed + ": finish_reason " + r.choices[0].finish_reason);
+      checkCalls(r.choices[0].message.tool_calls, "required, seed " + seed);
+    }
+    const named = await client.chat.completions.create({ model, messages: ask, tools, seed: 4, temperature: 1, max_tokens: 300,
+      tool_choice: { type: "function", function: { name: "set_alarm" } } });
+    checkCalls(named.choices[0].message.tool_calls, "named");
+    check(named.choices[0].message.tool_calls.every((c) => c.function.name === "set_alarm"), "named: only set_alarm is called");
+
+    // Streamed: the deltas carry the same calls as the whole answer for the same seed.
+    const stream = await client.chat.completions.create({ model, messages: ask, tools, tool_choice: "required", seed: 1,
+      temperature: 1, max_tokens: 300, stream: true });
+    const streamed = [];
+    let finish = null;
+    for await (const chunk of stream) {
+      const ch = chunk.choices[0];
+      if (!ch) continue;
+      for (const d of (ch.delta && ch.delta.tool_calls) || []) streamed[d.index] = d;
+      if (ch.finish_reason) finish = ch.finish_reason;
+    }
+    checkCalls(streamed, "streamed");
+    check(finish === "tool_calls", "streamed: finish_reason " + finish);
+
+    // The calls and their results go back into the template for the next turn.
+    const whole = await client.chat.completions.create({ model, messages: ask, tools, tool_choice: "required", seed: 1,
+      temperature: 1, max_tokens: 300 });
+    const call = whole.choices[0].message.tool_calls[0];
+    check(JSON.stringify(streamed[0].function) === JSON.stringify(call.function), "streamed and whole calls agree");
+    const next = await client.chat.completions.create({ model, tools, temperature: 0, max_tokens: 5, messages: [...ask,
+      whole.choices[0].message, { role: "tool", tool_call_id: call.id, content: "21 C and sunny" }] });
+    check(typeof next.choices[0].message.content === "string", "a tool result turn is answered");
   }
 
   // What cannot be enforced is a 400 naming the field, not ignored.

@@ -38,7 +38,11 @@ TestServer::TestServer(const TestServerOptions& options) {
     server::ServedModel served;
     served.name = "tiny";
     served.tokenizer = tokenizer_.get();
-    if (auto tmpl = Conversation::model_template(model_->file())) served.chat_template = *tmpl;
+    if (!options.chat_template.empty()) {
+        served.chat_template = ChatTemplate::parse(options.chat_template, "test template");
+    } else if (auto tmpl = Conversation::model_template(model_->file())) {
+        served.chat_template = *tmpl;
+    }
     served.chat_options = Conversation::default_options(*tokenizer_);
     SessionOptions eo;
     eo.n_ctx = options.n_ctx;

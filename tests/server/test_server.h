@@ -32,6 +32,7 @@ struct TestServerOptions {
     int n_ctx = 256;
     bool cache_prompt = true;  // Scheduler's reuse_prompts
     std::filesystem::path model;  // empty: server_model_path()
+    std::string chat_template;    // template source instead of the model's; empty: the model's
     std::string api_key;
     size_t max_body_bytes = 1 << 20;
     std::chrono::milliseconds header_timeout{5000};
