@@ -118,100 +118,140 @@ ApiError job_error(const Job& job) {
     return ApiError(500, "server_error", "generation_failed", job.error());
 }
 
-// Waits for the whole completion and answers it in one body; throws ApiError when generation
-// fails or the server stops first.
-void answer_whole(httplib::Response& res, Job& job, const ResponseInfo& info, const std::atomic<bool>& stopping) {
-    std::string text;
-    std::vector<GeneratedLogprob> logprobs;
-    for (;;) {
-        Job::Update u = job.take(kPoll);
-        text += u.text();
-        std::move(u.logprobs.begin(), u.logprobs.end(), std::back_inserter(logprobs));
-        t_tokens = {job.prompt_tokens(), job.completion_tokens()};
-        if (u.finish == Finish::Error) throw job_error(job);
-        if (u.finish == Finish::Cancelled || (u.finish == Finish::Running && stopping.load())) {
-            job.cancel();
-            throw ApiError(503, "server_error", "shutting_down", "the server is shutting down");
-        }
-        if (u.finish != Finish::Running) {
-            res.set_content(
-                completion_json(info, text, u.finish, {job.prompt_tokens(), job.completion_tokens()}, logprobs),
-                "application/json");
-            return;
-        }
-    }
+// What a request's choices used: its prompt once, every choice's completion.
+Usage usage_of(const std::vector<std::shared_ptr<Job>>& jobs) {
+    Usage u{jobs.front()->prompt_tokens(), 0};
+    for (const auto& job : jobs) u.completion_tokens += job->completion_tokens();
+    return u;
 }
 
-// Streaming: each piece of text becomes one chunk; the last chunk carries finish_reason and
-// usage, then [DONE]. When the client leaves, a write fails or cpp-httplib ends the stream,
-// and the releaser cancels the job so its slot is freed at the next step. When the server
-// stops, the job is cancelled and the stream ends the same way, with finish_reason "stop" and
-// the usage so far. `stopping` and `open_streams` (the streams not yet ended, which stop()
-// waits for) belong to the HttpServer, which outlives its connections.
-void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const ResponseInfo& info,
+void cancel_all(const std::vector<std::shared_ptr<Job>>& jobs) {
+    for (const auto& job : jobs) job->cancel();
+}
+
+// Waits for every choice to finish and answers them in one body; throws ApiError when one
+// fails or the server stops first (the others are cancelled).
+void answer_whole(httplib::Response& res, const std::vector<std::shared_ptr<Job>>& jobs, const ResponseInfo& info,
+                  const std::atomic<bool>& stopping) {
+    std::vector<ChoiceText> choices(jobs.size());
+    for (size_t i = 0; i < jobs.size(); ++i) {
+        Job& job = *jobs[i];
+        for (;;) {
+            Job::Update u = job.take(kPoll);
+            choices[i].text += u.text();
+            std::move(u.logprobs.begin(), u.logprobs.end(), std::back_inserter(choices[i].logprobs));
+            if (u.finish == Finish::Error) {
+                cancel_all(jobs);
+                throw job_error(job);
+            }
+            if (u.finish == Finish::Cancelled || (u.finish == Finish::Running && stopping.load())) {
+                cancel_all(jobs);
+                throw ApiError(503, "server_error", "shutting_down", "the server is shutting down");
+            }
+            if (u.finish != Finish::Running) {
+                choices[i].finish = u.finish;
+                break;
+            }
+        }
+    }
+    const Usage usage = usage_of(jobs);
+    t_tokens = {usage.prompt_tokens, usage.completion_tokens};
+    res.set_content(completion_json(info, choices, usage), "application/json");
+}
+
+// Streaming: each piece of text becomes one chunk of its choice; each choice's last chunk
+// carries its finish_reason, the last of all also the usage, then [DONE]. Choices are polled
+// in turn. When the client leaves, a write fails or cpp-httplib ends the stream, and the
+// releaser cancels the jobs so their slots are freed at the next step. When the server stops,
+// the jobs are cancelled and the stream ends the same way, with finish_reason "stop" and the
+// usage so far. `stopping` and `open_streams` (the streams not yet ended, which stop() waits
+// for) belong to the HttpServer, which outlives its connections.
+void answer_stream(httplib::Response& res, std::vector<std::shared_ptr<Job>> jobs, const ResponseInfo& info,
                    const std::atomic<bool>& stopping, std::atomic<int>& open_streams) {
+    struct ChoiceStream {
+        bool first = true;
+        bool done = false;
+        // Log-probabilities of tokens whose text has not been sent yet (held back by a stop
+        // text or a split character): they go with the next chunk.
+        std::vector<GeneratedLogprob> logprobs;
+        std::string held;  // with tools: the reply so far, sent when it ends
+    };
     struct Stream {
-        Stream(std::shared_ptr<Job> j, const ResponseInfo& i, std::atomic<int>& open)
-            : job(std::move(j)), info(i), open_streams(open) {
+        Stream(std::vector<std::shared_ptr<Job>> j, const ResponseInfo& i, std::atomic<int>& open)
+            : jobs(std::move(j)), choices(jobs.size()), info(i), open_streams(open) {
             open_streams.fetch_add(1);
         }
         ~Stream() { open_streams.fetch_sub(1); }
         Stream(const Stream&) = delete;
         Stream& operator=(const Stream&) = delete;
-        std::shared_ptr<Job> job;
+        std::vector<std::shared_ptr<Job>> jobs;
+        std::vector<ChoiceStream> choices;
         ResponseInfo info;
         std::atomic<int>& open_streams;
-        bool first = true;
-        // Log-probabilities of tokens whose text has not been sent yet (held back by a stop
-        // text or a split character): they go with the next chunk.
-        std::vector<GeneratedLogprob> logprobs;
-        std::string held;  // with tools: the reply so far, sent when it ends
+        size_t next = 0;  // the choice polled next
         std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
     };
-    auto st = std::make_shared<Stream>(std::move(job), info, open_streams);
+    auto st = std::make_shared<Stream>(std::move(jobs), info, open_streams);
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
         [&stopping, st](size_t, httplib::DataSink& sink) {
-            Job::Update u = st->job->take(kPoll);
+            // The next choice still running; its update (waiting at most kPoll over all of them).
+            size_t i = st->next;
+            while (st->choices[i].done) i = (i + 1) % st->jobs.size();
+            st->next = (i + 1) % st->jobs.size();
+            Job& job = *st->jobs[i];
+            ChoiceStream& c = st->choices[i];
+            const auto wait = std::chrono::milliseconds(kPoll.count() / static_cast<long>(st->jobs.size()) + 1);
+            Job::Update u = job.take(wait);
             const bool shutdown = u.finish == Finish::Running && stopping.load();
             if (shutdown) {
-                // End the job, and the stream once the engine has (at its next step: only then
+                // End the job, and the choice once the engine has (at its next step: only then
                 // are the job's counts final), with what it generated meanwhile.
-                st->job->cancel();
-                for (int i = 0; i < 10 && u.finish == Finish::Running; ++i) {
-                    Job::Update more = st->job->take(kPoll);
+                job.cancel();
+                for (int k = 0; k < 10 && u.finish == Finish::Running; ++k) {
+                    Job::Update more = job.take(kPoll);
                     u.pieces.insert(u.pieces.end(), more.pieces.begin(), more.pieces.end());
                     u.logprobs.insert(u.logprobs.end(), more.logprobs.begin(), more.logprobs.end());
                     u.finish = more.finish;
                 }
                 if (u.finish == Finish::Running || u.finish == Finish::Cancelled) u.finish = Finish::Stop;
             }
+            const int index = static_cast<int>(i);
             std::string out;
-            std::move(u.logprobs.begin(), u.logprobs.end(), std::back_inserter(st->logprobs));
+            std::move(u.logprobs.begin(), u.logprobs.end(), std::back_inserter(c.logprobs));
             for (const std::string& piece : u.pieces) {  // a chunk per token's text, as OpenAI sends
                 if (st->info.tool_format) {
-                    st->held += piece;
+                    c.held += piece;
                     continue;
                 }
-                out += sse(chunk_json(st->info, piece, st->first, st->logprobs));
-                st->logprobs.clear();
-                st->first = false;
+                out += sse(chunk_json(st->info, index, piece, c.first, c.logprobs));
+                c.logprobs.clear();
+                c.first = false;
             }
             const Finish finish = u.finish;
             bool called = false;
             if (st->info.tool_format && finish != Finish::Running && finish != Finish::Error && finish != Finish::Cancelled) {
-                for (const std::string& chunk : held_reply_chunks(st->info, st->held, st->logprobs, called)) out += sse(chunk);
-                st->logprobs.clear();
+                for (const std::string& chunk : held_reply_chunks(st->info, index, c.held, c.logprobs, called)) {
+                    out += sse(chunk);
+                }
+                c.logprobs.clear();
             }
-            const Usage usage{st->job->prompt_tokens(), st->job->completion_tokens()};
-            t_tokens = {usage.prompt_tokens, usage.completion_tokens};  // the log line says the same
+            bool end = false;
             if (finish == Finish::Error || finish == Finish::Cancelled) {
-                out += sse(error_json(job_error(*st->job)));
+                out += sse(error_json(job_error(job)));
+                cancel_all(st->jobs);
+                end = true;
             } else if (finish != Finish::Running) {
-                out += sse(final_chunk_json(st->info, finish, usage, st->logprobs, called));
-                st->logprobs.clear();
-                out += "data: [DONE]\n\n";
+                c.done = true;
+                end = std::all_of(st->choices.begin(), st->choices.end(), [](const ChoiceStream& x) { return x.done; });
+                const Usage usage = usage_of(st->jobs);
+                out += sse(final_chunk_json(st->info, index, finish, end ? &usage : nullptr, c.logprobs, called));
+                c.logprobs.clear();
+                if (end) {
+                    t_tokens = {usage.prompt_tokens, usage.completion_tokens};  // the log line says the same
+                    out += "data: [DONE]\n\n";
+                }
             }
             const auto now = std::chrono::steady_clock::now();
             if (out.empty() && now - st->last_write > kKeepAlive) out = ": keep-alive\n\n";
@@ -219,10 +259,10 @@ void answer_stream(httplib::Response& res, std::shared_ptr<Job> job, const Respo
                 if (!sink.write(out.data(), out.size())) return false;
                 st->last_write = now;
             }
-            if (finish != Finish::Running) sink.done();
+            if (end) sink.done();
             return true;
         },
-        [st](bool) { st->job->cancel(); });
+        [st](bool) { cancel_all(st->jobs); });
 }
 
 // Why a request is refused from its headers alone, before its body is read, if it is.
@@ -443,7 +483,7 @@ std::vector<int32_t> HttpServer::prompt_tokens(const CompletionRequest& r) const
 }
 
 void HttpServer::completion(const std::string& body, httplib::Response& res, bool chat) {
-    std::shared_ptr<Job> job;
+    std::vector<std::shared_ptr<Job>> jobs;
     ResponseInfo info;
     try {
         if (auto why = scheduler_.unavailable()) throw device_lost(*why);
@@ -475,8 +515,14 @@ void HttpServer::completion(const std::string& body, httplib::Response& res, boo
                                   std::to_string(scheduler_.n_ctx()));
         }
         try {
-            job = scheduler_.submit(std::move(prompt), r.params);
+            // `n` choices, each in its own slot; a given seed gives choice i seed + i, so they differ.
+            for (int i = 0; i < r.n; ++i) {
+                GenerationParams params = r.params;
+                if (params.sampling.seed != SamplerParams::kRandomSeed) params.sampling.seed += static_cast<uint64_t>(i);
+                jobs.push_back(scheduler_.submit(prompt, params));
+            }
         } catch (const Error& e) {
+            cancel_all(jobs);
             if (stopping_.load()) throw ApiError(503, "server_error", "shutting_down", e.what());
             if (auto why = scheduler_.unavailable()) throw device_lost(*why);
             throw bad_request("invalid_value", e.what());
@@ -488,23 +534,23 @@ void HttpServer::completion(const std::string& body, httplib::Response& res, boo
         info.model = model_.name;
         info.logprobs = r.params.logprobs >= 0;
         if (!r.stream) {
-            answer_whole(res, *job, info, stopping_);
+            answer_whole(res, jobs, info, stopping_);
             return;
         }
     } catch (const ApiError& e) {
-        if (job) job->cancel();
+        cancel_all(jobs);
         send_error(res, e);
         return;
     } catch (const std::bad_alloc&) {
-        if (job) job->cancel();
+        cancel_all(jobs);
         send_error(res, ApiError(500, "server_error", "out_of_memory", "out of memory"));
         return;
     } catch (const std::exception& e) {
-        if (job) job->cancel();
+        cancel_all(jobs);
         send_error(res, bad_request("invalid_request", e.what()));
         return;
     }
-    answer_stream(res, std::move(job), info, stopping_, open_streams_);
+    answer_stream(res, std::move(jobs), info, stopping_, open_streams_);
 }
 
 }  // namespace kiln::server

@@ -15,6 +15,8 @@
 namespace kiln::server {
 namespace {
 
+constexpr int kMaxChoices = 16;  // `n`: each choice takes a slot
+
 using nlohmann::json;
 
 // A message's content: a string, or an array of parts of which the text ones count.
@@ -247,9 +249,7 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
         }
     }
     r.stream = boolean(body, "stream").value_or(false);
-    if (auto n = integer(body, "n", 1, std::numeric_limits<int>::max()); n && *n != 1) {
-        throw bad_request("invalid_value", "'n' must be 1: one choice per request");
-    }
+    r.n = static_cast<int>(integer(body, "n", 1, kMaxChoices).value_or(1));
     if (const json* m = field(body, "model"); m && !m->is_string()) throw wrong_type("model", "a string");
 
     SamplerParams& sp = r.params.sampling;
@@ -288,30 +288,34 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
     return r;
 }
 
-std::string completion_json(const ResponseInfo& info, const std::string& text, Finish finish, const Usage& usage,
-                            std::span<const GeneratedLogprob> logprobs) {
+std::string completion_json(const ResponseInfo& info, std::span<const ChoiceText> choices, const Usage& usage) {
     json j = envelope(info, false);
-    json choice = {{"index", 0}, {"finish_reason", finish_json(finish)}, {"logprobs", logprobs_json(info, logprobs)}};
-    if (info.chat) {
-        json message = {{"role", "assistant"}, {"content", text}};
-        if (info.tool_format) {
-            const ParsedReply reply = parse_tool_calls(*info.tool_format, text, info.tools);
-            if (!reply.calls.empty()) {
-                message["content"] = reply.content.empty() ? json(nullptr) : json(reply.content);
-                message["tool_calls"] = tool_calls_json(reply.calls, info.id, /*delta=*/false);
-                if (finish == Finish::Stop) choice["finish_reason"] = "tool_calls";
+    json list = json::array();
+    for (size_t i = 0; i < choices.size(); ++i) {
+        const ChoiceText& c = choices[i];
+        json choice = {{"index", i}, {"finish_reason", finish_json(c.finish)}, {"logprobs", logprobs_json(info, c.logprobs)}};
+        if (info.chat) {
+            json message = {{"role", "assistant"}, {"content", c.text}};
+            if (info.tool_format) {
+                const ParsedReply reply = parse_tool_calls(*info.tool_format, c.text, info.tools);
+                if (!reply.calls.empty()) {
+                    message["content"] = reply.content.empty() ? json(nullptr) : json(reply.content);
+                    message["tool_calls"] = tool_calls_json(reply.calls, info.id + "/" + std::to_string(i), /*delta=*/false);
+                    if (c.finish == Finish::Stop) choice["finish_reason"] = "tool_calls";
+                }
             }
+            choice["message"] = message;
+        } else {
+            choice["text"] = c.text;
         }
-        choice["message"] = message;
-    } else {
-        choice["text"] = text;
+        list.push_back(std::move(choice));
     }
-    j["choices"] = json::array({choice});
+    j["choices"] = list;
     j["usage"] = usage_json(usage);
     return dump(j);
 }
 
-std::vector<std::string> held_reply_chunks(const ResponseInfo& info, const std::string& text,
+std::vector<std::string> held_reply_chunks(const ResponseInfo& info, int index, const std::string& text,
                                            std::span<const GeneratedLogprob> logprobs, bool& called) {
     const ParsedReply reply = parse_tool_calls(*info.tool_format, text, info.tools);
     called = !reply.calls.empty();
@@ -319,23 +323,23 @@ std::vector<std::string> held_reply_chunks(const ResponseInfo& info, const std::
     const std::string content = called ? reply.content : text;
     json first = envelope(info, true);
     json delta = {{"role", "assistant"}, {"content", content.empty() && called ? json(nullptr) : json(content)}};
-    first["choices"] = json::array({{{"index", 0}, {"finish_reason", nullptr}, {"delta", delta},
+    first["choices"] = json::array({{{"index", index}, {"finish_reason", nullptr}, {"delta", delta},
                                      {"logprobs", logprobs_json(info, logprobs)}}});
     out.push_back(dump(first));
     if (called) {
         json calls = envelope(info, true);
-        calls["choices"] = json::array({{{"index", 0}, {"finish_reason", nullptr},
-                                         {"delta", {{"tool_calls", tool_calls_json(reply.calls, info.id, /*delta=*/true)}}},
+        calls["choices"] = json::array({{{"index", index}, {"finish_reason", nullptr},
+                                         {"delta", {{"tool_calls", tool_calls_json(reply.calls, info.id + "/" + std::to_string(index), /*delta=*/true)}}},
                                          {"logprobs", logprobs_json(info, {})}}});
         out.push_back(dump(calls));
     }
     return out;
 }
 
-std::string chunk_json(const ResponseInfo& info, const std::string& text, bool first,
+std::string chunk_json(const ResponseInfo& info, int index, const std::string& text, bool first,
                        std::span<const GeneratedLogprob> logprobs) {
     json j = envelope(info, true);
-    json choice = {{"index", 0}, {"finish_reason", nullptr}, {"logprobs", logprobs_json(info, logprobs)}};
+    json choice = {{"index", index}, {"finish_reason", nullptr}, {"logprobs", logprobs_json(info, logprobs)}};
     if (info.chat) {
         json delta = {{"content", text}};
         if (first) delta["role"] = "assistant";
@@ -347,10 +351,10 @@ std::string chunk_json(const ResponseInfo& info, const std::string& text, bool f
     return dump(j);
 }
 
-std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usage& usage,
+std::string final_chunk_json(const ResponseInfo& info, int index, Finish finish, const Usage* usage,
                              std::span<const GeneratedLogprob> logprobs, bool tool_calls) {
     json j = envelope(info, true);
-    json choice = {{"index", 0}, {"finish_reason", finish_json(finish)}, {"logprobs", logprobs_json(info, logprobs)}};
+    json choice = {{"index", index}, {"finish_reason", finish_json(finish)}, {"logprobs", logprobs_json(info, logprobs)}};
     if (tool_calls && finish == Finish::Stop) choice["finish_reason"] = "tool_calls";
     if (info.chat) {
         choice["delta"] = json::object();
@@ -358,7 +362,7 @@ std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usag
         choice["text"] = "";
     }
     j["choices"] = json::array({choice});
-    j["usage"] = usage_json(usage);
+    if (usage) j["usage"] = usage_json(*usage);
     return dump(j);
 }
 

@@ -53,6 +53,7 @@ struct CompletionRequest {
     std::string prompt;                 // completions
     GenerationParams params;
     bool stream = false;
+    int n = 1;          // choices, each generated in its own slot
     ToolRequest tools;  // chat only
 };
 
@@ -78,20 +79,26 @@ struct Usage {
     int completion_tokens = 0;
 };
 
+// One choice of a finished request.
+struct ChoiceText {
+    std::string text;
+    Finish finish = Finish::Stop;
+    std::vector<GeneratedLogprob> logprobs;  // with info.logprobs
+};
+
 // With info.logprobs, `logprobs` are the tokens the choice (or chunk) carries: a chat's as
 // `logprobs.content` [{token, logprob, bytes, top_logprobs}], a completion's as `logprobs`
 // {tokens, token_logprobs, top_logprobs, text_offset} (offsets into this response's text).
-std::string completion_json(const ResponseInfo& info, const std::string& text, Finish finish, const Usage& usage,
-                            std::span<const GeneratedLogprob> logprobs = {});
-// One `data:` payload of a stream: text (a chat's first chunk also carries the role), or the
-// last one with finish_reason and usage.
-std::string chunk_json(const ResponseInfo& info, const std::string& text, bool first,
+std::string completion_json(const ResponseInfo& info, std::span<const ChoiceText> choices, const Usage& usage);
+// One `data:` payload of a stream for choice `index`: text (a chat's first chunk also carries
+// the role), or its last one with finish_reason (and, when given, the request's usage).
+std::string chunk_json(const ResponseInfo& info, int index, const std::string& text, bool first,
                        std::span<const GeneratedLogprob> logprobs = {});
-std::string final_chunk_json(const ResponseInfo& info, Finish finish, const Usage& usage,
+std::string final_chunk_json(const ResponseInfo& info, int index, Finish finish, const Usage* usage,
                              std::span<const GeneratedLogprob> logprobs = {}, bool tool_calls = false);
-// With info.tool_format, a stream holds the reply's text and sends it at the end: these chunks
-// (the content, then the calls as deltas); `called` says whether there were calls.
-std::vector<std::string> held_reply_chunks(const ResponseInfo& info, const std::string& text,
+// With info.tool_format, a stream holds each choice's text and sends it at the end: these
+// chunks (the content, then the calls as deltas); `called` says whether there were calls.
+std::vector<std::string> held_reply_chunks(const ResponseInfo& info, int index, const std::string& text,
                                            std::span<const GeneratedLogprob> logprobs, bool& called);
 // GET /v1/models
 std::string models_json(const std::string& model, int64_t created);

@@ -65,7 +65,7 @@ TEST(OpenAiJson, RefusesMalformedBodiesWithTheFieldNamed) {
         const std::string name = std::string(field).substr(1, std::string(field).find('"', 1) - 1);
         EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
     }
-    for (const char* field : {R"("temperature":-1)", R"("top_p":1.5)", R"("max_tokens":0)", R"("n":2)",
+    for (const char* field : {R"("temperature":-1)", R"("top_p":1.5)", R"("max_tokens":0)", R"("n":17)",
                               R"("max_tokens":1e300)", R"("presence_penalty":3)", R"("stop":[" ", " ", " ", " ", " ", " ", " ", " ", " ", " ", " ", " ", " ", " ", " ", " ", " "])"}) {
         EXPECT_EQ(error_of("{" + ok + "," + field + "}").code, "invalid_value") << field;
     }
