@@ -1,12 +1,17 @@
 // The OpenAI request parser: each input is parsed as a /v1/chat/completions body and as a
 // /v1/completions body. Malformed JSON, wrong types and out-of-range values must be an ApiError
-// (400) naming the field in one line; a request it accepts must hold what the scheduler assumes.
+// (400) naming the field in one line; a request it accepts must hold what the scheduler assumes,
+// and its tools must become a template value and a grammar or a one-line error.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
 #include "apps/server/openai_json.h"
+#include "graph/error.h"
+#include "models/chat/json_value.h"
+#include "models/chat/tool_calls.h"
+#include "models/grammar/grammar.h"
 #include "fuzz_support.h"
 
 namespace {
@@ -24,9 +29,20 @@ void parse(std::string_view body, bool chat) {
         (void)kiln::server::error_json(e);
         return;
     }
-    if (r.chat != chat || (chat && r.messages.empty()) || r.params.max_tokens < -1) {
+    if (r.chat != chat || (chat && r.messages.empty()) || r.params.max_tokens < -1 || r.n < 1 || r.n > 16 ||
+        (r.tools.forced() && r.tools.callable().empty())) {
         std::fprintf(stderr, "accepted request breaks the parser's promises\n");
         std::abort();
+    }
+    if (!r.tools.active()) return;
+    // What the server does next with tools: the template's value, and a forced call's grammar.
+    try {
+        (void)kiln::jinja::json_to_value(r.tools.tools_json, "tools");
+        for (const auto format : {kiln::ToolCallFormat::Hermes, kiln::ToolCallFormat::Llama3, kiln::ToolCallFormat::Mistral}) {
+            (void)kiln::Grammar::parse(kiln::tool_call_gbnf(format, r.tools.callable(), r.tools.parallel), "tools");
+        }
+    } catch (const kiln::Error& e) {
+        kiln::fuzz::check_error(e);
     }
 }
 
