@@ -20,6 +20,22 @@ inline Range share(int64_t n, int ith, int nth) {
     return {b, b + base + (ith < extra ? 1 : 0)};
 }
 
+// Weight rows are streamed once per matvec: a software prefetch this far ahead of the bytes
+// being read keeps enough cache-line misses in flight. On the Intel Xeon VMs the hardware
+// prefetchers alone left a one-row-at-a-time matvec at half the memory bandwidth (TinyLlama Q4_0
+// decode on 1 thread: 11.9 t/s without, 19.0 with 512 bytes, 21.7 with 2 KiB, 21.2 with 4 KiB;
+// prefetchnta was slower than none). Prefetching past a row's end reads the next row, which is
+// the one read next.
+constexpr int64_t kWeightPrefetchBytes = 2048;
+// Prefetches the cache lines of the `bytes` that are kWeightPrefetchBytes past `at` (called once
+// per step of a weight stream, with the step's size, so every line is requested).
+template <int64_t Bytes>
+[[gnu::always_inline]] inline void prefetch_weights(const void* at) {
+    const auto* p = static_cast<const uint8_t*>(at) + kWeightPrefetchBytes;
+#pragma GCC unroll 8
+    for (int64_t off = 0; off < Bytes; off += 64) __builtin_prefetch(p + off, 0, 3);
+}
+
 inline const Tensor& src(const CpuKernelArgs& a, int i) { return a.graph->tensor(a.node->src[i]); }
 inline const Tensor& dst(const CpuKernelArgs& a) { return a.graph->tensor(a.node->dst); }
 inline uint8_t* src_data(const CpuKernelArgs& a, int i) { return a.data[static_cast<size_t>(a.node->src[i])]; }

@@ -46,7 +46,10 @@ struct FloatTile {
 #pragma GCC unroll 4
                     for (int c = 0; c < C; ++c) acc[u][r][c] = fv_zero();
             int64_t i = 0;
+            constexpr int64_t kBytes = K == WKind::F32 ? 4 : 2;  // per weight
             for (; i + U * kW <= k; i += U * kW) {
+#pragma GCC unroll 4
+                for (int r = 0; r < R; ++r) prefetch_weights<U * kW * kBytes>(w + r * wstride + i * kBytes);
 #pragma GCC unroll 2
                 for (int u = 0; u < U; ++u) {
                     FV wv[R];

@@ -178,7 +178,11 @@ struct PairTile {
 #pragma GCC unroll 4
                 for (int c = 0; c < C; ++c) acc[r][c] = f4_zero();
             const int64_t nq = nb / 4;
-            for (int64_t q = 0; q < nq; ++q) quad_step<Block, R, C, Offset, Min, decode_quad>(w, wstride, q, xq, acc);
+            for (int64_t q = 0; q < nq; ++q) {
+#pragma GCC unroll 4
+                for (int r = 0; r < R; ++r) prefetch_weights<4 * sizeof(Block)>(w + r * wstride + 4 * q * sizeof(Block));
+                quad_step<Block, R, C, Offset, Min, decode_quad>(w, wstride, q, xq, acc);
+            }
             float tail[R][C] = {};
             if (nb > 4 * nq) {
                 F2 acc2[R][C];

@@ -101,8 +101,10 @@ inline void dot_legacy(const void* vw, int64_t nb, const BlockQ8A* const* x, flo
         }
     };
     int64_t i = 0;
-    for (; i + U <= nb; i += U)
+    for (; i + U <= nb; i += U) {
+        prefetch_weights<U * sizeof(Block)>(w + i);
         for (int u = 0; u < U; ++u) step(i + u, u);
+    }
     for (; i < nb; ++i) step(i, 0);
     for (int c = 0; c < NC; ++c) {
         float s = 0.0f;
@@ -172,6 +174,7 @@ inline void dot_kquant(const void* vw, int64_t nb, const BlockQ8_K* const* x, fl
     float corr1 = 0.0f;
     for (int c = 0; c < NC; ++c) acc[c] = qacc_zero(), corr[c] = qacc_zero();
     for (int64_t i = 0; i < nb; ++i) {
+        prefetch_weights<sizeof(Block)>(w + i);
         B32 q[8];
         alignas(32) int16_t sc[16], mins[16];
         float d, dmin;
