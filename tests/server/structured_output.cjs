@@ -105,12 +105,19 @@ async function main() {
               what + ": " + c.function.name + " arguments validate: " + c.function.arguments);
       }
     };
+    // One call each: the grammar then ends the reply (a random model given parallel calls may go
+    // on adding them until max_tokens).
     for (let seed = 1; seed <= 3; seed++) {
       const r = await client.chat.completions.create({ model, messages: ask, tools, tool_choice: "required", seed,
-        temperature: 1, max_tokens: 300 });
+        temperature: 1, max_tokens: 300, parallel_tool_calls: false });
       check(r.choices[0].finish_reason === "tool_calls", "required, seed " + seed + ": finish_reason " + r.choices[0].finish_reason);
       checkCalls(r.choices[0].message.tool_calls, "required, seed " + seed);
+      check(r.choices[0].message.tool_calls.length === 1, "required, seed " + seed + ": one call without parallel_tool_calls");
     }
+    // Parallel calls: every complete one validates, however the reply ended.
+    const par = await client.chat.completions.create({ model, messages: ask, tools, tool_choice: "required", seed: 5,
+      temperature: 1, max_tokens: 300 });
+    checkCalls(par.choices[0].message.tool_calls, "parallel");
     const named = await client.chat.completions.create({ model, messages: ask, tools, seed: 4, temperature: 1, max_tokens: 300,
       tool_choice: { type: "function", function: { name: "set_alarm" } } });
     checkCalls(named.choices[0].message.tool_calls, "named");
@@ -118,7 +125,7 @@ async function main() {
 
     // Streamed: the deltas carry the same calls as the whole answer for the same seed.
     const stream = await client.chat.completions.create({ model, messages: ask, tools, tool_choice: "required", seed: 1,
-      temperature: 1, max_tokens: 300, stream: true });
+      temperature: 1, max_tokens: 300, stream: true, parallel_tool_calls: false });
     const streamed = [];
     let finish = null;
     for await (const chunk of stream) {
@@ -132,7 +139,7 @@ async function main() {
 
     // The calls and their results go back into the template for the next turn.
     const whole = await client.chat.completions.create({ model, messages: ask, tools, tool_choice: "required", seed: 1,
-      temperature: 1, max_tokens: 300 });
+      temperature: 1, max_tokens: 300, parallel_tool_calls: false });
     const call = whole.choices[0].message.tool_calls[0];
     check(JSON.stringify(streamed[0].function) === JSON.stringify(call.function), "streamed and whole calls agree");
     const next = await client.chat.completions.create({ model, tools, temperature: 0, max_tokens: 5, messages: [...ask,
