@@ -50,6 +50,19 @@ bool cpu_supports_isa(CpuIsa isa) {
 #endif
 }
 
+CpuAmx detect_cpu_amx() {
+    CpuAmx amx;
+#if defined(__x86_64__)
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) {  // leaf 7: EDX bits 22, 24, 25
+        amx.bf16 = (edx >> 22) & 1u;
+        amx.tile = (edx >> 24) & 1u;
+        amx.int8 = (edx >> 25) & 1u;
+    }
+#endif
+    return amx;
+}
+
 CpuIsa detect_cpu_isa() {
     if (cpu_supports_isa(CpuIsa::Avx512)) return CpuIsa::Avx512;
     if (cpu_supports_isa(CpuIsa::Avx2)) return CpuIsa::Avx2;

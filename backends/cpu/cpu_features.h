@@ -14,4 +14,11 @@ CpuIsa detect_cpu_isa();
 // Whether `isa` can run here (tests use this to cover every available path).
 bool cpu_supports_isa(CpuIsa isa);
 
+// Intel AMX as CPUID reports it (tiles, and their int8 and bf16 multiplies). The kernels do not
+// use it yet; `kiln devices` says it is there.
+struct CpuAmx {
+    bool tile = false, int8 = false, bf16 = false;
+};
+CpuAmx detect_cpu_amx();
+
 }  // namespace kiln

@@ -115,6 +115,17 @@ TEST(VulkanCommand, DevicesPrintTheKernelTable) {
     EXPECT_NE(r.out.find(", tiles "), std::string::npos) << r.out;
 }
 
+// `kiln devices` measures the CPU's read bandwidth with the threads asked for.
+TEST(VulkanCommand, DevicesPrintTheMemoryBandwidth) {
+    Result r = run({"devices", "-t", "1"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("cpu: memory read bandwidth "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" GB/s with 1 thread\n"), std::string::npos) << r.out;
+    Result bad = run({"devices", "-t", "0"});
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_NE(bad.err.find("--threads"), std::string::npos) << bad.err;
+}
+
 TEST(VulkanCommand, BadRequestsAreOneLineErrors) {
     KILN_REQUIRE_SHARED(shared);
     const std::string model = (shared / "models" / "stories260K.gguf").string();
