@@ -18,6 +18,8 @@
 
 #include "apps/backend_flags.h"
 #include "apps/commands.h"
+#include "backends/cpu/memory_bandwidth.h"
+#include "backends/cpu/thread_pool.h"
 #include "apps/format.h"
 #include "apps/grammar_flags.h"
 #include "apps/profile_flags.h"
@@ -314,6 +316,10 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
     if (format == "md") print_markdown(results, out);
     if (format == "csv") print_csv(results, out);
     if (format == "json") print_json(results, out);
+    if (profile.wants_table()) {
+        const int threads = static_cast<int>(args.get_int("--threads", 1, 1024).value_or(physical_core_count()));
+        profile.set_read_bandwidth(measure_read_bandwidth(threads), threads);
+    }
     profile.finish(err);
     if (profile.wants_table()) print_counts(results, err);
     return 0;

@@ -41,6 +41,8 @@ public:
     // Call before a session that was attached is destroyed: graphs seen after this are new
     // ones, even at the addresses of the old.
     void session_ended() { profiler_.forget_graphs(); }
+    // The table then gives the CPU matmuls' GB/s as a share of this (memory_bandwidth.h).
+    void set_read_bandwidth(double gbs, int threads) { profiler_.set_read_bandwidth(gbs, threads); }
     // Prints the table (with --profile) to `report` and writes the files. With `step_titles`,
     // one table per step, under its title (kiln compare: a step per backend).
     void finish(std::ostream& report, const std::vector<std::string>& step_titles = {}) const;

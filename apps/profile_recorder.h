@@ -54,6 +54,10 @@ public:
     const std::vector<NodeRun>& node_runs() const { return node_runs_; }
     const std::vector<TransferRun>& transfer_runs() const { return transfer_runs_; }
 
+    // The CPU's measured read bandwidth (memory_bandwidth.h) for `threads` threads: the table
+    // then says what share of it the CPU's matmuls reached.
+    void set_read_bandwidth(double gbs, int threads) { read_bandwidth_ = {gbs, threads}; }
+
     // The report printed at the end of a run: the `top` slowest nodes, then per op and per layer;
     // of one step only when `only_step` is given (kiln compare: one step per backend).
     void print_table(std::ostream& out, size_t top = 25, std::optional<uint32_t> only_step = std::nullopt) const;
@@ -72,6 +76,7 @@ private:
     std::vector<TransferRun> transfer_runs_;
     uint32_t steps_ = 0;
     std::chrono::steady_clock::time_point first_start_;
+    std::optional<std::pair<double, int>> read_bandwidth_;  // GB/s, threads
 };
 
 }  // namespace kiln

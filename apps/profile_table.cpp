@@ -88,6 +88,25 @@ void Profiler::print_table(std::ostream& out, size_t top, std::optional<uint32_t
     out << "\nper op:\n" << pad_right("op", 12) << kNumbersHeader << "\n";
     for (const auto& [op, t] : ops) out << pad_right(op, 12) << numbers(t, all_ns) << "\n";
 
+    if (read_bandwidth_) {
+        // Weights dominate a matmul's bytes, so against the bandwidth this is how close the
+        // kernels come to what memory allows (decode: every weight once per token).
+        Total cpu_matmul;
+        for (const NodeRun& r : node_runs_) {
+            const NodeInfo& n = graphs_[r.graph].nodes[r.node];
+            if (shown_step(r.step) && n.op == "matmul" && backends_[r.backend] == "cpu") {
+                cpu_matmul.add(r.end_ns - r.start_ns, static_cast<double>(n.bytes), n.flops);
+            }
+        }
+        if (cpu_matmul.runs) {
+            const double gbs = cpu_matmul.bytes / std::max(cpu_matmul.ns, 1e-9);
+            out << "cpu matmuls: " << fmt("%.2f", gbs) << " GB/s, " << fmt("%.0f", 100.0 * gbs / read_bandwidth_->first)
+                << "% of the measured read bandwidth (" << fmt("%.1f", read_bandwidth_->first) << " GB/s with "
+                << read_bandwidth_->second << (read_bandwidth_->second == 1 ? " thread" : " threads")
+                << ", as kiln devices measures it)\n";
+        }
+    }
+
     out << "\nper layer:\n" << pad_right("layer", 12) << kNumbersHeader << "\n";
     for (const auto& [layer, t] : per_layer) {
         out << pad_right(layer == kNoLayer ? "outside" : std::to_string(layer), 12) << numbers(t, all_ns) << "\n";

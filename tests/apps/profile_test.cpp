@@ -200,6 +200,9 @@ TEST(Profile, BenchPrintsTheTable) {
                     "--profile-jsonl", jsonl});
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.err.find("per op:"), std::string::npos) << r.err;
+    // The CPU matmuls' rate against the machine's measured read bandwidth.
+    EXPECT_NE(r.err.find("cpu matmuls: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("% of the measured read bandwidth ("), std::string::npos) << r.err;
     // 2 repetitions of one 16-token step and of 4 one-token steps, warm-ups not profiled.
     std::set<int> steps;
     for (const auto& l : read_lines(jsonl)) steps.insert(l["step"].get<int>());
