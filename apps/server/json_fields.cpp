@@ -57,18 +57,18 @@ std::optional<bool> boolean(const json& body, const char* name) {
     return v->get<bool>();
 }
 
-std::string dump_as_written(std::string_view body, const std::vector<JsonStep>& path, const json& fallback) {
-    const nlohmann::ordered_json doc = nlohmann::ordered_json::parse(body, nullptr, false);
-    const nlohmann::ordered_json* at = &doc;
+std::string BodyAsWritten::dump(const std::vector<JsonStep>& path, const json& fallback) {
+    if (!doc_) doc_ = nlohmann::ordered_json::parse(text_, nullptr, false);
+    const nlohmann::ordered_json* at = &*doc_;
     for (const JsonStep& step : path) {
         if (const auto* key = std::get_if<const char*>(&step)) {
-            if (!at->is_object()) return dump(fallback);
+            if (!at->is_object()) return server::dump(fallback);
             auto it = at->find(*key);
-            if (it == at->end()) return dump(fallback);
+            if (it == at->end()) return server::dump(fallback);
             at = &*it;
         } else {
             const size_t i = std::get<size_t>(step);
-            if (!at->is_array() || i >= at->size()) return dump(fallback);
+            if (!at->is_array() || i >= at->size()) return server::dump(fallback);
             at = &(*at)[i];
         }
     }

@@ -27,11 +27,21 @@ std::optional<double> number(const nlohmann::json& body, const char* name, doubl
 std::optional<int64_t> integer(const nlohmann::json& body, const char* name, int64_t min, int64_t max);
 // A boolean, when present.
 std::optional<bool> boolean(const nlohmann::json& body, const char* name);
-// The value at `path` (object keys and array indices) of the body as sent, serialised with its
-// objects' keys in the order the client wrote them (a schema's properties order the output),
-// or `fallback` serialised when the path does not lead there in that parse (duplicate keys).
+// The body as sent, for values whose objects must keep the key order the client wrote (a
+// schema's properties order the output): parsed again on the first dump() and only then, so a
+// request with many schemas pays for one extra parse, and one without pays nothing.
 using JsonStep = std::variant<const char*, size_t>;
-std::string dump_as_written(std::string_view body, const std::vector<JsonStep>& path, const nlohmann::json& fallback);
+class BodyAsWritten {
+public:
+    explicit BodyAsWritten(std::string_view text) : text_(text) {}
+    // The value at `path` (object keys and array indices), serialised, or `fallback` serialised
+    // when the path does not lead there in that parse (duplicate keys).
+    std::string dump(const std::vector<JsonStep>& path, const nlohmann::json& fallback);
+
+private:
+    std::string_view text_;
+    std::optional<nlohmann::ordered_json> doc_;
+};
 
 // Serialised without ever throwing: invalid UTF-8 (a token's piece may be part of a
 // character) is replaced.

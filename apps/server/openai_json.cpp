@@ -107,7 +107,7 @@ std::vector<std::string> parse_stop(const json& body) {
 
 // What the output must follow: OpenAI's response_format, or llama-server's `grammar` (GBNF) or
 // `json_schema` fields; at most one. Compiled here, so a bad one is a 400 naming it.
-std::shared_ptr<const Grammar> parse_output_format(const json& body, std::string_view body_text) {
+std::shared_ptr<const Grammar> parse_output_format(const json& body, BodyAsWritten& as_written) {
     std::string gbnf, source;
     int given = 0;
     if (const json* rf = field(body, "response_format")) {
@@ -124,7 +124,7 @@ std::shared_ptr<const Grammar> parse_output_format(const json& body, std::string
             if (!js || !js->is_object()) throw wrong_type("response_format.json_schema", "an object");
             if (!field(*js, "schema")) throw bad_request("missing_field", "'response_format.json_schema.schema' is required");
             source = "response_format.json_schema.schema";
-            gbnf = dump_as_written(body_text, {"response_format", "json_schema", "schema"}, *field(*js, "schema"));
+            gbnf = as_written.dump({"response_format", "json_schema", "schema"}, *field(*js, "schema"));
             ++given;
         } else if (t != "text") {
             throw bad_request("invalid_value", "'response_format.type' " + quoted(t) + " is not one of text, json_object, json_schema");
@@ -139,7 +139,7 @@ std::shared_ptr<const Grammar> parse_output_format(const json& body, std::string
     if (const json* js = field(body, "json_schema")) {
         if (!js->is_object() && !js->is_boolean()) throw wrong_type("json_schema", "an object");
         source = "json_schema";
-        gbnf = dump_as_written(body_text, {"json_schema"}, *js);
+        gbnf = as_written.dump({"json_schema"}, *js);
         ++given;
     }
     if (given == 0) return nullptr;
@@ -233,6 +233,7 @@ std::string error_json(const ApiError& e) {
 
 CompletionRequest parse_completion_request(std::string_view body_text, bool chat, const SamplerParams& defaults) {
     const json body = parse_object_body(body_text);
+    BodyAsWritten as_written(body_text);
     CompletionRequest r;
     r.chat = chat;
     if (chat) {
@@ -270,13 +271,13 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
     }
     r.params.stop = parse_stop(body);
     if (chat) {
-        r.tools = parse_tool_request(body, body_text);
+        r.tools = parse_tool_request(body, as_written);
     } else if (field(body, "tools") || field(body, "tool_choice")) {
         throw bad_request("unsupported_value", "'tools' are for /v1/chat/completions");
     }
     r.params.logprobs = parse_logprobs(body, chat);
     r.params.cache_prompt = boolean(body, "cache_prompt").value_or(true);
-    r.params.grammar = parse_output_format(body, body_text);
+    r.params.grammar = parse_output_format(body, as_written);
     if (r.params.grammar && r.tools.forced()) {
         throw bad_request("invalid_value", "a required tool call and 'response_format' (or a grammar) cannot both apply");
     }

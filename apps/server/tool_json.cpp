@@ -45,7 +45,7 @@ std::vector<ToolDefinition> ToolRequest::callable() const {
     return {};
 }
 
-ToolRequest parse_tool_request(const json& body, std::string_view body_text) {
+ToolRequest parse_tool_request(const json& body, BodyAsWritten& as_written) {
     ToolRequest r;
     const json* tools = field(body, "tools");
     if (tools) {
@@ -70,11 +70,11 @@ ToolRequest parse_tool_request(const json& body, std::string_view body_text) {
             }
             if (const json* params = field(*fn, "parameters")) {
                 if (!params->is_object()) throw wrong_type(where + ".function.parameters", "an object (a JSON Schema)");
-                def.parameters_schema = dump_as_written(body_text, {"tools", i, "function", "parameters"}, *params);
+                def.parameters_schema = as_written.dump({"tools", i, "function", "parameters"}, *params);
             }
             r.tools.push_back(std::move(def));
         }
-        r.tools_json = dump_as_written(body_text, {"tools"}, *tools);
+        r.tools_json = as_written.dump({"tools"}, *tools);
     }
     if (!r.tools.empty()) r.choice = ToolRequest::Choice::Auto;
     if (const json* choice = field(body, "tool_choice")) {

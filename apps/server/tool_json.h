@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/server/json_fields.h"
 #include "apps/server/openai_json.h"
 #include "models/chat/chat_template.h"
 #include "models/chat/tool_calls.h"
@@ -17,7 +18,7 @@ namespace kiln::server {
 // Throws ApiError (400) naming the field: a tool without a valid name, parameters that are not
 // an object, a tool_choice naming no given tool, and so on. `body_text` is the body as sent,
 // to keep the tools' key order.
-ToolRequest parse_tool_request(const nlohmann::json& body, std::string_view body_text);
+ToolRequest parse_tool_request(const nlohmann::json& body, BodyAsWritten& as_written);
 
 // An assistant message's `tool_calls[i]` ({id, type: "function", function: {name, arguments:
 // JSON text}}) as the template sees it.
