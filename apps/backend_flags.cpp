@@ -15,9 +15,20 @@
 namespace kiln {
 namespace {
 
+// --cpu-kernels: a kernel set this CPU can run, checked whichever backend is asked for.
+std::optional<CpuIsa> cpu_kernels(const Args& args) {
+    const std::optional<std::string> name = args.get("--cpu-kernels");
+    if (!name || *name == "auto") return std::nullopt;
+    const std::optional<CpuIsa> isa = isa_from_name(*name);
+    if (!isa) throw Error("--cpu-kernels: unknown kernel set '" + *name + "' (auto, scalar, avx2, avx512, amx)");
+    if (!cpu_supports_isa(*isa)) throw Error("--cpu-kernels: this CPU cannot run the " + *name + " kernels");
+    return isa;
+}
+
 std::unique_ptr<Backend> make_cpu(const Args& args) {
     CpuOptions o;
     o.threads = static_cast<int>(args.get_int("--threads", 1, 1024).value_or(0));
+    o.isa = cpu_kernels(args);
     return std::make_unique<CpuBackend>(o);
 }
 
@@ -71,6 +82,7 @@ std::vector<FlagSpec> backend_flags() {
         {"--device", "", true, "Vulkan device index, as `kiln devices` lists them (default: the best)"},
         {"--gpu-layers", "-ngl --n-gpu-layers", true, "layers on the Vulkan device; the rest run on the CPU (default: all)"},
         {"--threads", "-t", true, "CPU threads (default: physical cores)"},
+        {"--cpu-kernels", "", true, "CPU kernel set: auto (default: the best this CPU runs), scalar, avx2, avx512 or amx"},
         {"--vk-matmul", "", true, "Vulkan matmul kernel: auto (default: by device), lanes, vec, vec_shared or tiles"},
         {"--no-fuse", "", false, "Vulkan: one dispatch per node, no fused kernels (kiln compare then checks every node)"},
     };
@@ -83,6 +95,7 @@ std::unique_ptr<Backend> make_backend(const Args& args, const std::string& comma
 std::unique_ptr<Backend> make_backend_named(const std::string& backend, const Args& args, const std::string& command,
                                             std::ostream& notes) {
     const vk::MatmulKernel kernel = matmul_kernel(args);
+    (void)cpu_kernels(args);
     if (backend == "cpu") return make_cpu(args);
     if (backend == "reference") return std::make_unique<ReferenceBackend>();
 #if KILN_HAVE_VULKAN

@@ -1,6 +1,6 @@
 #pragma once
 // Choosing the backend from the command line: --backend auto|cpu|vulkan|reference, --device N,
-// --gpu-layers N (llama.cpp's -ngl / --n-gpu-layers), -t N, --vk-matmul KERNEL. Shared by every
+// --gpu-layers N (llama.cpp's -ngl / --n-gpu-layers), -t N, --cpu-kernels SET, --vk-matmul KERNEL. Shared by every
 // command that runs a graph.
 #include <functional>
 #include <memory>
@@ -13,7 +13,7 @@
 
 namespace kiln {
 
-std::vector<FlagSpec> backend_flags();  // --backend, --device, --gpu-layers, --threads, --vk-matmul
+std::vector<FlagSpec> backend_flags();  // --backend, --device, --gpu-layers, --threads, --cpu-kernels, --vk-matmul
 
 // `auto`: Vulkan (with the CPU behind it) on a real GPU when one is usable, else the CPU; a
 // Vulkan device that fails to start under `auto` falls back to the CPU with a notice on `notes`.

@@ -31,7 +31,7 @@ int devices_command(const std::vector<std::string>& argv, std::ostream& out, std
     out << "cpu: " << physical_core_count() << " physical cores, kernels " << isa_name(detect_cpu_isa());
     if (const CpuAmx amx = detect_cpu_amx(); amx.tile) {
         out << ", AMX (" << (amx.int8 ? "int8" : "") << (amx.int8 && amx.bf16 ? ", " : "") << (amx.bf16 ? "bf16" : "")
-            << "; not used by kiln's kernels yet)";
+            << (cpu_amx_usable() ? "; prompt matmuls use it)" : "; refused by the OS, not used)");
     }
     // What a decode matmul can reach at best: it streams every weight once per token.
     char bw[64];

@@ -3,6 +3,10 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace kiln {
 
@@ -11,12 +15,13 @@ std::string_view isa_name(CpuIsa isa) {
         case CpuIsa::Scalar: return "scalar";
         case CpuIsa::Avx2: return "avx2";
         case CpuIsa::Avx512: return "avx512";
+        case CpuIsa::Amx: return "amx";
     }
     return "?";
 }
 
 std::optional<CpuIsa> isa_from_name(std::string_view name) {
-    for (CpuIsa isa : {CpuIsa::Scalar, CpuIsa::Avx2, CpuIsa::Avx512}) {
+    for (CpuIsa isa : kAllCpuIsas) {
         if (isa_name(isa) == name) return isa;
     }
     return std::nullopt;
@@ -43,6 +48,7 @@ bool cpu_supports_isa(CpuIsa isa) {
             return cpu_supports_isa(CpuIsa::Avx2) && __builtin_cpu_supports("avx512f") &&
                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
                    __builtin_cpu_supports("avx512vnni");
+        case CpuIsa::Amx: return cpu_supports_isa(CpuIsa::Avx512) && cpu_amx_usable();
     }
     return false;
 #else
@@ -63,7 +69,23 @@ CpuAmx detect_cpu_amx() {
     return amx;
 }
 
+bool cpu_amx_usable() {
+#if defined(__x86_64__) && defined(__linux__)
+    static const bool usable = [] {
+        const CpuAmx amx = detect_cpu_amx();
+        if (!amx.tile || !amx.int8 || !amx.bf16) return false;
+        // The tile data (XSAVE component 18) is off for a process until it asks (Linux 5.16+).
+        constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+        return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+    }();
+    return usable;
+#else
+    return false;
+#endif
+}
+
 CpuIsa detect_cpu_isa() {
+    if (cpu_supports_isa(CpuIsa::Amx)) return CpuIsa::Amx;
     if (cpu_supports_isa(CpuIsa::Avx512)) return CpuIsa::Avx512;
     if (cpu_supports_isa(CpuIsa::Avx2)) return CpuIsa::Avx2;
     return CpuIsa::Scalar;

@@ -18,6 +18,7 @@ KILN_DECLARE_ISA(scalar)
 #if defined(KILN_CPU_X86)
 KILN_DECLARE_ISA(avx2)
 KILN_DECLARE_ISA(avx512)
+KILN_DECLARE_ISA(amx)
 #endif
 #undef KILN_DECLARE_ISA
 }  // namespace cpu
@@ -25,6 +26,7 @@ KILN_DECLARE_ISA(avx512)
 const CpuKernelTable& cpu_kernel_table(CpuIsa isa) {
 #if defined(KILN_CPU_X86)
     switch (isa) {
+        case CpuIsa::Amx: return cpu::amx::kernel_table();
         case CpuIsa::Avx512: return cpu::avx512::kernel_table();
         case CpuIsa::Avx2: return cpu::avx2::kernel_table();
         case CpuIsa::Scalar: break;
@@ -79,7 +81,8 @@ std::vector<bool> cpu_plan_staged_x_reuse(const Graph& g, CpuIsa isa) {
     for (size_t i = 0; i < nodes.size(); ++i) {
         const Node& n = nodes[i];
         if (n.op == Op::MatMul) {
-            const int format = kernels.matmul_staged_format(g.tensor(n.src[0]).type, g.tensor(n.src[1]).type);
+            const Tensor& x = g.tensor(n.src[1]);
+            const int format = kernels.matmul_staged_format(g.tensor(n.src[0]).type, x.type, x.n_rows());
             if (format != 0) {
                 const StagedX s = staged_x_of(g, n.src[1], format);
                 reuse[i] = held == s;

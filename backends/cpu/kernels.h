@@ -36,7 +36,7 @@ using CpuKernel = void (*)(const CpuKernelArgs&);
 struct CpuKernelTable {
     CpuKernel op[kOpCount];
     // How this ISA's matmul stages x for weights w (kernels_isa.h) and its vector exp (for tests).
-    int (*matmul_staged_format)(DType w, DType x);
+    int (*matmul_staged_format)(DType w, DType x, int64_t cols);
     void (*exp_floats)(const float* x, float* y, int64_t n);
 };
 

@@ -1,5 +1,5 @@
 // The backend flags every graph-running command shares (apps/backend_flags.h), as a user meets
-// them: `--vk-matmul KERNEL`.
+// them: `--vk-matmul KERNEL`, `--cpu-kernels SET`.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/run_kiln_support.h"
+#include "backends/cpu/cpu_features.h"
 #include "support/shared_dir.h"
 #ifdef KILN_HAVE_VULKAN
 #include "vulkan/vulkan_test_support.h"
@@ -27,6 +28,28 @@ TEST(BackendFlags, UnknownMatmulKernelIsAnError) {
         EXPECT_EQ(r.status, 1) << backend;
         EXPECT_EQ(r.err, "kiln: --vk-matmul: unknown kernel 'bogus' (lanes, vec, vec_shared, tiles)\n") << backend;
         EXPECT_EQ(r.out, "") << backend;
+    }
+}
+
+TEST(BackendFlags, CpuKernelSetsAreCheckedAndChosen) {
+    KILN_REQUIRE_SHARED_FILE(model, "models/stories260K.gguf");
+    Result bad = run({"run", "-m", model.string(), "-p", "hi", "-n", "1", "--cpu-kernels", "sse9"});
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_EQ(bad.err, "kiln: --cpu-kernels: unknown kernel set 'sse9' (auto, scalar, avx2, avx512, amx)\n");
+    // Every set this CPU runs gives the same greedy text; the others are refused by name.
+    std::string first;
+    for (CpuIsa isa : kAllCpuIsas) {
+        const std::string name(isa_name(isa));
+        Result r = run({"run", "-m", model.string(), "-p", "Once upon a time", "-n", "8", "--temp", "0", "--backend",
+                        "cpu", "--cpu-kernels", name});
+        if (!cpu_supports_isa(isa)) {
+            EXPECT_EQ(r.status, 1) << name;
+            EXPECT_EQ(r.err, "kiln: --cpu-kernels: this CPU cannot run the " + name + " kernels\n");
+            continue;
+        }
+        EXPECT_EQ(r.status, 0) << name << ": " << r.err;
+        if (first.empty()) first = r.out;
+        EXPECT_EQ(r.out, first) << name;
     }
 }
 

@@ -233,7 +233,7 @@ void check_ops(OpGraph& og, std::vector<TensorId> outs, OpTolerance tol, const s
     };
 
     // Every ISA this CPU has; one thread (whole ranges) and three (uneven shares on any machine).
-    for (CpuIsa isa : {CpuIsa::Scalar, CpuIsa::Avx2, CpuIsa::Avx512}) {
+    for (CpuIsa isa : kAllCpuIsas) {
         if (!cpu_supports_isa(isa) || tol.vulkan_only) continue;
         for (int threads : {1, 3}) {
             CpuBackend cpu(CpuOptions{threads, isa});

@@ -18,7 +18,7 @@ namespace kiln::testing {
 
 inline std::vector<CpuIsa> available_isas() {
     std::vector<CpuIsa> out;
-    for (CpuIsa i : {CpuIsa::Scalar, CpuIsa::Avx2, CpuIsa::Avx512}) {
+    for (CpuIsa i : kAllCpuIsas) {
         if (cpu_supports_isa(i)) out.push_back(i);
     }
     return out;

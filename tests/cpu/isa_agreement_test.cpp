@@ -1,7 +1,7 @@
 // The CPU's instruction sets against each other (the op suite, tests/backend_ops, checks each
 // against the reference): every ISA quantizes activations the same way and computes exact
-// integer block dots, so the quant tiles (AVX-512, scalar) and row dots (AVX2) agree up to float
-// summation order, far closer than any of them to the reference.
+// integer block dots, so the quant tiles (AVX-512, scalar), the AMX tiles and the row dots (AVX2)
+// agree up to float summation order, far closer than any of them to the reference.
 #include "cpu/cpu_test_util.h"
 #include "graph/cross_check.h"
 
@@ -11,9 +11,9 @@ namespace {
 using testing::Case;
 using testing::random_floats;
 
-void expect_isas_agree(DType t, int64_t k) {
+// y = W x for an n x k weight and m columns, on every ISA this machine has.
+void expect_isas_agree(DType t, int64_t k, int64_t n = 11, int64_t m = 6) {
     Case c;
-    const int64_t n = 11, m = 6;
     const TensorId W = c.weight("w", t, {k, n, 1, 1}, random_floats(static_cast<size_t>(k * n), 31));
     const TensorId x = c.input("x", DType::F32, {k, m, 1, 1}, random_floats(static_cast<size_t>(k * m), 32));
     const TensorId y = c.g.matmul(W, x);
@@ -42,6 +42,19 @@ TEST(CpuMatmul, KQuantIsasAgreeUpToRounding) {
 TEST(CpuMatmul, LegacyQuantIsasAgreeUpToRounding) {
     for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::IQ4_NL}) {
         for (int64_t k : {224, 576}) expect_isas_agree(t, k);
+    }
+}
+
+// Batches of 16 columns and more take the AMX tiles where the CPU has them: 40 columns (a
+// 32-token pass and an 8-token one), 45 rows (a panel and a 13-row tail), 34 blocks (two chunks
+// of k, so the second adds into y).
+TEST(CpuMatmul, AmxPromptTilesAgreeWithTheOtherIsas) {
+    if (!cpu_supports_isa(CpuIsa::Amx)) {
+        GTEST_SKIP() << "skipped: this CPU has no AMX int8/bf16 tiles (or Linux refused the tile state), so the "
+                        "amx kernels did not run";
+    }
+    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::IQ4_NL}) {
+        expect_isas_agree(t, 1088, 45, 40);
     }
 }
 

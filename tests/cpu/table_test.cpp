@@ -9,7 +9,7 @@ namespace kiln {
 namespace {
 
 TEST(CpuKernels, EveryOpHasAKernelInEveryTable) {
-    for (CpuIsa isa : {CpuIsa::Scalar, CpuIsa::Avx2, CpuIsa::Avx512}) {
+    for (CpuIsa isa : kAllCpuIsas) {
         const CpuKernelTable& t = cpu_kernel_table(isa);
         for (int op = 0; op < kOpCount; ++op) {
             EXPECT_NE(t.op[op], nullptr) << isa_name(isa) << " " << op_name(static_cast<Op>(op));

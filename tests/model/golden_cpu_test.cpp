@@ -18,7 +18,7 @@ using namespace kiln::testing;
 // the case's bound (golden_test_support.h) and wherever a row is bit-identical.
 TEST(CpuModel, GoldenLogitsAndGreedyIds) {
     KILN_REQUIRE_SHARED(shared);
-    for (CpuIsa isa : {CpuIsa::Scalar, CpuIsa::Avx2, CpuIsa::Avx512}) {
+    for (CpuIsa isa : kAllCpuIsas) {
         if (!cpu_supports_isa(isa)) continue;
         SCOPED_TRACE(std::string(isa_name(isa)));
         CpuBackend backend(CpuOptions{2, isa});

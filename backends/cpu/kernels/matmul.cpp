@@ -101,11 +101,33 @@ const Tiles* tiles_of(DType t) {
 
 bool matmul_supported(DType w) { return tiles_of(w) != nullptr || row_dot(w) != nullptr; }
 
-int matmul_staged_format(DType w, DType x) {
+int matmul_staged_format(DType w, DType x, int64_t /*cols*/) {
     const bool kq = is_kquant(w), interleaved = tiles_of(w) != nullptr;
     if (kq) return interleaved ? 3 : 2;
     if (is_legacy_quant(w)) return 4 + (interleaved ? 2 : 0) + (w == DType::Q4_1 || w == DType::Q5_1 ? 1 : 0);
     return x == DType::F32 ? 0 : 1;  // float weights: f16/bf16 x widened to f32, f32 x read in place
+}
+
+void stage_matmul_x(const CpuKernelArgs& a, bool interleaved) {
+    const Tensor& W = src(a, 0);
+    const Tensor& X = src(a, 1);
+    const int64_t k = W.ne[0], cols = X.n_rows();
+    uint8_t* xbase = src_data(a, 1);
+    const bool kq = is_kquant(W.type), quant = kq || is_legacy_quant(W.type);
+    const size_t col_bytes = matmul_act_col_bytes(W.type, k);
+    if (!(quant || X.type != DType::F32) || a.staged_x_ready) return;
+    if (quant) {
+        quantize_x(X, xbase, W.type, kq, interleaved, k / (kq ? kQK_K : kQK), col_bytes, a.staged_x,
+                   share(cols * (k / (kq ? kQK_K : kQK)), a.ith, a.nth));
+    } else {
+        const Range r = share(cols, a.ith, a.nth);
+        for (int64_t c = r.begin; c < r.end; ++c) {
+            auto* out = reinterpret_cast<float*>(a.staged_x + static_cast<size_t>(c) * col_bytes);
+            const float* f = floats(X.type, flat_row(X, xbase, c), k, out);
+            if (f != out) std::memcpy(out, f, static_cast<size_t>(k) * sizeof(float));
+        }
+    }
+    a.barrier->wait();
 }
 
 void matmul(const CpuKernelArgs& a) {
@@ -120,23 +142,9 @@ void matmul(const CpuKernelArgs& a) {
     const size_t col_bytes = matmul_act_col_bytes(W.type, k);
     const bool staged = quant || X.type != DType::F32;
 
-    // Phase 1: activations into scratch, unless an earlier matmul left the same ones there.
-    if (staged && !a.staged_x_ready) {
-        if (quant) {
-            // The tiles read activations in their interleaved orders (kquant_tile.h, pair_tile.h).
-            const bool interleaved = tiles_of(W.type) != nullptr;
-            quantize_x(X, xbase, W.type, kq, interleaved, nblk, col_bytes, a.staged_x,
-                       share(cols * nblk, a.ith, a.nth));
-        } else {
-            const Range r = share(cols, a.ith, a.nth);
-            for (int64_t c = r.begin; c < r.end; ++c) {
-                auto* out = reinterpret_cast<float*>(a.staged_x + static_cast<size_t>(c) * col_bytes);
-                const float* f = floats(X.type, flat_row(X, xbase, c), k, out);
-                if (f != out) std::memcpy(out, f, static_cast<size_t>(k) * sizeof(float));
-            }
-        }
-        a.barrier->wait();
-    }
+    // Phase 1: activations into scratch (the tiles read them in their interleaved orders,
+    // kquant_tile.h, pair_tile.h), unless an earlier matmul left the same ones there.
+    stage_matmul_x(a, tiles_of(W.type) != nullptr);
     const auto column = [&](int64_t c) -> const void* {
         if (staged) return a.staged_x + static_cast<size_t>(c) * col_bytes;
         return flat_row(X, xbase, c);
