@@ -46,16 +46,17 @@ TEST(CpuMatmul, LegacyQuantIsasAgreeUpToRounding) {
 }
 
 // Batches of 16 columns and more take the AMX tiles where the CPU has them: 40 columns (a
-// 32-token pass and an 8-token one), 45 rows (a panel and a 13-row tail), 34 blocks (two chunks
-// of k, so the second adds into y).
+// 32-token pass and an 8-token one), 45 rows (a panel and a 13-row tail), two chunks of k (so
+// the second adds into y).
 TEST(CpuMatmul, AmxPromptTilesAgreeWithTheOtherIsas) {
     if (!cpu_supports_isa(CpuIsa::Amx)) {
         GTEST_SKIP() << "skipped: this CPU has no AMX int8/bf16 tiles (or Linux refused the tile state), so the "
                         "amx kernels did not run";
     }
     for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::IQ4_NL}) {
-        expect_isas_agree(t, 1088, 45, 40);
+        expect_isas_agree(t, 2080, 45, 40);  // 65 blocks: a chunk of 64 and one more
     }
+    for (DType t : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) expect_isas_agree(t, 2304, 45, 40);  // 8 + 1 blocks
 }
 
 }  // namespace
