@@ -69,43 +69,58 @@ template <typename T>
 void tile_pass(const AmxPanel& p, int units, const uint8_t* x0, size_t col_bytes, int mt, Acc* acc) {
     using Act = typename T::Act;
     constexpr int kUnitBytes = kAmxRows * T::kUnit;
-    constexpr bool kUnitMins = T::kMins && T::kUnits == 1;   // Q4_1 / Q5_1: m * d_x * sum(x_q) per block
-    constexpr bool kBlockMins = T::kMins && T::kUnits > 1;   // Q4_K / Q5_K: per 256-block, from bsums
     alignas(64) int32_t c[2][4][256];  // two units' C tiles, 16 x 16 int32 each
     const auto stride = static_cast<long>(col_bytes);
     const bool two = mt > 16;
     const auto act = [&](int m, int blk) {
         return reinterpret_cast<const Act*>(x0 + static_cast<size_t>(m) * col_bytes) + blk;
     };
+    // K-quants: the units of a block share d_x, so their sums gather without it in bacc and
+    // meet d_x (and the mins) once per block.
+    alignas(64) Acc bacc[T::kUnits > 1 ? kTokens : 1];
     const auto epilogue = [&](int u) {
         const int32_t(*cu)[256] = c[u & 1];
-        const int blk = u / T::kUnits;
+        const int blk = u / T::kUnits, s = u % T::kUnits;
         const float* du = p.d + u * kAmxRows;
         const __m512 d0 = _mm512_load_ps(du), d1 = _mm512_load_ps(du + 16);
         for (int m = 0; m < mt; ++m) {
             const Act* xb = act(m, blk);
-            const __m512 dx = _mm512_set1_ps(xb->d);
-            const int32_t* c0 = cu[(m / 16) * 2] + (m % 16) * 16;
-            const int32_t* c1 = cu[(m / 16) * 2 + 1] + (m % 16) * 16;
-            __m512 a0 = _mm512_load_ps(acc[m]), a1 = _mm512_load_ps(acc[m] + 16);
-            a0 = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(kAll, _mm512_load_si512(c0)), _mm512_mul_ps(d0, dx), a0);
-            a1 = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(kAll, _mm512_load_si512(c1)), _mm512_mul_ps(d1, dx), a1);
-            if constexpr (kUnitMins) {
-                const __m512 s = _mm512_set1_ps(xb->ds);
-                a0 = _mm512_fmadd_ps(_mm512_load_ps(p.m + u * kAmxRows), s, a0);
-                a1 = _mm512_fmadd_ps(_mm512_load_ps(p.m + u * kAmxRows + 16), s, a1);
-            }
-            if constexpr (kBlockMins) {
-                if (u % T::kUnits == T::kUnits - 1) {  // the block's last unit: its mins . d_x * sums
-                    for (int s = 0; s < 8; ++s) {
-                        const float* ms = p.m + (blk * 8 + s) * kAmxRows;
-                        const __m512 xs = _mm512_set1_ps(xb->d * static_cast<float>(xb->bsums[2 * s] + xb->bsums[2 * s + 1]));
-                        a0 = _mm512_fmadd_ps(_mm512_load_ps(ms), xs, a0);
-                        a1 = _mm512_fmadd_ps(_mm512_load_ps(ms + 16), xs, a1);
+            const __m512 i0 = _mm512_maskz_cvtepi32_ps(kAll, _mm512_load_si512(cu[(m / 16) * 2] + (m % 16) * 16));
+            const __m512 i1 = _mm512_maskz_cvtepi32_ps(kAll, _mm512_load_si512(cu[(m / 16) * 2 + 1] + (m % 16) * 16));
+            if constexpr (T::kUnits == 1) {
+                const __m512 dx = _mm512_set1_ps(xb->d);
+                __m512 a0 = _mm512_fmadd_ps(i0, _mm512_mul_ps(d0, dx), _mm512_load_ps(acc[m]));
+                __m512 a1 = _mm512_fmadd_ps(i1, _mm512_mul_ps(d1, dx), _mm512_load_ps(acc[m] + 16));
+                if constexpr (T::kMins) {  // Q4_1 / Q5_1
+                    const __m512 xs = _mm512_set1_ps(xb->ds);
+                    a0 = _mm512_fmadd_ps(_mm512_load_ps(p.m + u * kAmxRows), xs, a0);
+                    a1 = _mm512_fmadd_ps(_mm512_load_ps(p.m + u * kAmxRows + 16), xs, a1);
+                }
+                _mm512_store_ps(acc[m], a0), _mm512_store_ps(acc[m] + 16, a1);
+            } else {
+                __m512 b0 = _mm512_mul_ps(i0, d0), b1 = _mm512_mul_ps(i1, d1);
+                if (s > 0) b0 = _mm512_add_ps(b0, _mm512_load_ps(bacc[m])), b1 = _mm512_add_ps(b1, _mm512_load_ps(bacc[m] + 16));
+                if (s < T::kUnits - 1) {
+                    _mm512_store_ps(bacc[m], b0), _mm512_store_ps(bacc[m] + 16, b1);
+                    continue;
+                }
+                const __m512 dx = _mm512_set1_ps(xb->d);
+                __m512 a0 = _mm512_fmadd_ps(b0, dx, _mm512_load_ps(acc[m]));
+                __m512 a1 = _mm512_fmadd_ps(b1, dx, _mm512_load_ps(acc[m] + 16));
+                if constexpr (T::kMins) {  // Q4_K / Q5_K: the eight mins . d_x * sub-block sums of x_q
+                    alignas(32) float xs[8];
+                    const __m256i sums = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb->bsums)),
+                                                           _mm256_set1_epi16(1));
+                    _mm256_store_ps(xs, _mm256_mul_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(xb->d)));
+                    for (int g = 0; g < 8; ++g) {
+                        const float* ms = p.m + (blk * 8 + g) * kAmxRows;
+                        const __m512 x = _mm512_set1_ps(xs[g]);
+                        a0 = _mm512_fmadd_ps(_mm512_load_ps(ms), x, a0);
+                        a1 = _mm512_fmadd_ps(_mm512_load_ps(ms + 16), x, a1);
                     }
                 }
+                _mm512_store_ps(acc[m], a0), _mm512_store_ps(acc[m] + 16, a1);
             }
-            _mm512_store_ps(acc[m], a0), _mm512_store_ps(acc[m] + 16, a1);
         }
     };
     for (int u = 0; u < units; ++u) {
