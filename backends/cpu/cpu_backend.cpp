@@ -15,7 +15,7 @@ public:
     CpuExecutable(StateStore& state, ThreadPool& pool, CpuIsa isa, const Graph& g)
         : graph_(g), pool_(pool), kernels_(cpu_kernel_table(isa)), storage_(g, state), barrier_(pool.size()),
           staged_x_reuse_(cpu_plan_staged_x_reuse(g, isa)) {
-        const CpuScratchLayout layout = cpu_scratch_layout(graph_, pool_.size());
+        const CpuScratchLayout layout = cpu_scratch_layout(graph_, pool_.size(), isa);
         scratch_ = std::make_unique<AlignedBytes>(layout.bytes);
         staged_x_offset_ = layout.staged_x_offset;
     }

@@ -41,11 +41,18 @@ void cpu_exp_floats(CpuIsa isa, const float* x, float* y, int64_t n) { cpu_kerne
 
 size_t cpu_scratch_bytes(const Graph& g, const Node& n, int nth) { return cpu::node_scratch_bytes(g, n, nth); }
 
-CpuScratchLayout cpu_scratch_layout(const Graph& g, int nth) {
+CpuScratchLayout cpu_scratch_layout(const Graph& g, int nth, CpuIsa isa) {
+    const CpuKernelTable& kernels = cpu_kernel_table(isa);
     size_t ops = 0, staged = 0;
     for (const Node& n : g.nodes()) {
-        size_t& m = n.op == Op::MatMul ? staged : ops;
-        m = std::max(m, cpu::node_scratch_bytes(g, n, nth));
+        ops = std::max(ops, cpu::node_scratch_bytes(g, n, nth));
+        if (n.op != Op::MatMul) continue;
+        // A matmul stages x when its table says so: cols columns in the format's bytes.
+        const Tensor& w = g.tensor(n.src[0]);
+        const Tensor& x = g.tensor(n.src[1]);
+        if (kernels.matmul_staged_format(w, x) != 0) {
+            staged = std::max(staged, cpu::matmul_act_col_bytes(w.type, w.ne[0]) * static_cast<size_t>(x.n_rows()));
+        }
     }
     return {cpu::scratch_align(ops), cpu::scratch_align(ops) + staged};
 }
@@ -81,8 +88,7 @@ std::vector<bool> cpu_plan_staged_x_reuse(const Graph& g, CpuIsa isa) {
     for (size_t i = 0; i < nodes.size(); ++i) {
         const Node& n = nodes[i];
         if (n.op == Op::MatMul) {
-            const Tensor& x = g.tensor(n.src[1]);
-            const int format = kernels.matmul_staged_format(g.tensor(n.src[0]).type, x.type, x.n_rows());
+            const int format = kernels.matmul_staged_format(g.tensor(n.src[0]), g.tensor(n.src[1]));
             if (format != 0) {
                 const StagedX s = staged_x_of(g, n.src[1], format);
                 reuse[i] = held == s;

@@ -36,7 +36,7 @@ using CpuKernel = void (*)(const CpuKernelArgs&);
 struct CpuKernelTable {
     CpuKernel op[kOpCount];
     // How this ISA's matmul stages x for weights w (kernels_isa.h) and its vector exp (for tests).
-    int (*matmul_staged_format)(DType w, DType x, int64_t cols);
+    int (*matmul_staged_format)(const Tensor& w, const Tensor& x);
     void (*exp_floats)(const float* x, float* y, int64_t n);
 };
 
@@ -45,7 +45,8 @@ const CpuKernelTable& cpu_kernel_table(CpuIsa isa);
 // y[i] = e^x[i] with the vector exp of the kernels of `isa` (for tests of its accuracy).
 void cpu_exp_floats(CpuIsa isa, const float* x, float* y, int64_t n);
 
-// Scratch a node needs (0 for most ops; a matmul's is its staged x, see cpu_scratch_layout).
+// Ops scratch a node needs (0 for most ops and for matmuls, whose staged x is sized by
+// cpu_scratch_layout).
 size_t cpu_scratch_bytes(const Graph& g, const Node& n, int nth);
 
 // A compiled graph's scratch: the ops' scratch at 0 (each node reuses it), then the matmuls'
@@ -54,7 +55,7 @@ struct CpuScratchLayout {
     size_t staged_x_offset;
     size_t bytes;
 };
-CpuScratchLayout cpu_scratch_layout(const Graph& g, int nth);
+CpuScratchLayout cpu_scratch_layout(const Graph& g, int nth, CpuIsa isa);
 
 // Per node, decided once per compiled graph: true for a matmul whose x an earlier matmul already
 // staged in the same format (same bytes and layout of x, same weight-dependent staging: Q8A

@@ -57,6 +57,9 @@ TEST(CpuMatmul, AmxPromptTilesAgreeWithTheOtherIsas) {
         expect_isas_agree(t, 2080, 45, 40);  // 65 blocks: a chunk of 64 and one more
     }
     for (DType t : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) expect_isas_agree(t, 2304, 45, 40);  // 8 + 1 blocks
+    // bf16 tiles with x and f16 weights split in two: 2^-17 of each product, no more (1056 = two
+    // chunks of 512 and a unit of 32).
+    for (DType t : {DType::F16, DType::BF16}) expect_isas_agree(t, 1056, 45, 40);
 }
 
 }  // namespace

@@ -20,45 +20,35 @@
 #include <type_traits>
 
 #include "backends/cpu/kernels/amx_panel.h"
+#include "backends/cpu/kernels/amx_tiles.h"
 #include "backends/cpu/kernels/kernels_isa.h"
 
 namespace kiln::cpu {
 namespace avx512 {
 void matmul(const CpuKernelArgs& a);
-int matmul_staged_format(DType w, DType x, int64_t cols);
+int matmul_staged_format(const Tensor& w, const Tensor& x);
 void stage_matmul_x(const CpuKernelArgs& a, bool interleaved);
 const CpuKernelTable& kernel_table();
 }  // namespace avx512
 
 namespace amx {
+void stage_bf16_split(const CpuKernelArgs& a);  // amx_float.cpp
+void float_tile_matmul(const CpuKernelArgs& a);
+
 namespace {
 
 // Fewer columns than this: AVX-512's register tiles are as fast (measured, bench_cpu_kernels).
 constexpr int64_t kMinCols = 16;
 constexpr int kTokens = 32;  // tokens per pass: two A tiles
 
-struct alignas(64) TileConfig {
-    uint8_t palette = 1, start_row = 0;
-    uint8_t reserved[14] = {};
-    uint16_t colsb[16] = {};
-    uint8_t rows[16] = {};
-};
-static_assert(sizeof(TileConfig) == 64);
-
 // Tiles 0, 1: A, tokens 0..15 / 16..31 of the pass (ma0 / ma1 rows of one unit of U int8
 // each); 2, 3: B, panel rows 0..15 / 16..31; 4..7: C = A0B0, A0B1, A1B0, A1B1.
 void configure_tiles(int ma0, int ma1, int unit) {
     TileConfig c;
-    const auto u = static_cast<uint16_t>(unit);
-    c.rows[0] = static_cast<uint8_t>(ma0), c.colsb[0] = u;
-    c.rows[1] = static_cast<uint8_t>(ma1), c.colsb[1] = ma1 ? u : 0;
-    for (int t : {2, 3}) c.rows[t] = static_cast<uint8_t>(unit / 4), c.colsb[t] = 64;
-    for (int t : {4, 5}) c.rows[t] = static_cast<uint8_t>(ma0), c.colsb[t] = 64;
-    for (int t : {6, 7}) c.rows[t] = static_cast<uint8_t>(ma1), c.colsb[t] = ma1 ? 64 : 0;
-    // GCC 12 does not see that ldtilecfg reads the configuration and drops the stores above:
-    // the pointer escapes into an empty asm that clobbers memory, so they happen first.
-    asm volatile("" : : "r"(&c) : "memory");
-    _tile_loadconfig(&c);
+    c.set(0, ma0, unit), c.set(1, ma1, unit);
+    c.set(2, unit / 4, 64), c.set(3, unit / 4, 64);
+    c.set(4, ma0, 64), c.set(5, ma0, 64), c.set(6, ma1, 64), c.set(7, ma1, 64);
+    load_tile_config(c);
 }
 
 using Acc = float[kAmxRows];
@@ -174,8 +164,7 @@ void tile_matmul(const CpuKernelArgs& a) {
     for (int64_t p = pr.begin; p < pr.end; ++p) {
         const int64_t r0 = p * kAmxRows;
         const int nr = static_cast<int>(imin(kAmxRows, n - r0));
-        const __mmask16 k0 = static_cast<__mmask16>(nr >= 16 ? 0xffff : (1u << nr) - 1);
-        const __mmask16 k1 = static_cast<__mmask16>(nr >= 32 ? 0xffff : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+        const __mmask16 k0 = first_lanes(nr), k1 = first_lanes(nr - 16);
         for (int64_t j0 = 0; j0 < nblk; j0 += kChunkBlocks) {
             const int nb = static_cast<int>(imin(kChunkBlocks, nblk - j0));
             amx_fill_panel<T>(wbase + static_cast<uint64_t>(r0) * W.nb[1], W.nb[1], nr, j0, nb, panel);
@@ -203,6 +192,11 @@ void tile_matmul(const CpuKernelArgs& a) {
     _tile_release();  // so the kernel's threads hold no tile state between nodes
 }
 
+// F16 / BF16 weights on bf16 tiles (amx_float.cpp), in units of 32 elements.
+bool float_tile_path(DType w, int64_t k, int64_t cols) {
+    return cols >= kMinCols && (w == DType::F16 || w == DType::BF16) && k % 32 == 0;
+}
+
 bool tile_path(DType w, int64_t cols) {
     return cols >= kMinCols && (is_legacy_quant(w) || w == DType::Q4_K || w == DType::Q5_K || w == DType::Q6_K);
 }
@@ -211,6 +205,10 @@ bool tile_path(DType w, int64_t cols) {
 
 void matmul(const CpuKernelArgs& a) {
     const DType w = src(a, 0).type;
+    if (float_tile_path(w, src(a, 0).ne[0], src(a, 1).n_rows())) {
+        stage_bf16_split(a);
+        return float_tile_matmul(a);
+    }
     if (!tile_path(w, src(a, 1).n_rows())) return avx512::matmul(a);
     avx512::stage_matmul_x(a, /*interleaved=*/false);
     switch (w) {
@@ -227,10 +225,11 @@ void matmul(const CpuKernelArgs& a) {
     }
 }
 
-int matmul_staged_format(DType w, DType x, int64_t cols) {
-    if (!tile_path(w, cols)) return avx512::matmul_staged_format(w, x, cols);
-    if (is_kquant(w)) return 2;  // plain Q8_K blocks
-    return 4 + (w == DType::Q4_1 || w == DType::Q5_1 ? 1 : 0);  // plain Q8A blocks
+int matmul_staged_format(const Tensor& w, const Tensor& x) {
+    if (float_tile_path(w.type, w.ne[0], x.n_rows())) return 8;  // bf16 x_hi, x_lo
+    if (!tile_path(w.type, x.n_rows())) return avx512::matmul_staged_format(w, x);
+    if (is_kquant(w.type)) return 2;  // plain Q8_K blocks
+    return 4 + (w.type == DType::Q4_1 || w.type == DType::Q5_1 ? 1 : 0);  // plain Q8A blocks
 }
 
 const CpuKernelTable& kernel_table() {

@@ -25,11 +25,11 @@ void exp_floats(const float* x, float* y, int64_t n);
 // Whether matmul has a row kernel for weights of this dtype.
 bool matmul_supported(DType w);
 
-// How matmul stages x (`cols` columns) for weights w: 0 read in place (f32 x, float weights), 1 widened to f32,
+// How matmul stages x for weights w: 0 read in place (f32 x, float weights), 1 widened to f32,
 // 2 / 3 Q8_K plain / in the K-quant tiles' order, 4-7 Q8A blocks (+2 in quads for the tiles, +1
-// with Q8_1 sums). Equal nonzero formats of the same x give the same staged bytes
-// (cpu_plan_staged_x_reuse).
-int matmul_staged_format(DType w, DType x, int64_t cols);
+// with Q8_1 sums), 8 bf16 x_hi and x_lo (the amx table's float weights). Equal nonzero formats
+// of the same x give the same staged bytes (cpu_plan_staged_x_reuse).
+int matmul_staged_format(const Tensor& w, const Tensor& x);
 // Phase 1 of matmul: x staged into a.staged_x (Q8A / Q8_K blocks, in the tiles' interleaved
 // orders or plain, or widened to f32), then the barrier; nothing when a.staged_x_ready or when
 // x is read in place. The Amx matmul stages through it too.

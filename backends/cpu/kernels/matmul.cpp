@@ -101,11 +101,12 @@ const Tiles* tiles_of(DType t) {
 
 bool matmul_supported(DType w) { return tiles_of(w) != nullptr || row_dot(w) != nullptr; }
 
-int matmul_staged_format(DType w, DType x, int64_t /*cols*/) {
+int matmul_staged_format(const Tensor& W, const Tensor& X) {
+    const DType w = W.type;
     const bool kq = is_kquant(w), interleaved = tiles_of(w) != nullptr;
     if (kq) return interleaved ? 3 : 2;
     if (is_legacy_quant(w)) return 4 + (interleaved ? 2 : 0) + (w == DType::Q4_1 || w == DType::Q5_1 ? 1 : 0);
-    return x == DType::F32 ? 0 : 1;  // float weights: f16/bf16 x widened to f32, f32 x read in place
+    return X.type == DType::F32 ? 0 : 1;  // float weights: f16/bf16 x widened to f32, f32 x read in place
 }
 
 void stage_matmul_x(const CpuKernelArgs& a, bool interleaved) {

@@ -45,11 +45,11 @@ inline bool is_legacy_quant(DType t) {
            t == DType::IQ4_NL;
 }
 
-// Bytes of one quantized activation column of k values for weights of type w.
+// Bytes of one staged activation column of k values for weights of type w.
 inline size_t matmul_act_col_bytes(DType w, int64_t k) {
     if (is_kquant(w)) return static_cast<size_t>(k / kQK_K) * sizeof(BlockQ8_K);
     if (is_legacy_quant(w)) return static_cast<size_t>(k / kQK) * sizeof(BlockQ8A);
-    return static_cast<size_t>(k) * sizeof(float);  // float weights: x as f32 (only when x is not f32)
+    return static_cast<size_t>(k) * sizeof(float);  // float weights: x as f32, or as bf16 hi + lo (amx)
 }
 
 // Per-thread floats of the kernels that use private scratch.
@@ -82,14 +82,10 @@ inline size_t per_thread_floats(const Graph& g, const Node& n) {
 // Bytes of one thread's private slice.
 inline size_t node_thread_bytes(const Graph& g, const Node& n) { return per_thread_floats(g, n) * sizeof(float); }
 
+// Bytes of a node's ops scratch (a matmul has none: its staged x is in its own region, sized by
+// cpu_scratch_layout from the kernel table's staging format).
 inline size_t node_scratch_bytes(const Graph& g, const Node& n, int nth) {
-    if (n.op == Op::MatMul) {
-        const Tensor& w = g.tensor(n.src[0]);
-        const Tensor& x = g.tensor(n.src[1]);
-        const bool float_w = !is_kquant(w.type) && !is_legacy_quant(w.type);
-        if (float_w && x.type == DType::F32) return 0;
-        return matmul_act_col_bytes(w.type, w.ne[0]) * static_cast<size_t>(x.n_rows());
-    }
+    if (n.op == Op::MatMul) return 0;
     return scratch_align(node_thread_bytes(g, n)) * static_cast<size_t>(nth);
 }
 
