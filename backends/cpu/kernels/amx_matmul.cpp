@@ -2,15 +2,15 @@
 // Q4_K / Q5_K / Q6_K on Intel AMX tiles. Compiled once, with the AVX-512 flags plus AMX's, into
 // kiln::cpu::amx.
 //
-// y = W^T x in 32-token x 32-row tiles, one unit of k at a time (amx_panel.h: a 32-element
-// block or K-quant sub-block; 16 elements for Q6_K): two A tiles hold the unit's int8 codes for
-// 16 tokens each, straight from the staged Q8A / Q8_K activations (the tile load's stride is the
-// column stride), two B tiles hold it for 16 weight rows each, and `tdpbssd` leaves four 16 x 16
+// y = W^T x in 16-token x 32-row passes, one unit of k at a time (amx_panel.h: a 32-element
+// block or K-quant sub-block; 16 elements for Q6_K): an A tile holds the unit's int8 codes for
+// the 16 tokens, straight from the staged Q8A / Q8_K activations (the tile load's stride is the
+// column stride), two B tiles hold it for 16 weight rows each, and `tdpbssd` leaves two 16 x 16
 // int32 dot products. Every unit has its own weight scale and every block its activation scale,
 // so the int32 results go through memory into f32 accumulators unit by unit: acc += f32(dot) *
 // d_w * d_x, plus the mins (Q4_1 / Q5_1: m_w * d_x * sum(x_q) per block; Q4_K / Q5_K: per
 // 256-block, the eight mins . d_x * the sub-block sums of x_q). That epilogue is AVX-512 work;
-// it runs one unit behind the tile multiplies (two result buffers), so the two overlap.
+// it runs two units behind the tile multiplies (three result buffers), so the two overlap.
 //
 // Batches of fewer than kMinCols columns (decode, small batches) and the other types take
 // AVX-512's matmul, so AVX-512's matvec is what generation uses.
@@ -39,15 +39,18 @@ namespace {
 
 // Fewer columns than this: AVX-512's register tiles are as fast (measured, bench_cpu_kernels).
 constexpr int64_t kMinCols = 16;
-constexpr int kTokens = 32;  // tokens per pass: two A tiles
+constexpr int kTokens = 16;  // tokens per pass: one A tile
 
-// Tiles 0, 1: A, tokens 0..15 / 16..31 of the pass (ma0 / ma1 rows of one unit of U int8
-// each); 2, 3: B, panel rows 0..15 / 16..31; 4..7: C = A0B0, A0B1, A1B0, A1B1.
-void configure_tiles(int ma0, int ma1, int unit) {
+// Tile 0: A, the pass's mt tokens x one unit of U int8; 1, 2: B, panel rows 0..15 / 16..31;
+// C for rows 0..15 / 16..31 in 3, 4 for even units and 5, 6 for odd ones. A unit's C tiles are
+// zeroed, multiplied into and stored while the previous unit's are still being stored: with
+// one set, each unit waited for the last one's stores (measured: 16-token passes with two sets
+// and the epilogue two units behind, 1.5x the 32-token passes with one set of four C tiles).
+void configure_tiles(int mt, int unit) {
     TileConfig c;
-    c.set(0, ma0, unit), c.set(1, ma1, unit);
-    c.set(2, unit / 4, 64), c.set(3, unit / 4, 64);
-    c.set(4, ma0, 64), c.set(5, ma0, 64), c.set(6, ma1, 64), c.set(7, ma1, 64);
+    c.set(0, mt, unit);
+    c.set(1, unit / 4, 64), c.set(2, unit / 4, 64);
+    for (int t = 3; t < 7; ++t) c.set(t, mt, 64);
     load_tile_config(c);
 }
 
@@ -59,9 +62,8 @@ template <typename T>
 void tile_pass(const AmxPanel& p, int units, const uint8_t* x0, size_t col_bytes, int mt, Acc* acc) {
     using Act = typename T::Act;
     constexpr int kUnitBytes = kAmxRows * T::kUnit;
-    alignas(64) int32_t c[2][4][256];  // two units' C tiles, 16 x 16 int32 each
+    alignas(64) int32_t c[3][2][256];  // three units' C tiles (rows 0..15, 16..31), 16 x 16 int32 each
     const auto stride = static_cast<long>(col_bytes);
-    const bool two = mt > 16;
     const auto act = [&](int m, int blk) {
         return reinterpret_cast<const Act*>(x0 + static_cast<size_t>(m) * col_bytes) + blk;
     };
@@ -69,14 +71,14 @@ void tile_pass(const AmxPanel& p, int units, const uint8_t* x0, size_t col_bytes
     // meet d_x (and the mins) once per block.
     alignas(64) Acc bacc[T::kUnits > 1 ? kTokens : 1];
     const auto epilogue = [&](int u) {
-        const int32_t(*cu)[256] = c[u & 1];
+        const int32_t(*cu)[256] = c[u % 3];
         const int blk = u / T::kUnits, s = u % T::kUnits;
         const float* du = p.d + u * kAmxRows;
         const __m512 d0 = _mm512_load_ps(du), d1 = _mm512_load_ps(du + 16);
         for (int m = 0; m < mt; ++m) {
             const Act* xb = act(m, blk);
-            const __m512 i0 = _mm512_maskz_cvtepi32_ps(kAll, _mm512_load_si512(cu[(m / 16) * 2] + (m % 16) * 16));
-            const __m512 i1 = _mm512_maskz_cvtepi32_ps(kAll, _mm512_load_si512(cu[(m / 16) * 2 + 1] + (m % 16) * 16));
+            const __m512 i0 = _mm512_maskz_cvtepi32_ps(kAll, _mm512_load_si512(cu[0] + m * 16));
+            const __m512 i1 = _mm512_maskz_cvtepi32_ps(kAll, _mm512_load_si512(cu[1] + m * 16));
             if constexpr (T::kUnits == 1) {
                 const __m512 dx = _mm512_set1_ps(xb->d);
                 __m512 a0 = _mm512_fmadd_ps(i0, _mm512_mul_ps(d0, dx), _mm512_load_ps(acc[m]));
@@ -117,32 +119,32 @@ void tile_pass(const AmxPanel& p, int units, const uint8_t* x0, size_t col_bytes
         const int blk = u / T::kUnits, s = u % T::kUnits;
         const uint8_t* xq = x0 + static_cast<size_t>(blk) * sizeof(Act) + offsetof(Act, qs) + s * T::kUnit;
         const int8_t* bq = p.q + u * kUnitBytes;
-        int32_t(*cu)[256] = c[u & 1];
-        _tile_loadd(2, bq, 64);
-        _tile_loadd(3, bq + kUnitBytes / 2, 64);
+        int32_t(*cu)[256] = c[u % 3];
+        _tile_loadd(1, bq, 64);
+        _tile_loadd(2, bq + kUnitBytes / 2, 64);
         _tile_loadd(0, xq, stride);
-        _tile_zero(4);
-        _tile_zero(5);
-        _tile_dpbssd(4, 0, 2);
-        _tile_dpbssd(5, 0, 3);
-        _tile_stored(4, cu[0], 64);
-        _tile_stored(5, cu[1], 64);
-        if (two) {
-            _tile_loadd(1, xq + 16 * col_bytes, stride);
+        if (u & 1) {
+            _tile_zero(5);
             _tile_zero(6);
-            _tile_zero(7);
-            _tile_dpbssd(6, 1, 2);
-            _tile_dpbssd(7, 1, 3);
-            _tile_stored(6, cu[2], 64);
-            _tile_stored(7, cu[3], 64);
+            _tile_dpbssd(5, 0, 1);
+            _tile_dpbssd(6, 0, 2);
+            _tile_stored(5, cu[0], 64);
+            _tile_stored(6, cu[1], 64);
+        } else {
+            _tile_zero(3);
+            _tile_zero(4);
+            _tile_dpbssd(3, 0, 1);
+            _tile_dpbssd(4, 0, 2);
+            _tile_stored(3, cu[0], 64);
+            _tile_stored(4, cu[1], 64);
         }
-        if (u > 0) epilogue(u - 1);
+        if (u >= 2) epilogue(u - 2);
     }
-    if (units > 0) epilogue(units - 1);
+    for (int u = units >= 2 ? units - 2 : 0; u < units; ++u) epilogue(u);
 }
 
 // Phase 2 on tiles: each thread takes whole 32-row panels (or, with fewer panels than threads,
-// all panels for a share of the 32-token passes); per panel, k in chunks of kAmxPanelElems,
+// all panels for a share of the 16-token passes); per panel, k in chunks of kAmxPanelElems,
 // each decoded once and used for every pass.
 template <typename T>
 void tile_matmul(const CpuKernelArgs& a) {
@@ -171,7 +173,7 @@ void tile_matmul(const CpuKernelArgs& a) {
             for (int64_t t = tr.begin; t < tr.end; ++t) {
                 const int64_t c0 = t * kTokens;
                 const int mt = static_cast<int>(imin(kTokens, cols - c0));
-                if (mt != configured) configure_tiles(mt < 16 ? mt : 16, mt > 16 ? mt - 16 : 0, T::kUnit), configured = mt;
+                if (mt != configured) configure_tiles(mt, T::kUnit), configured = mt;
                 std::memset(acc, 0, sizeof(Acc) * static_cast<size_t>(mt));
                 const uint8_t* x0 = a.staged_x + static_cast<size_t>(c0) * col_bytes +
                                     static_cast<size_t>(j0) * sizeof(typename T::Act);
