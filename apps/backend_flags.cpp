@@ -76,6 +76,19 @@ bool has_real_gpu() {
 
 }  // namespace
 
+WeightMemory weight_memory(const Args& args) {
+    if (args.has("--mmap")) return WeightMemory::mapped;
+    if (args.has("--no-mmap")) return WeightMemory::resident;
+    const std::string backend = args.get("--backend").value_or("auto");
+    if (backend == "cpu" || backend == "reference") return WeightMemory::resident;
+#if KILN_HAVE_VULKAN
+    if (backend == "auto" && !has_real_gpu() && !args.has("--device")) return WeightMemory::resident;
+    return WeightMemory::mapped;
+#else
+    return WeightMemory::resident;  // only the CPU runs here
+#endif
+}
+
 std::vector<FlagSpec> backend_flags() {
     return {
         {"--backend", "", true, "auto (default: Vulkan on a GPU, else CPU), cpu, vulkan, or reference (scalar, slow)"},
@@ -85,6 +98,8 @@ std::vector<FlagSpec> backend_flags() {
         {"--cpu-kernels", "", true, "CPU kernel set: auto (default: the best this CPU runs), scalar, avx2, avx512 or amx"},
         {"--vk-matmul", "", true, "Vulkan matmul kernel: auto (default: by device), lanes, vec, vec_shared or tiles"},
         {"--no-fuse", "", false, "Vulkan: one dispatch per node, no fused kernels (kiln compare then checks every node)"},
+        {"--mmap", "", false, "keep the weights in the model file's memory map (default where a GPU holds them)"},
+        {"--no-mmap", "", false, "read the weights into memory with huge pages (default where the CPU runs them: faster decode)"},
     };
 }
 

@@ -10,10 +10,17 @@
 
 #include "apps/args.h"
 #include "backends/backend.h"
+#include "models/gguf/mapped_file.h"
 
 namespace kiln {
 
-std::vector<FlagSpec> backend_flags();  // --backend, --device, --gpu-layers, --threads, --cpu-kernels, --vk-matmul
+std::vector<FlagSpec> backend_flags();  // --backend, --device, --gpu-layers, --threads, --cpu-kernels, --vk-matmul,
+                                        // --no-fuse, --mmap, --no-mmap
+
+// Where the model's weights should live for the backend the flags choose: `resident` (huge
+// pages) when the CPU will run them (--backend cpu, or auto without a real GPU), `mapped` when a
+// GPU will hold its own copy; --mmap / --no-mmap decide instead.
+WeightMemory weight_memory(const Args& args);
 
 // `auto`: Vulkan (with the CPU behind it) on a real GPU when one is usable, else the CPU; a
 // Vulkan device that fails to start under `auto` falls back to the CPU with a notice on `notes`.

@@ -275,7 +275,7 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
 
     std::vector<BenchResult> results;
     for (const std::string& path : models) {
-        const Model model = Model::load(path);
+        const Model model = Model::load(path, weight_memory(args));
         uint64_t bytes = 0, params = 0;
         for (const GgufTensorInfo& t : model.file().tensors()) {
             bytes += t.n_bytes;

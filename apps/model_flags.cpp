@@ -72,7 +72,7 @@ LoadedModel load_model(const Args& args, const std::string& command, std::ostrea
     auto path = args.get("--model");
     if (!path) throw Error("kiln " + command + ": no model given (-m MODEL.gguf)");
     LoadedModel lm;
-    lm.model = std::make_unique<Model>(Model::load(*path));
+    lm.model = std::make_unique<Model>(Model::load(*path, weight_memory(args)));
     lm.tokenizer = std::make_unique<Tokenizer>(Tokenizer::from_gguf(lm.model->file()));
     if (lm.tokenizer->vocab().size() != static_cast<int32_t>(lm.model->hparams().vocab_size)) {
         throw Error(*path + ": the tokenizer has " + std::to_string(lm.tokenizer->vocab().size()) +

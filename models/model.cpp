@@ -6,9 +6,9 @@
 
 namespace kiln {
 
-Model Model::load(const std::filesystem::path& path) {
+Model Model::load(const std::filesystem::path& path, WeightMemory memory) {
     Model m;
-    m.file_ = std::make_unique<GgufFile>(GgufFile::open(path));
+    m.file_ = std::make_unique<GgufFile>(GgufFile::open(path, memory));
     if (is_vocab_only(*m.file_)) throw Error(path.string() + ": has a vocabulary but no weights");
     m.hparams_ = read_hparams(*m.file_);
     if (!architecture_supported(m.hparams_.arch)) {

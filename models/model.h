@@ -18,7 +18,9 @@ namespace kiln {
 class Model {
 public:
     // Throws kiln::Error naming the file, key or tensor at fault.
-    static Model load(const std::filesystem::path& path);
+    // `memory`: where the weights live (models/gguf/mapped_file.h): `resident` where the CPU
+    // reads them, `mapped` where a device holds its own copy.
+    static Model load(const std::filesystem::path& path, WeightMemory memory = WeightMemory::mapped);
 
     const GgufFile& file() const { return *file_; }
     const ModelHparams& hparams() const { return hparams_; }

@@ -50,7 +50,7 @@ int serve_command(const std::vector<std::string>& argv, std::ostream& out, std::
     std::optional<Pooling> pooling;
     if (auto p = args.get("--pooling")) pooling = parse_pooling(*p, "--pooling");
 
-    const Model model = Model::load(*path);
+    const Model model = Model::load(*path, weight_memory(args));
     const Tokenizer tokenizer = Tokenizer::from_gguf(model.file());
     if (tokenizer.vocab().size() != static_cast<int32_t>(model.hparams().vocab_size)) {
         throw Error(*path + ": the tokenizer has " + std::to_string(tokenizer.vocab().size()) +

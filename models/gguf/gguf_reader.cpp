@@ -320,12 +320,14 @@ GgufFile::GgufFile(GgufFile&&) noexcept = default;
 GgufFile& GgufFile::operator=(GgufFile&&) noexcept = default;
 GgufFile::~GgufFile() = default;
 
-GgufFile GgufFile::open(const std::filesystem::path& path) {
-    auto map = std::make_unique<MappedFile>(path);
+GgufFile GgufFile::open(const std::filesystem::path& path, WeightMemory memory) {
+    auto map = std::make_unique<MappedFile>(path, memory);
     GgufFile f = parse(map->bytes(), path.string());
     f.map_ = std::move(map);
     return f;
 }
+
+WeightMemory GgufFile::weight_memory() const { return map_ ? map_->memory() : WeightMemory::mapped; }
 
 GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
     GgufFile f;

@@ -16,10 +16,9 @@
 
 #include "graph/dtype.h"
 #include "models/gguf/gguf_value.h"
+#include "models/gguf/mapped_file.h"
 
 namespace kiln {
-
-class MappedFile;
 
 struct GgufTensorInfo {
     std::string name;
@@ -48,8 +47,10 @@ public:
     static constexpr uint64_t kMaxMetadataValues = 1u << 16;  // keys + nested arrays
     static constexpr uint64_t kMaxTensors = 1u << 16;
 
-    // Maps and validates a file; throws kiln::Error.
-    static GgufFile open(const std::filesystem::path& path);
+    // Maps (or, `resident`, reads: mapped_file.h) and validates a file; throws kiln::Error.
+    static GgufFile open(const std::filesystem::path& path, WeightMemory memory = WeightMemory::mapped);
+    // Where the file's bytes live (`mapped` for parsed caller-owned bytes).
+    WeightMemory weight_memory() const;
     // Validates bytes held by the caller (which must outlive the result); `name` is used in errors.
     static GgufFile parse(std::span<const uint8_t> bytes, std::string name);
 

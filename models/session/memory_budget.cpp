@@ -117,7 +117,10 @@ MemoryBudget plan_memory_budget(const Model& model, const Backend& backend, cons
         bb.backend = std::string(where.backends[b]->name());
         bb.limit = where.backends[b]->memory_limit();
         bb.device = where.backends.size() > 1 && static_cast<int>(b) == kDeviceBackend;
-        bb.weights = u.weights;
+        // Weights read into memory at load (resident) are already allocated: not asked again
+        // of the host.
+        const bool resident = model.file().weight_memory() == WeightMemory::resident;
+        bb.weights = resident && bb.limit && bb.limit->host ? 0 : u.weights;
         bb.kv_cache = u.state * static_cast<uint64_t>(n_sessions);
         bb.arenas = arenas[b];
         bb.inputs = u.inputs * static_cast<uint64_t>(n_sessions);

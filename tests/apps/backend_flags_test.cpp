@@ -53,6 +53,19 @@ TEST(BackendFlags, CpuKernelSetsAreCheckedAndChosen) {
     }
 }
 
+// Weights mapped from the file or read into huge pages: the same text either way.
+TEST(BackendFlags, MmapAndNoMmapGiveTheSameText) {
+    KILN_REQUIRE_SHARED_FILE(model, "models/stories260K.gguf");
+    std::string first;
+    for (const char* flag : {"--mmap", "--no-mmap"}) {
+        Result r = run({"run", "-m", model.string(), "-p", "Once upon a time", "-n", "8", "--temp", "0", "--backend",
+                        "cpu", flag});
+        EXPECT_EQ(r.status, 0) << flag << ": " << r.err;
+        if (first.empty()) first = r.out;
+        EXPECT_EQ(r.out, first) << flag;
+    }
+}
+
 TEST(BackendFlags, HelpNamesTheMatmulKernels) {
     Result r = run({"run", "--help"});
     EXPECT_EQ(r.status, 0);
