@@ -56,18 +56,6 @@ void configure_tiles(int mt, int unit) {
 
 using Acc = float[kAmxRows];
 
-// One unit's dots into C tiles C0 (panel rows 0..15) and C1 (16..31), stored to c[0], c[1]
-// (tile numbers must be constants, hence the template).
-template <int C0, int C1>
-[[gnu::always_inline]] inline void unit_dots(int32_t (*c)[256]) {
-    _tile_zero(C0);
-    _tile_zero(C1);
-    _tile_dpbssd(C0, 0, 1);
-    _tile_dpbssd(C1, 0, 2);
-    _tile_stored(C0, c[0], 64);
-    _tile_stored(C1, c[1], 64);
-}
-
 // acc[m] += the panel's first `units` units . token m's, for the mt tokens whose staged blocks
 // (T::Act) start at x0 (token m at x0 + m * col_bytes). The tiles must be configured for mt.
 template <typename T>
@@ -135,8 +123,21 @@ void tile_pass(const AmxPanel& p, int units, const uint8_t* x0, size_t col_bytes
         _tile_loadd(1, bq, 64);
         _tile_loadd(2, bq + kUnitBytes / 2, 64);
         _tile_loadd(0, xq, stride);
-        if (u & 1) unit_dots<5, 6>(cu);
-        else unit_dots<3, 4>(cu);
+        if (u & 1) {
+            _tile_zero(5);
+            _tile_zero(6);
+            _tile_dpbssd(5, 0, 1);
+            _tile_dpbssd(6, 0, 2);
+            _tile_stored(5, cu[0], 64);
+            _tile_stored(6, cu[1], 64);
+        } else {
+            _tile_zero(3);
+            _tile_zero(4);
+            _tile_dpbssd(3, 0, 1);
+            _tile_dpbssd(4, 0, 2);
+            _tile_stored(3, cu[0], 64);
+            _tile_stored(4, cu[1], 64);
+        }
         if (u >= 2) epilogue(u - 2);
     }
     for (int u = units >= 2 ? units - 2 : 0; u < units; ++u) epilogue(u);
