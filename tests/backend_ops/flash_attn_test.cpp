@@ -132,6 +132,15 @@ TEST(FlashAttn, PromptChunks) {
     run_attn({.d = 80, .dv = 80, .hq = 4, .hkv = 4, .n_kv = 7, .pos = {-1, 0, 1}, .kv = DType::F32});
 }
 
+// Prompt-sized batches of queries: GQA groups of 7 (Qwen2.5-0.5B) and 40, positions out of order
+// and past the cache, a sliding window over 20 tokens.
+TEST(FlashAttn, PromptBatchesGroupsAndWindows) {
+    run_attn({.d = 64, .dv = 64, .hq = 14, .hkv = 2, .n_kv = 150, .pos = tail(19, 150)});
+    run_attn({.d = 32, .dv = 32, .hq = 40, .hkv = 1, .n_kv = 90, .pos = tail(13, 90)});
+    run_attn({.d = 16, .dv = 16, .hq = 4, .hkv = 2, .n_kv = 140, .pos = {-1, 0, 5, 139, 200, 17, 17, 64, 63, 65, 100}});
+    run_attn({.d = 64, .dv = 64, .hq = 4, .hkv = 2, .n_kv = 300, .pos = tail(20, 300), .window = 70});
+}
+
 TEST(FlashAttn, PositionsOutOfOrder) {
     // A query that sees nothing, one past the KV length (clamped), repeated positions.
     run_attn({.d = 16, .dv = 16, .hq = 4, .hkv = 2, .n_kv = 40, .pos = {-1, 0, 5, 39, 100, 17, 17}});
