@@ -5,6 +5,11 @@
 // group. Units are dealt round-robin to threads: with causal masking later tokens see more keys,
 // and interleaving balances that.
 //
+// Prompts (8 tokens or more) over an f16 cache go in blocks instead: up to 16 tokens of one KV
+// head share each 64-key tile, widened to f32 and transposed once, so scores are computed with
+// keys in the vector lanes (no reduction per score) for every head of every token of the block;
+// each (token, head) then runs the same online softmax and f16 accumulation as one at a time.
+//
 // Over an f16 cache (the default) the kernel rounds as llama.cpp's CPU backend does: Q is rounded
 // to f16, so each score is a dot product of two f16 vectors, and the weighted sum of V is kept in
 // f16, rescaled and rounded after every key. That rounding costs accuracy (up to ~1e-5 NMSE on
