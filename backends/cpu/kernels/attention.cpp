@@ -5,11 +5,6 @@
 // group. Units are dealt round-robin to threads: with causal masking later tokens see more keys,
 // and interleaving balances that.
 //
-// Prompts (8 tokens or more) over an f16 cache go in blocks instead: up to 16 tokens of one KV
-// head share each 64-key tile, widened to f32 and transposed once, so scores are computed with
-// keys in the vector lanes (no reduction per score) for every head of every token of the block;
-// each (token, head) then runs the same online softmax and f16 accumulation as one at a time.
-//
 // Over an f16 cache (the default) the kernel rounds as llama.cpp's CPU backend does: Q is rounded
 // to f16, so each score is a dot product of two f16 vectors, and the weighted sum of V is kept in
 // f16, rescaled and rounded after every key. That rounding costs accuracy (up to ~1e-5 NMSE on
@@ -256,143 +251,6 @@ void attend_f16(const CpuKernelArgs& a, int64_t t, int64_t hk, int64_t first, in
     }
 }
 
-
-// Scores of H query heads against a tile of keys held transposed (kt[i * kAttnTile + jj] =
-// element i of key jj): s[h * kAttnTile + jj] = scale * (q_h . k_jj), q_h = q + h * d. Keys sit
-// in the vector lanes, so there is no reduction per score; each tile row of K is loaded once
-// for the H heads.
-template <int H>
-void score_tile(const float* q, int64_t d, const float* kt, float scale, float* s) {
-    constexpr int C = kAttnTile / kW;
-    FV acc[H][C];
-    #pragma GCC unroll 4
-    for (int h = 0; h < H; ++h) {
-        #pragma GCC unroll 8
-        for (int c = 0; c < C; ++c) acc[h][c] = fv_zero();
-    }
-    for (int64_t i = 0; i < d; ++i) {
-        FV k[C];
-        #pragma GCC unroll 8
-        for (int c = 0; c < C; ++c) k[c] = fv_load(kt + i * kAttnTile + c * kW);
-        #pragma GCC unroll 4
-        for (int h = 0; h < H; ++h) {
-            const FV qv = fv_set(q[h * d + i]);
-            #pragma GCC unroll 8
-            for (int c = 0; c < C; ++c) acc[h][c] = fv_fma(qv, k[c], acc[h][c]);
-        }
-    }
-    #pragma GCC unroll 4
-    for (int h = 0; h < H; ++h) {
-        #pragma GCC unroll 8
-        for (int c = 0; c < C; ++c) fv_store(s + h * kAttnTile + c * kW, fv_mul(acc[h][c], fv_set(scale)));
-    }
-}
-
-// Heads per score_tile call: H * kAttnTile / kW accumulators stay within the vector registers.
-constexpr int kScoreHeads = kW >= 16 ? 4 : kW >= 8 ? 2 : 1;
-
-void score_heads(const float* q, int64_t d, int64_t group, const float* kt, float scale, float* s) {
-    for (int64_t g = 0; g < group;) {
-        if (kScoreHeads >= 4 && group - g >= 4) {
-            score_tile<4>(q + g * d, d, kt, scale, s + g * kAttnTile);
-            g += 4;
-        } else if (kScoreHeads >= 2 && group - g >= 2) {
-            score_tile<2>(q + g * d, d, kt, scale, s + g * kAttnTile);
-            g += 2;
-        } else {
-            score_tile<1>(q + g * d, d, kt, scale, s + g * kAttnTile);
-            g += 1;
-        }
-    }
-}
-
-// Keys [j0, j0 + nt) of one (token, KV head) pair's online softmax over an f16 cache, from its
-// scores s (head g at s + g * kAttnTile): each key's running max, every exp of the tile, then
-// the f16 accumulation of V rows v0.. in key order (as attend_f16).
-void softmax_accumulate_f16(const AccumulateF16Set& accumulate, int64_t group, int64_t dv, float* s, bool* grew,
-                            float* mx, float* sum, float* acc, const uint8_t* v0, size_t v_stride, int64_t nt) {
-    for (int64_t g = 0; g < group; ++g) {
-        float* sg = s + g * kAttnTile;
-        bool* gg = grew + g * kAttnTile;
-        float m = mx[g];
-        for (int64_t jj = 0; jj < nt; ++jj) {
-            const float v = sg[jj];
-            gg[jj] = v > m;
-            sg[jj] = gg[jj] ? m - v : v - m;
-            m = gg[jj] ? v : m;
-        }
-        mx[g] = m;
-        exp_tile_row(sg, nt);
-    }
-    for (int64_t g = 0; g < group;) {
-        const int heads = static_cast<int>(imin(accumulate.heads, group - g));
-        accumulate.f[heads - 1](acc + g * dv, dv, sum + g, s + g * kAttnTile, grew + g * kAttnTile, v0, v_stride, nt);
-        g += heads;
-    }
-}
-
-// The prompt path over an f16 cache: tokens [t0, t0 + tb) with KV head hk, whose visible keys
-// are [first[b], visible[b]). Each 64-key tile is widened and transposed once for all of them
-// (kt), scored with keys in the lanes (score_tile), then every token's heads go through the
-// same online softmax and f16 accumulation as attend_f16, over the keys that token sees.
-void attend_f16_block(const CpuKernelArgs& a, int64_t t0, int64_t tb, int64_t hk, const int64_t* first,
-                      const int64_t* visible, float* scratch) {
-    const Tensor& Q = src(a, 0);
-    const Tensor& K = src(a, 1);
-    const Tensor& V = src(a, 2);
-    const Tensor& O = dst(a);
-    const int64_t d = Q.ne[0], dv = V.ne[0], group = Q.ne[1] / K.ne[1];
-    const float scale = a.node->params.scale;
-    float* kt = scratch;                       // [d][kAttnTile]
-    float* kbuf = kt + d * kAttnTile;          // one K row as f32
-    float* s = kbuf + d;                       // [group + 1][kAttnTile]
-    float* acc = s + (group + 1) * kAttnTile;  // [tb][group][dv]
-    float* q16 = acc + tb * group * dv;        // [tb][group][d]
-    float* mx = q16 + tb * group * d;          // [tb][group]
-    float* sum = mx + tb * group;              // [tb][group]
-    bool grew[kMaxAttnGroup * kAttnTile];
-    const AccumulateF16Set accumulate = accumulate_f16_for(dv);
-    int64_t jlo = INT64_MAX, jhi = 0;
-    for (int64_t b = 0; b < tb; ++b) {
-        for (int64_t g = 0; g < group; ++g) {
-            const auto* q = reinterpret_cast<const float*>(row_ptr(Q, src_data(a, 0), hk * group + g, t0 + b));
-            float* qg = q16 + (b * group + g) * d;
-            for (int64_t i = 0; i < d; ++i) qg[i] = q[i];
-            round_to_f16(qg, d);
-            mx[b * group + g] = -INFINITY, sum[b * group + g] = 0.0f;
-        }
-        for (int64_t i = 0; i < group * dv; ++i) acc[b * group * dv + i] = 0.0f;
-        if (first[b] < visible[b]) jlo = imin(jlo, first[b]), jhi = imax(jhi, visible[b]);
-    }
-    for (int64_t j0 = jlo; j0 < jhi; j0 += kAttnTile) {
-        const int64_t nt = imin(kAttnTile, jhi - j0);
-        for (int64_t jj = 0; jj < kAttnTile; ++jj) {
-            if (jj >= nt) {
-                for (int64_t i = 0; i < d; ++i) kt[i * kAttnTile + jj] = 0.0f;
-                continue;
-            }
-            const float* kr = floats(K.type, row_ptr(K, src_data(a, 1), hk, j0 + jj), d, kbuf);
-            for (int64_t i = 0; i < d; ++i) kt[i * kAttnTile + jj] = kr[i];
-        }
-        for (int64_t b = 0; b < tb; ++b) {
-            const int64_t lo = imax(first[b], j0) - j0, hi = imin(visible[b], j0 + nt) - j0;
-            if (lo >= hi) continue;
-            score_heads(q16 + b * group * d, d, group, kt, scale, s);
-            softmax_accumulate_f16(accumulate, group, dv, s + lo, grew + lo, mx + b * group, sum + b * group,
-                                   acc + b * group * dv, row_ptr(V, src_data(a, 2), hk, j0 + lo), V.nb[2], hi - lo);
-        }
-    }
-    for (int64_t b = 0; b < tb; ++b) {
-        for (int64_t g = 0; g < group; ++g) {
-            auto* out = reinterpret_cast<float*>(row_ptr(O, dst_data(a), hk * group + g, t0 + b));
-            const float sg = sum[b * group + g];
-            const float inv = sg > 0 ? 1.0f / sg : 0.0f;
-            const float* ag = acc + (b * group + g) * dv;
-            for (int64_t i = 0; i < dv; ++i) out[i] = ag[i] * inv;
-        }
-    }
-}
-
 }  // namespace
 
 void flash_attn(const CpuKernelArgs& a) {
@@ -414,30 +272,13 @@ void flash_attn(const CpuKernelArgs& a) {
     float* q16 = vbuf + dv;                      // [group][d] Q rounded to f16 (f16 cache only)
     const bool f16_cache = K.type == DType::F16 && V.type == DType::F16 && group <= kMaxAttnGroup;
 
-    // Token t sees keys [first, visible): causal, up to its position; a sliding window of w
-    // keeps only keys j > pos[t] - w.
-    const auto visible_of = [&](int64_t t) {
-        return a.node->params.causal ? imax(0, imin(static_cast<int64_t>(pos[t]) + 1, n_kv)) : n_kv;
-    };
-    const auto first_of = [&](int64_t t) {
-        const int64_t window = a.node->params.window;
-        return window > 0 ? imax(0, static_cast<int64_t>(pos[t]) - window + 1) : 0;
-    };
-    if (f16_cache && Q.ne[2] >= kAttnBlockMinTokens && accumulate_f16_for(dv).heads > 0) {
-        // Prompts: blocks of tokens per KV head share each transposed key tile.
-        const int64_t tb = attn_token_block(group), blocks = (Q.ne[2] + tb - 1) / tb;
-        int64_t first[16], visible[16];
-        for (int64_t u = a.ith; u < blocks * hkv; u += a.nth) {
-            const int64_t t0 = (u / hkv) * tb, hk = u % hkv, n = imin(tb, Q.ne[2] - t0);
-            for (int64_t b = 0; b < n; ++b) first[b] = first_of(t0 + b), visible[b] = visible_of(t0 + b);
-            attend_f16_block(a, t0, n, hk, first, visible, acc);
-        }
-        return;
-    }
     const int64_t units = Q.ne[2] * hkv;
     for (int64_t u = a.ith; u < units; u += a.nth) {
         const int64_t t = u / hkv, hk = u % hkv;
-        const int64_t visible = visible_of(t), first = first_of(t);
+        const int64_t visible = a.node->params.causal ? imax(0, imin(static_cast<int64_t>(pos[t]) + 1, n_kv)) : n_kv;
+        // A sliding window of w keeps only keys j > pos[t] - w.
+        const int64_t window = a.node->params.window;
+        const int64_t first = window > 0 ? imax(0, static_cast<int64_t>(pos[t]) - window + 1) : 0;
         if (f16_cache) {
             attend_f16(a, t, hk, first, visible, acc, s, q16, kbuf, vbuf);
             continue;

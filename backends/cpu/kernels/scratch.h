@@ -31,23 +31,10 @@ static_assert(sizeof(BlockQ8A4) == 4 * sizeof(BlockQ8A));
 
 constexpr int kAttnTile = 64;  // keys scored per step of the online softmax
 constexpr int kMaxAttnGroup = 64;  // query heads per KV head handled on the f16-cache path
-constexpr int64_t kAttnBlockMinTokens = 8;  // prompts of this many tokens score in token blocks
 
 namespace {
 
 inline size_t scratch_align(size_t bytes) { return (bytes + 63) / 64 * 64; }
-inline int64_t imax64(int64_t a, int64_t b) { return a > b ? a : b; }
-
-// Query tokens per block of the f16-cache prompt path (attention.cpp): enough to share each
-// transposed key tile, few enough that their accumulators stay small.
-inline int64_t attn_token_block(int64_t group) { return group >= 256 ? 1 : group > 16 ? 256 / group : 16; }
-
-// Floats of that path's per-thread scratch: the transposed key tile, a K row, the scores (one
-// spare row: the exp padding of a token's last head may run into it), and per token of the
-// block the heads' accumulators, f16-rounded queries, maxima and sums.
-inline int64_t attn_block_floats(int64_t group, int64_t d, int64_t dv) {
-    return d * kAttnTile + d + (group + 1) * kAttnTile + attn_token_block(group) * group * (dv + d + 2);
-}
 
 inline bool is_kquant(DType t) {
     return t == DType::Q2_K || t == DType::Q3_K || t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K;
@@ -80,10 +67,8 @@ inline size_t per_thread_floats(const Graph& g, const Node& n) {
             const Tensor& k = g.tensor(n.src[1]);
             const Tensor& v = g.tensor(n.src[2]);
             const int64_t group = a.ne[1] / k.ne[1];
-            // acc, scores, max, sum; a K and a V row as f32; Q rounded to f16 per query head; or
-            // the token-block path's (prompts).
-            const int64_t one = group * (v.ne[0] + kAttnTile + 2) + a.ne[0] + v.ne[0] + group * a.ne[0];
-            return f(a.ne[2] >= kAttnBlockMinTokens ? imax64(one, attn_block_floats(group, a.ne[0], v.ne[0])) : one);
+            // acc, scores, max, sum; a K and a V row as f32; Q rounded to f16 per query head.
+            return f(group * (v.ne[0] + kAttnTile + 2) + a.ne[0] + v.ne[0] + group * a.ne[0]);
         }
         case Op::Rope: return f(n.params.rope.n_dims);  // cos and sin of each rotated pair (n_dims / 2 each)
         case Op::RmsNorm: case Op::Norm: return f(a.ne[0]);
