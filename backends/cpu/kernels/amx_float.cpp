@@ -23,8 +23,8 @@ namespace {
 
 constexpr int kUnit = 32;      // elements of k per tile multiply: 64 bytes of bf16
 constexpr int kChunk = 512;    // elements of k per panel chunk
-constexpr int kRows = 32;      // weight rows per panel: two B tiles
-constexpr int kTokens = 16;    // tokens per pass: one A tile (x_hi) and one (x_lo)
+constexpr int kRows = kAmxRows;
+constexpr int kTokens = kAmxTokens;  // one A tile of x_hi and one of x_lo
 
 // Per unit of 32 elements: B tiles w_hi rows 0..15, w_lo rows 0..15, w_hi rows 16..31, w_lo
 // rows 16..31; dword n of tile row r holds elements 2r and 2r + 1 of row n.
@@ -148,11 +148,9 @@ void float_tile_matmul(const CpuKernelArgs& a) {
     const uint8_t* wbase = src_data(a, 0);
     auto* y = reinterpret_cast<float*>(dst_data(a));
     const size_t col_bytes = static_cast<size_t>(k) * 4;
-    const int64_t panels = (n + kRows - 1) / kRows, passes = (cols + kTokens - 1) / kTokens;
-    const bool split_panels = panels >= a.nth;
-    const Range pr = split_panels ? share(panels, a.ith, a.nth) : Range{0, panels};
-    const Range tr = split_panels ? Range{0, passes} : share(passes, a.ith, a.nth);
-    if (pr.begin >= pr.end || tr.begin >= tr.end) return;
+    const AmxShare mine = amx_share(n, cols, a.ith, a.nth);
+    if (mine.empty()) return;
+    const Range pr = mine.panels, tr = mine.passes;
     const bool split_w = W.type == DType::F16;
 
     FloatPanel panel;

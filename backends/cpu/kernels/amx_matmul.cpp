@@ -39,7 +39,7 @@ namespace {
 
 // Fewer columns than this: AVX-512's register tiles are as fast (measured, bench_cpu_kernels).
 constexpr int64_t kMinCols = 16;
-constexpr int kTokens = 16;  // tokens per pass: one A tile
+constexpr int kTokens = kAmxTokens;
 
 // Tile 0: A, the pass's mt tokens x one unit of U int8; 1, 2: B, panel rows 0..15 / 16..31;
 // C for rows 0..15 / 16..31 in 3, 4 for even units and 5, 6 for odd ones. A unit's C tiles are
@@ -123,6 +123,8 @@ void tile_pass(const AmxPanel& p, int units, const uint8_t* x0, size_t col_bytes
         _tile_loadd(1, bq, 64);
         _tile_loadd(2, bq + kUnitBytes / 2, 64);
         _tile_loadd(0, xq, stride);
+        // The two C-tile sets are spelled out: GCC's _tile_* macros paste the tile number into
+        // the asm, so it cannot be a template or function parameter.
         if (u & 1) {
             _tile_zero(5);
             _tile_zero(6);
@@ -154,11 +156,9 @@ void tile_matmul(const CpuKernelArgs& a) {
     const uint8_t* wbase = src_data(a, 0);
     auto* y = reinterpret_cast<float*>(dst_data(a));
     const size_t col_bytes = matmul_act_col_bytes(W.type, k);
-    const int64_t panels = (n + kAmxRows - 1) / kAmxRows, passes = (cols + kTokens - 1) / kTokens;
-    const bool split_panels = panels >= a.nth;
-    const Range pr = split_panels ? share(panels, a.ith, a.nth) : Range{0, panels};
-    const Range tr = split_panels ? Range{0, passes} : share(passes, a.ith, a.nth);
-    if (pr.begin >= pr.end || tr.begin >= tr.end) return;
+    const AmxShare mine = amx_share(n, cols, a.ith, a.nth);
+    if (mine.empty()) return;
+    const Range pr = mine.panels, tr = mine.passes;
 
     AmxPanel panel;
     alignas(64) Acc acc[kTokens];

@@ -14,11 +14,11 @@
 
 #include <cstring>
 
+#include "backends/cpu/kernels/amx_tiles.h"
 #include "backends/cpu/kernels/quant_dot.h"
 
 namespace kiln::cpu::KILN_ISA_NS {
 
-constexpr int kAmxRows = 32;             // weight rows per panel (two B tiles)
 constexpr int kAmxPanelElems = 2048;     // elements of k per panel chunk: most matmuls in one
 constexpr int kAmxMaxUnits = kAmxPanelElems / 16;
 

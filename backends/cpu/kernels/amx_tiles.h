@@ -5,7 +5,24 @@
 
 #include <cstdint>
 
+#include "backends/cpu/kernels/common.h"
+
 namespace kiln::cpu::KILN_ISA_NS {
+
+constexpr int kAmxRows = 32;    // weight rows per panel: two B tiles
+constexpr int kAmxTokens = 16;  // tokens per pass: one A tile (of each kind)
+
+// A thread's work in both matmuls: whole 32-row panels, or, with fewer panels than threads, all
+// panels for a share of the 16-token passes.
+struct AmxShare {
+    Range panels, passes;
+    bool empty() const { return panels.begin >= panels.end || passes.begin >= passes.end; }
+};
+inline AmxShare amx_share(int64_t n, int64_t cols, int ith, int nth) {
+    const int64_t panels = (n + kAmxRows - 1) / kAmxRows, passes = (cols + kAmxTokens - 1) / kAmxTokens;
+    if (panels >= nth) return {share(panels, ith, nth), {0, passes}};
+    return {{0, panels}, share(passes, ith, nth)};
+}
 
 struct alignas(64) TileConfig {
     uint8_t palette = 1, start_row = 0;

@@ -118,8 +118,8 @@ void stage_matmul_x(const CpuKernelArgs& a, bool interleaved) {
     const size_t col_bytes = matmul_act_col_bytes(W.type, k);
     if (!(quant || X.type != DType::F32) || a.staged_x_ready) return;
     if (quant) {
-        quantize_x(X, xbase, W.type, kq, interleaved, k / (kq ? kQK_K : kQK), col_bytes, a.staged_x,
-                   share(cols * (k / (kq ? kQK_K : kQK)), a.ith, a.nth));
+        const int64_t nblk = k / (kq ? kQK_K : kQK);
+        quantize_x(X, xbase, W.type, kq, interleaved, nblk, col_bytes, a.staged_x, share(cols * nblk, a.ith, a.nth));
     } else {
         const Range r = share(cols, a.ith, a.nth);
         for (int64_t c = r.begin; c < r.end; ++c) {
