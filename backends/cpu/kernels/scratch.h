@@ -31,6 +31,7 @@ static_assert(sizeof(BlockQ8A4) == 4 * sizeof(BlockQ8A));
 
 constexpr int kAttnTile = 64;  // keys scored per step of the online softmax
 constexpr int kMaxAttnGroup = 64;  // query heads per KV head handled on the f16-cache path
+constexpr int64_t kMaxAttnTokenBlock = 16;  // query tokens sharing a key tile (f16-cache path)
 
 namespace {
 
@@ -52,6 +53,41 @@ inline size_t matmul_act_col_bytes(DType w, int64_t k) {
     return static_cast<size_t>(k) * sizeof(float);  // float weights: x as f32, or as bf16 hi + lo (amx)
 }
 
+// Query tokens per unit of the f16-cache attention path for n_tok tokens: enough to share each
+// transposed key tile, few enough that their accumulators stay small.
+inline int64_t attn_token_block(int64_t group, int64_t n_tok) {
+    const int64_t most = group >= 256 ? 1 : group > kMaxAttnTokenBlock ? 256 / group : kMaxAttnTokenBlock;
+    return n_tok < most ? (n_tok > 0 ? n_tok : 1) : most;
+}
+
+// One thread's scratch on the f16-cache attention path (attention.cpp), for tb tokens of group
+// query heads: the transposed key tile, a K or V row as f32, the scores (one spare row: the exp
+// padding of the last head may run into it), and per token the heads' accumulators, f16-rounded
+// queries, maxima and sums.
+struct F16AttnScratch {
+    float *kt, *kbuf, *s, *acc, *q16, *mx, *sum;
+};
+
+// Offsets in floats of F16AttnScratch's arrays; [7] is the total.
+inline void f16_attn_offsets(int64_t group, int64_t d, int64_t dv, int64_t tb, int64_t* off) {
+    const int64_t sizes[7] = {d * kAttnTile, d > dv ? d : dv, (group + 1) * kAttnTile, tb * group * dv,
+                              tb * group * d, tb * group, tb * group};
+    off[0] = 0;
+    for (int i = 0; i < 7; ++i) off[i + 1] = off[i] + sizes[i];
+}
+
+inline int64_t f16_attn_floats(int64_t group, int64_t d, int64_t dv, int64_t tb) {
+    int64_t off[8];
+    f16_attn_offsets(group, d, dv, tb, off);
+    return off[7];
+}
+
+inline F16AttnScratch f16_attn_scratch(float* base, int64_t group, int64_t d, int64_t dv, int64_t tb) {
+    int64_t off[8];
+    f16_attn_offsets(group, d, dv, tb, off);
+    return {base + off[0], base + off[1], base + off[2], base + off[3], base + off[4], base + off[5], base + off[6]};
+}
+
 // Per-thread floats of the kernels that use private scratch.
 inline size_t per_thread_floats(const Graph& g, const Node& n) {
     const Tensor& a = g.tensor(n.src[0]);
@@ -67,8 +103,11 @@ inline size_t per_thread_floats(const Graph& g, const Node& n) {
             const Tensor& k = g.tensor(n.src[1]);
             const Tensor& v = g.tensor(n.src[2]);
             const int64_t group = a.ne[1] / k.ne[1];
-            // acc, scores, max, sum; a K and a V row as f32; Q rounded to f16 per query head.
-            return f(group * (v.ne[0] + kAttnTile + 2) + a.ne[0] + v.ne[0] + group * a.ne[0]);
+            if (k.type == DType::F16 && v.type == DType::F16 && group <= kMaxAttnGroup) {
+                return f(f16_attn_floats(group, a.ne[0], v.ne[0], attn_token_block(group, a.ne[2])));
+            }
+            // acc, scores, max, sum; a K and a V row as f32.
+            return f(group * (v.ne[0] + kAttnTile + 2) + a.ne[0] + v.ne[0]);
         }
         case Op::Rope: return f(n.params.rope.n_dims);  // cos and sin of each rotated pair (n_dims / 2 each)
         case Op::RmsNorm: case Op::Norm: return f(a.ne[0]);

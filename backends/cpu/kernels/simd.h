@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -134,6 +135,49 @@ inline void fv_sum4(FV a, FV b, FV c, FV d, float* out) {
     const __m128 hi = _mm_hadd_ps(_mm512_maskz_extractf32x4_ps(0xf, w, 2), _mm512_maskz_extractf32x4_ps(0xf, w, 3));
     _mm_storeu_ps(out, _mm_hadd_ps(lo, hi));
 }
+// r[j] becomes column j of the kW x kW matrix whose rows were r[0..kW-1].
+inline void fv_transpose(FV* r) {
+    FV a[16], b[16];
+    for (int p = 0; p < 8; ++p) {  // a[2p], a[2p+1]: rows 2p, 2p+1 interleaved per 128-bit lane
+        a[2 * p] = _mm512_maskz_unpacklo_ps(kAll, r[2 * p], r[2 * p + 1]);
+        a[2 * p + 1] = _mm512_maskz_unpackhi_ps(kAll, r[2 * p], r[2 * p + 1]);
+    }
+    for (int q = 0; q < 4; ++q) {  // b[4q + c], 128-bit lane k: rows 4q..4q+3 at column 4k + c
+        b[4 * q] = _mm512_maskz_shuffle_ps(kAll, a[4 * q], a[4 * q + 2], 0x44);
+        b[4 * q + 1] = _mm512_maskz_shuffle_ps(kAll, a[4 * q], a[4 * q + 2], 0xee);
+        b[4 * q + 2] = _mm512_maskz_shuffle_ps(kAll, a[4 * q + 1], a[4 * q + 3], 0x44);
+        b[4 * q + 3] = _mm512_maskz_shuffle_ps(kAll, a[4 * q + 1], a[4 * q + 3], 0xee);
+    }
+    for (int c = 0; c < 4; ++c) {  // a 4 x 4 transpose of 128-bit lanes across b[c], b[4+c], ...
+        const FV e0 = _mm512_maskz_shuffle_f32x4(kAll, b[c], b[4 + c], 0x44);
+        const FV e1 = _mm512_maskz_shuffle_f32x4(kAll, b[c], b[4 + c], 0xee);
+        const FV e2 = _mm512_maskz_shuffle_f32x4(kAll, b[8 + c], b[12 + c], 0x44);
+        const FV e3 = _mm512_maskz_shuffle_f32x4(kAll, b[8 + c], b[12 + c], 0xee);
+        r[c] = _mm512_maskz_shuffle_f32x4(kAll, e0, e2, 0x88);
+        r[4 + c] = _mm512_maskz_shuffle_f32x4(kAll, e0, e2, 0xdd);
+        r[8 + c] = _mm512_maskz_shuffle_f32x4(kAll, e1, e3, 0x88);
+        r[12 + c] = _mm512_maskz_shuffle_f32x4(kAll, e1, e3, 0xdd);
+    }
+}
+// out[i] = max(before, v[0..i-1]): the running maximum each lane sees before its own value.
+inline FV fv_max_before(FV v, float before) {
+    const __m512i ninf = _mm512_castps_si512(fv_set(-INFINITY));
+    const auto up = [&](FV x, auto k) {  // lanes moved up by k, -inf shifted in
+        return _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(kAll, _mm512_castps_si512(x), ninf, 16 - decltype(k)::value));
+    };
+    FV x = v;  // becomes the inclusive running maximum
+    x = _mm512_maskz_max_ps(kAll, x, up(x, std::integral_constant<int, 1>{}));
+    x = _mm512_maskz_max_ps(kAll, x, up(x, std::integral_constant<int, 2>{}));
+    x = _mm512_maskz_max_ps(kAll, x, up(x, std::integral_constant<int, 4>{}));
+    x = _mm512_maskz_max_ps(kAll, x, up(x, std::integral_constant<int, 8>{}));
+    return _mm512_maskz_max_ps(kAll, up(x, std::integral_constant<int, 1>{}), fv_set(before));
+}
+// a > b ? x : y per lane; flags[i] = a[i] > b[i].
+inline FV fv_select_gt(FV a, FV b, FV x, FV y, bool* flags) {
+    const __mmask16 m = _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(flags), _mm_maskz_set1_epi8(m, 1));
+    return _mm512_mask_blend_ps(m, y, x);
+}
 // v rounded to f16 and back.
 inline FV fv_round_f16(FV v) {
     return _mm512_maskz_cvtph_ps(kAll, _mm512_maskz_cvtps_ph(kAll, v, _MM_FROUND_TO_NEAREST_INT));
@@ -195,6 +239,41 @@ inline float fv_hmax(FV a) {
 inline void fv_sum4(FV a, FV b, FV c, FV d, float* out) {
     const __m256 abcd = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
     _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1)));
+}
+// r[j] becomes column j of the kW x kW matrix whose rows were r[0..kW-1].
+inline void fv_transpose(FV* r) {
+    FV a[8], b[8];
+    for (int p = 0; p < 4; ++p) {
+        a[2 * p] = _mm256_unpacklo_ps(r[2 * p], r[2 * p + 1]);
+        a[2 * p + 1] = _mm256_unpackhi_ps(r[2 * p], r[2 * p + 1]);
+    }
+    for (int q = 0; q < 2; ++q) {  // b[4q + c], 128-bit lane k: rows 4q..4q+3 at column 4k + c
+        b[4 * q] = _mm256_shuffle_ps(a[4 * q], a[4 * q + 2], 0x44);
+        b[4 * q + 1] = _mm256_shuffle_ps(a[4 * q], a[4 * q + 2], 0xee);
+        b[4 * q + 2] = _mm256_shuffle_ps(a[4 * q + 1], a[4 * q + 3], 0x44);
+        b[4 * q + 3] = _mm256_shuffle_ps(a[4 * q + 1], a[4 * q + 3], 0xee);
+    }
+    for (int c = 0; c < 4; ++c) {
+        r[c] = _mm256_permute2f128_ps(b[c], b[4 + c], 0x20);
+        r[4 + c] = _mm256_permute2f128_ps(b[c], b[4 + c], 0x31);
+    }
+}
+// out[i] = max(before, v[0..i-1]): the running maximum each lane sees before its own value.
+inline FV fv_max_before(FV v, float before) {
+    const FV ninf = fv_set(-INFINITY);
+    FV x = v;  // becomes the inclusive running maximum
+    x = _mm256_max_ps(x, _mm256_blend_ps(_mm256_permutevar8x32_ps(x, _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6)), ninf, 0x01));
+    x = _mm256_max_ps(x, _mm256_blend_ps(_mm256_permutevar8x32_ps(x, _mm256_setr_epi32(0, 0, 0, 1, 2, 3, 4, 5)), ninf, 0x03));
+    x = _mm256_max_ps(x, _mm256_blend_ps(_mm256_permutevar8x32_ps(x, _mm256_setr_epi32(0, 0, 0, 0, 0, 1, 2, 3)), ninf, 0x0f));
+    const FV excl = _mm256_blend_ps(_mm256_permutevar8x32_ps(x, _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6)), ninf, 0x01);
+    return _mm256_max_ps(excl, fv_set(before));
+}
+// a > b ? x : y per lane; flags[i] = a[i] > b[i].
+inline FV fv_select_gt(FV a, FV b, FV x, FV y, bool* flags) {
+    const FV m = _mm256_cmp_ps(a, b, _CMP_GT_OQ);
+    const int bits = _mm256_movemask_ps(m);
+    for (int i = 0; i < kW; ++i) flags[i] = (bits >> i) & 1;
+    return _mm256_blendv_ps(y, x, m);
 }
 inline FV fv_round_f16(FV v) { return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)); }
 inline FV fv_sub(FV a, FV b) { return _mm256_sub_ps(a, b); }
@@ -280,6 +359,33 @@ inline float fv_hmax(FV a) {
 }
 inline void fv_sum4(FV a, FV b, FV c, FV d, float* out) {
     out[0] = fv_sum(a), out[1] = fv_sum(b), out[2] = fv_sum(c), out[3] = fv_sum(d);
+}
+// r[j] becomes column j of the kW x kW matrix whose rows were r[0..kW-1].
+inline void fv_transpose(FV* r) {
+    for (int i = 0; i < kW; ++i) {
+        for (int j = i + 1; j < kW; ++j) {
+            const float t = r[i].v[j];
+            r[i].v[j] = r[j].v[i];
+            r[j].v[i] = t;
+        }
+    }
+}
+// out[i] = max(before, v[0..i-1]): the running maximum each lane sees before its own value.
+inline FV fv_max_before(FV v, float before) {
+    FV out;
+    for (int i = 0; i < kW; ++i) {
+        out.v[i] = before;
+        before = v.v[i] > before ? v.v[i] : before;
+    }
+    return out;
+}
+// a > b ? x : y per lane; flags[i] = a[i] > b[i].
+inline FV fv_select_gt(FV a, FV b, FV x, FV y, bool* flags) {
+    for (int i = 0; i < kW; ++i) {
+        flags[i] = a.v[i] > b.v[i];
+        y.v[i] = flags[i] ? x.v[i] : y.v[i];
+    }
+    return y;
 }
 inline FV fv_round_f16(FV v) {
     for (int i = 0; i < kW; ++i) v.v[i] = h2f(f2h(v.v[i]));
