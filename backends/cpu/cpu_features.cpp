@@ -91,4 +91,9 @@ CpuIsa detect_cpu_isa() {
     return CpuIsa::Scalar;
 }
 
+CpuIsa detect_batch_invariant_cpu_isa() {
+    const CpuIsa best = detect_cpu_isa();
+    return cpu_isa_batch_invariant(best) ? best : CpuIsa::Avx512;
+}
+
 }  // namespace kiln

@@ -16,6 +16,12 @@ std::optional<CpuIsa> isa_from_name(std::string_view name);
 CpuIsa detect_cpu_isa();
 // Whether `isa` can run here (tests use this to cover every available path).
 bool cpu_supports_isa(CpuIsa isa);
+// Whether a token's results under `isa` are the same bits in any batch (decode, a prompt whole or
+// in pieces): true for every set but Amx, whose prompt batches of 16+ tokens take AMX tiles with
+// their own rounding while smaller ones take AVX-512's kernels.
+constexpr bool cpu_isa_batch_invariant(CpuIsa isa) { return isa != CpuIsa::Amx; }
+// The best set this CPU supports whose results do not depend on the batch.
+CpuIsa detect_batch_invariant_cpu_isa();
 
 // Intel AMX as CPUID reports it (tiles, and their int8 and bf16 multiplies).
 struct CpuAmx {

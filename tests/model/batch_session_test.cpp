@@ -87,7 +87,7 @@ void expect_same_alone_and_together(Backend& backend) {
 }
 
 TEST(BatchSession, GreedyOutputIsTheSameAloneOrBesideOthersCpu) {
-    CpuBackend cpu(CpuOptions{2, std::nullopt});
+    CpuBackend cpu(CpuOptions{2, detect_batch_invariant_cpu_isa()});
     expect_same_alone_and_together(cpu);
 }
 
@@ -102,7 +102,7 @@ TEST(BatchSession, GreedyOutputIsTheSameAloneOrBesideOthersVulkan) {
 // A batched step computes what a plain Session computes for the same tokens.
 TEST(BatchSession, BatchedLogitsMatchASession) {
     const Model m = Model::load(model_path());
-    CpuBackend cpu(CpuOptions{2, std::nullopt});
+    CpuBackend cpu(CpuOptions{2, detect_batch_invariant_cpu_isa()});
     const std::vector<int32_t> prompt = {7, 8, 9, 10, 11};
     SessionOptions so;
     so.n_ctx = 32;
@@ -129,7 +129,7 @@ TEST(BatchSession, BatchedLogitsMatchASession) {
 
 TEST(BatchSession, BadBatchesEvaluateNothing) {
     const Model m = Model::load(model_path());
-    CpuBackend cpu(CpuOptions{2, std::nullopt});
+    CpuBackend cpu(CpuOptions{2, detect_batch_invariant_cpu_isa()});
     BatchOptions bo;
     bo.n_slots = 2;
     bo.n_ctx = 4;

@@ -30,7 +30,7 @@ TEST(Conversation, TurnsReuseTheCacheAndMatchAFreshEvaluation) {
     Model m = Model::load(shared / "models/synthetic/qwen3-f32.gguf");
     Tokenizer tok = Tokenizer::from_gguf(m.file());
     ChatTemplate tmpl = ChatTemplate::parse(read_file(shared / "templates/Qwen-Qwen3-0.6B.jinja"), "qwen3");
-    CpuBackend cpu(CpuOptions{2, std::nullopt});
+    CpuBackend cpu(CpuOptions{2, detect_batch_invariant_cpu_isa()});
     Session s(m, cpu, SessionOptions{});
     Conversation chat(s, tok, tmpl, Conversation::default_options(tok));
     chat.set_system("You are terse.");

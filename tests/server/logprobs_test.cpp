@@ -71,7 +71,7 @@ TEST(Logprobs, CompletionsMatchTheLibraryAndSpellTheText) {
 
     // The first token's numbers are the library's for the prompt.
     const Model model = Model::load(server_model_path());
-    CpuBackend cpu(CpuOptions{1, std::nullopt});
+    CpuBackend cpu(CpuOptions{1, detect_batch_invariant_cpu_isa()});
     SessionOptions so;
     so.n_ctx = 256;
     Session session(model, cpu, so);

@@ -17,7 +17,7 @@ using server::Job;
 struct Engine {
     Model model = Model::load(server_model_path());
     Tokenizer tokenizer = Tokenizer::from_gguf(model.file());
-    CpuBackend backend{CpuOptions{2, std::nullopt}};
+    CpuBackend backend{CpuOptions{2, detect_batch_invariant_cpu_isa()}};
     BatchSession batch;
     server::Metrics metrics;
     server::Scheduler scheduler;

@@ -29,7 +29,9 @@ const std::filesystem::path& server_model_path() {
 TestServer::TestServer(const TestServerOptions& options) {
     model_ = std::make_unique<Model>(Model::load(options.model.empty() ? server_model_path() : options.model));
     tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_gguf(model_->file()));
-    backend_ = std::make_unique<CpuBackend>(CpuOptions{2, std::nullopt});
+    // The server tests compare answers across batching and the prompt cache, so every token must
+    // get the same arithmetic in any batch (not so for AMX prompt tiles; see cpu_features.h).
+    backend_ = std::make_unique<CpuBackend>(CpuOptions{2, detect_batch_invariant_cpu_isa()});
     BatchOptions bo;
     bo.n_slots = options.parallel;
     bo.n_ctx = options.n_ctx;

@@ -120,7 +120,7 @@ TEST(Embeddings, MatchTheLibraryInEveryInputAndOutputForm) {
 
     // What the library computes for the same tokens, in a session of its own.
     const Model model = Model::load(server_model_path());
-    CpuBackend cpu(CpuOptions{1, std::nullopt});
+    CpuBackend cpu(CpuOptions{1, detect_batch_invariant_cpu_isa()});
     SessionOptions so;
     so.n_ctx = 256;
     so.embeddings = true;
@@ -207,7 +207,7 @@ namespace {
 // kiln serve --pooling overrides the model's pooling; the embedder is the library's embed().
 TEST(Embedder, PoolingOverridesTheModels) {
     const Model model = Model::load(server_model_path());
-    CpuBackend cpu(CpuOptions{1, std::nullopt});
+    CpuBackend cpu(CpuOptions{1, detect_batch_invariant_cpu_isa()});
     SessionOptions so;
     so.n_ctx = 64;
     server::Embedder by_model(model, cpu, so);
