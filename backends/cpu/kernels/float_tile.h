@@ -49,7 +49,7 @@ struct FloatTile {
             constexpr int64_t kBytes = K == WKind::F32 ? 4 : 2;  // per weight
             for (; i + U * kW <= k; i += U * kW) {
 #pragma GCC unroll 4
-                for (int r = 0; r < R; ++r) prefetch_weights<U * kW * kBytes>(w + r * wstride + i * kBytes);
+                for (int r = 0; r < R; ++r) prefetch_weights<U * kW * kBytes, true>(w + r * wstride + i * kBytes);
 #pragma GCC unroll 2
                 for (int u = 0; u < U; ++u) {
                     FV wv[R];

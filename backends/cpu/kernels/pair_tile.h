@@ -180,7 +180,7 @@ struct PairTile {
             const int64_t nq = nb / 4;
             for (int64_t q = 0; q < nq; ++q) {
 #pragma GCC unroll 4
-                for (int r = 0; r < R; ++r) prefetch_weights<4 * sizeof(Block)>(w + r * wstride + 4 * q * sizeof(Block));
+                for (int r = 0; r < R; ++r) prefetch_weights<4 * sizeof(Block), wide_weights(sizeof(Block), kQK)>(w + r * wstride + 4 * q * sizeof(Block));
                 quad_step<Block, R, C, Offset, Min, decode_quad>(w, wstride, q, xq, acc);
             }
             float tail[R][C] = {};

@@ -102,7 +102,7 @@ inline void dot_legacy(const void* vw, int64_t nb, const BlockQ8A* const* x, flo
     };
     int64_t i = 0;
     for (; i + U <= nb; i += U) {
-        prefetch_weights<U * sizeof(Block)>(w + i);
+        prefetch_weights<U * sizeof(Block), wide_weights(sizeof(Block), kQK)>(w + i);
         for (int u = 0; u < U; ++u) step(i + u, u);
     }
     for (; i < nb; ++i) step(i, 0);
