@@ -99,7 +99,7 @@ struct KQuantTile {
 #pragma GCC unroll 4
                 for (int r = 0; r < R; ++r) b[r] = reinterpret_cast<const Block*>(w + r * wstride) + i;
 #pragma GCC unroll 4
-                for (int r = 0; r < R; ++r) prefetch_weights<sizeof(Block)>(b[r]);
+                for (int r = 0; r < R; ++r) prefetch_weights<sizeof(Block), true>(b[r]);
                 IG isum[U][R][C];
 #pragma GCC unroll 2
                 for (int u = 0; u < U; ++u)

@@ -174,7 +174,7 @@ inline void dot_kquant(const void* vw, int64_t nb, const BlockQ8_K* const* x, fl
     float corr1 = 0.0f;
     for (int c = 0; c < NC; ++c) acc[c] = qacc_zero(), corr[c] = qacc_zero();
     for (int64_t i = 0; i < nb; ++i) {
-        prefetch_weights<sizeof(Block)>(w + i);
+        prefetch_weights<sizeof(Block), true>(w + i);
         B32 q[8];
         alignas(32) int16_t sc[16], mins[16];
         float d, dmin;
