@@ -35,14 +35,7 @@ std::vector<float> attend(CpuIsa isa, const Shape4& s, const std::vector<int32_t
     const TensorId p = c.g.input("pos", DType::I32, {t, 1, 1, 1});
     c.set(p, pos);
     const TensorId y = c.g.flash_attn(q, k, v, p, 1.0f / std::sqrt(static_cast<float>(s.d)), true, s.window);
-    c.g.mark_output(y);
-    CpuBackend be(CpuOptions{2, isa});
-    auto exe = be.compile(c.g);
-    for (auto& [id, bytes] : c.inputs) exe->write(id, bytes);
-    exe->run();
-    std::vector<uint8_t> got(c.g.tensor(y).n_bytes());
-    exe->read(y, got);
-    return testing::decode(DType::F32, got, s.d * s.hq * t);
+    return testing::run_f32(c, y, isa);
 }
 
 TEST(CpuFlashAttn, ATokenGetsTheSameOutputAloneInABatchOrInAPiece) {

@@ -72,4 +72,24 @@ struct Case {
     }
 };
 
+// Runs c's graph on `isa` with `nth` threads and returns the bytes of `outs` (marked as outputs).
+inline std::vector<std::vector<uint8_t>> run_case(Case& c, const std::vector<TensorId>& outs, CpuIsa isa, int nth) {
+    for (TensorId t : outs) c.g.mark_output(t);
+    CpuBackend be(CpuOptions{nth, isa});
+    auto exe = be.compile(c.g);
+    for (auto& [t, bytes] : c.inputs) exe->write(t, bytes);
+    exe->run();
+    std::vector<std::vector<uint8_t>> got;
+    for (TensorId t : outs) {
+        got.emplace_back(c.g.tensor(t).n_bytes());
+        exe->read(t, got.back());
+    }
+    return got;
+}
+
+// The f32 output y of c's graph run on `isa` with 2 threads.
+inline std::vector<float> run_f32(Case& c, TensorId y, CpuIsa isa) {
+    return decode(DType::F32, run_case(c, {y}, isa, 2)[0], c.g.tensor(y).n_elements());
+}
+
 }  // namespace kiln::testing

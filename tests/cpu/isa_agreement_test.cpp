@@ -20,13 +20,7 @@ void expect_isas_agree(DType t, int64_t k, int64_t n = 11, int64_t m = 6) {
     c.g.mark_output(y);
     std::vector<std::vector<float>> outs;
     for (CpuIsa isa : testing::available_isas()) {
-        CpuBackend be(CpuOptions{2, isa});
-        auto exe = be.compile(c.g);
-        for (auto& [id, bytes] : c.inputs) exe->write(id, bytes);
-        exe->run();
-        std::vector<uint8_t> got(c.g.tensor(y).n_bytes());
-        exe->read(y, got);
-        outs.push_back(testing::decode(DType::F32, got, n * m));
+        outs.push_back(testing::run_f32(c, y, isa));
     }
     for (size_t i = 1; i < outs.size(); ++i) {
         const Agreement a = compare_values(outs[i], outs[0]);

@@ -22,27 +22,12 @@ struct Mm {
 
 std::vector<float> weight_values(const Mm& m) { return random_floats(static_cast<size_t>(kK * m.n), m.seed); }
 
-// Runs c's graph on `isa` with `nth` threads and returns the bytes of `outs`.
-std::vector<std::vector<uint8_t>> run(Case& c, const std::vector<TensorId>& outs, CpuIsa isa, int nth) {
-    for (TensorId t : outs) c.g.mark_output(t);
-    CpuBackend be(CpuOptions{nth, isa});
-    auto exe = be.compile(c.g);
-    for (auto& [t, bytes] : c.inputs) exe->write(t, bytes);
-    exe->run();
-    std::vector<std::vector<uint8_t>> got;
-    for (TensorId t : outs) {
-        got.emplace_back(c.g.tensor(t).n_bytes());
-        exe->read(t, got.back());
-    }
-    return got;
-}
-
 // matmul(w, x) alone in a graph, x of dtype xt holding `xv` ([kK, m]).
 std::vector<uint8_t> alone(const Mm& mm, DType xt, const std::vector<float>& xv, int64_t m, CpuIsa isa, int nth) {
     Case c;
     const TensorId W = c.weight("w", mm.wt, {kK, mm.n, 1, 1}, weight_values(mm));
     const TensorId x = c.input("x", xt, {kK, m, 1, 1}, xv);
-    return run(c, {c.g.matmul(W, x)}, isa, nth)[0];
+    return testing::run_case(c, {c.g.matmul(W, x)}, isa, nth)[0];
 }
 
 void expect_same(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, const std::string& label) {
@@ -82,7 +67,7 @@ void check_shared(const std::vector<Mm>& mms, DType xt, const std::vector<bool>&
                 EXPECT_EQ(matmul_flags(c.g, isa), want) << what;
             }
             for (int nth : {1, 2, 3}) {
-                const auto got = run(c, outs, isa, nth);
+                const auto got = testing::run_case(c, outs, isa, nth);
                 for (size_t i = 0; i < mms.size(); ++i) {
                     const size_t o = node_between ? 2 * i : i;
                     expect_same(got[o], alone(mms[i], xt, xv, m, isa, nth),
@@ -143,7 +128,7 @@ TEST(CpuStagedX, WriteToXOrOtherViewRestages) {
         EXPECT_EQ(matmul_flags(c.g, isa), (std::vector<bool>{false, false, false, true})) << isa_name(isa);
         const std::vector<float> tail_after(after.begin() + kK, after.end());
         for (int nth : {1, 2}) {
-            const auto got = run(c, {y1, y2, y3, y4}, isa, nth);
+            const auto got = testing::run_case(c, {y1, y2, y3, y4}, isa, nth);
             const std::string what = std::string(isa_name(isa)) + " threads=" + std::to_string(nth);
             expect_same(got[0], alone(a, DType::F32, before, m, isa, nth), what + " before the copy");
             expect_same(got[1], alone(b, DType::F32, after, m, isa, nth), what + " after the copy");
