@@ -88,12 +88,14 @@ int print_table(const Comparison& c, const ComparisonReport& r, size_t failures,
 
 Comparison compare_backends(Graph& g, std::span<const GraphInput> inputs, Backend& a, Backend& b,
                             const CompareProfile& profile) {
-    // Nodes inside a fused run (all but its last) are never stored: the run is compared at its
-    // output, which either backend's run computes.
+    // Nodes inside a fused run (those another node of the run reads) are never stored: the run
+    // is compared at its outputs, which either backend's run computes.
     std::vector<std::string> fused_into(g.nodes().size());
     for (const Backend* be : {&a, &b}) {
         for (const KernelRun& r : be->fused_runs(g)) {
-            for (size_t k = r.first; k + 1 < r.first + r.count; ++k) fused_into[k] = r.kernel;
+            for (size_t k = r.first; k < r.first + r.count; ++k) {
+                if (!run_stores(g, r, k)) fused_into[k] = r.kernel;
+            }
         }
     }
     for (size_t i = 0; i < g.nodes().size(); ++i) {

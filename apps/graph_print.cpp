@@ -1,5 +1,6 @@
 #include "apps/graph_print.h"
 
+#include <algorithm>
 #include <ostream>
 
 #include "apps/format.h"
@@ -34,8 +35,10 @@ void print_graph(const Graph& g, const GraphPlacement& placement, std::ostream& 
         size_t kernels = g.nodes().size();
         for (const KernelRun& r : placement.fused) kernels -= r.count - 1;
         out << kernels << ")\n";
+        size_t width = 0;
+        for (const KernelRun& r : placement.fused) width = std::max(width, r.kernel.size());
         for (const KernelRun& r : placement.fused) {
-            out << "  " << pad_right(r.kernel, 16) << "nodes " << r.first << "-" << r.first + r.count - 1 << "\n";
+            out << "  " << pad_right(r.kernel, width + 2) << "nodes " << r.first << "-" << r.first + r.count - 1 << "\n";
         }
     }
 

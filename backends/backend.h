@@ -99,6 +99,18 @@ struct KernelRun {
     std::string kernel;  // e.g. "rms_norm+mul"
 };
 
+// Whether node k of run r stores its output: no later node of the run reads it. The others are
+// inner values its kernel never stores.
+inline bool run_stores(const Graph& g, const KernelRun& r, size_t k) {
+    const TensorId root = g.storage_of(g.nodes()[k].dst);
+    for (size_t j = k + 1; j < r.first + r.count; ++j) {
+        for (TensorId s : g.nodes()[j].src) {
+            if (s != kNoTensor && g.storage_of(s) == root) return false;
+        }
+    }
+    return true;
+}
+
 // How many bytes a backend can still allocate for weights, state and arenas, and what that
 // memory is ("host memory available", "device-local heap 0 of <device>").
 struct MemoryLimit {

@@ -11,11 +11,13 @@
 // and column) and share them with subgroupBroadcast; each lane decodes its rows' units and
 // reuses every weight for NUM_COLS columns. Per invocation the loop runs at most k / 32 times
 // (448 for k = 14336). Row groups spread over x and y of the grid, column chunks over z.
-// Weight type: one WEIGHT_<TYPE> define (dequant.glsl).
+// Weight type: one WEIGHT_<TYPE> define (dequant.glsl). Fused projections and the norm
+// prologue: matmul_params.glsl.
 
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 
 layout(constant_id = 1) const uint NUM_ROWS = 1;  // per lane
 layout(constant_id = 2) const uint NUM_COLS = 1;
@@ -31,17 +33,21 @@ const uint X_PER_LANE = 32u / gl_WorkGroupSize.x;  // x floats each lane loads p
 
 void main() {
     const uint lane = gl_LocalInvocationID.x;
-    const uint row0 = (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * (NUM_ROWS * gl_WorkGroupSize.x);
-    if (row0 >= params.n) return;  // the whole workgroup: the grid's last line is partial
+    const uint wg = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    const uint rows = NUM_ROWS * gl_WorkGroupSize.x;  // weight rows of the workgroup
+    const uint out0 = first_out_row(wg, rows);
+    if (out0 >= params.n) return;  // the whole workgroup: the grid's last line is partial
     const uint col0 = gl_WorkGroupID.z * NUM_COLS;
 
     // Rows and columns past the end repeat the last one; their sums are never stored.
     uint w_base[NUM_ROWS];
-    [[unroll]] for (uint i = 0u; i < NUM_ROWS; ++i) {
-        w_base[i] = params.w_offset + min(row0 + lane + gl_WorkGroupSize.x * i, params.n - 1u) * params.w_row_stride;
-    }
+    [[unroll]] for (uint i = 0u; i < NUM_ROWS; ++i) w_base[i] = weight_row_base(wg, rows, lane + gl_WorkGroupSize.x * i);
     uint x_base[NUM_COLS];
     [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) x_base[c] = x_column_base(min(col0 + c, params.cols - 1u));
+    float inv[NUM_COLS];
+    [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) {
+        inv[c] = NORM ? inv_rms(subgroupAdd(sum_sq_part(x_base[c], lane, gl_WorkGroupSize.x))) : 1.0;
+    }
 
     float acc[NUM_ROWS * NUM_COLS];
     [[unroll]] for (uint i = 0u; i < NUM_ROWS * NUM_COLS; ++i) acc[i] = 0.0;
@@ -55,7 +61,7 @@ void main() {
         [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) {
             [[unroll]] for (uint r = 0u; r < UNIT_RUNS; ++r) {
                 [[unroll]] for (uint j = 0u; j < X_PER_LANE; ++j) {
-                    xl[(c * UNIT_RUNS + r) * X_PER_LANE + j] = x_data[x_base[c] + runs[r] + X_PER_LANE * lane + j];
+                    xl[(c * UNIT_RUNS + r) * X_PER_LANE + j] = x_value(x_base[c], runs[r] + X_PER_LANE * lane + j, inv[c]);
                 }
             }
         }
@@ -84,14 +90,26 @@ void main() {
     for (uint e = 32u * units; e < params.k; ++e) {
         [[unroll]] for (uint i = 0u; i < NUM_ROWS; ++i) {
             const float w = weight_at(w_base[i] + e);
-            [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) acc[i * NUM_COLS + c] += w * x_data[x_base[c] + e];
+            [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) acc[i * NUM_COLS + c] += w * x_value(x_base[c], e, inv[c]);
         }
     }
 #endif
 
+    if (params.paired != 0u) {
+        // Rows i and i + NUM_ROWS / 2 of this lane are one output's gate and up (NUM_ROWS even).
+        [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) {
+            [[unroll]] for (uint i = 0u; i < NUM_ROWS / 2u; ++i) {
+                const uint row = out0 + lane + gl_WorkGroupSize.x * i;
+                if (row < params.n && col0 + c < params.cols) {
+                    store_pair(col0 + c, row, acc[i * NUM_COLS + c], acc[(i + NUM_ROWS / 2u) * NUM_COLS + c]);
+                }
+            }
+        }
+        return;
+    }
     [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) {
         [[unroll]] for (uint i = 0u; i < NUM_ROWS; ++i) {
-            const uint row = row0 + lane + gl_WorkGroupSize.x * i;
+            const uint row = out0 + lane + gl_WorkGroupSize.x * i;
             if (row < params.n && col0 + c < params.cols) {
                 store_d(col0 + c, row, acc[i * NUM_COLS + c]);
             }

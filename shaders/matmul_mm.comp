@@ -31,6 +31,7 @@ const uint X_STRIDE = BN + 1u;
 
 shared float w_tile[BK * W_STRIDE];
 shared float x_tile[BK * X_STRIDE];
+shared float col_inv[BN];  // NORM: each tile column's 1/rms
 
 // Elements p..p+3 of weight row `row` (p a multiple of 4; zero from k on for float weights).
 vec4 w_run(uint row_base, uint p) {
@@ -45,23 +46,22 @@ vec4 w_run(uint row_base, uint p) {
 #endif
 }
 
-vec4 x_run(uint base, uint p) {
+vec4 x_run(uint base, uint p, float inv) {
 #if defined(KILN_WEIGHT_FLOAT)
     if (p + 4u > params.k) {
         vec4 v = vec4(0.0);
         [[unroll]] for (uint i = 0u; i < 4u; ++i) {
-            if (p + i < params.k) v[i] = x_data[base + p + i];
+            if (p + i < params.k) v[i] = x_value(base, p + i, inv);
         }
         return v;
     }
 #endif
-    if (X_VEC4) return x_data4[(base + p) >> 2];
-    return vec4(x_data[base + p], x_data[base + p + 1u], x_data[base + p + 2u], x_data[base + p + 3u]);
+    return x_value4(base, p, inv, X_VEC4);
 }
 
 void main() {
     const uint tid = gl_LocalInvocationID.x;
-    const uint row0 = gl_WorkGroupID.x * BM;
+    const uint out0 = first_out_row(gl_WorkGroupID.x, BM);
     const uint col0 = gl_WorkGroupID.y * BN;
     const uint tr = tid % (BM / TM);
     const uint tc = tid / (BM / TM);
@@ -71,13 +71,27 @@ void main() {
     // the end repeat the last one; their results are never stored.
     uint w_base[W_RUNS];
     [[unroll]] for (uint i = 0u; i < W_RUNS; ++i) {
-        const uint row = min(row0 + (tid + i * gl_WorkGroupSize.x) / RUNS_PER_ROW, params.n - 1u);
-        w_base[i] = params.w_offset + row * params.w_row_stride;
+        w_base[i] = weight_row_base(gl_WorkGroupID.x, BM, (tid + i * gl_WorkGroupSize.x) / RUNS_PER_ROW);
     }
     uint x_base[X_RUNS];
     [[unroll]] for (uint i = 0u; i < X_RUNS; ++i) {
         const uint col = min(col0 + (tid + i * gl_WorkGroupSize.x) / RUNS_PER_ROW, params.cols - 1u);
         x_base[i] = x_column_base(col);
+    }
+    if (NORM) {
+        // `parts` invocations sum each column's squares; x_tile holds their partial sums.
+        const uint parts = clamp(gl_WorkGroupSize.x / BN, 1u, BK);
+        for (uint slot = tid; slot < parts * BN; slot += gl_WorkGroupSize.x) {
+            const uint base = x_column_base(min(col0 + slot % BN, params.cols - 1u));
+            x_tile[slot] = sum_sq_part(base, slot / BN, parts);
+        }
+        barrier();
+        for (uint c = tid; c < BN; c += gl_WorkGroupSize.x) {
+            float s = 0.0;
+            for (uint part = 0u; part < parts; ++part) s += x_tile[part * BN + c];
+            col_inv[c] = inv_rms(s);
+        }
+        barrier();
     }
     const uint kq = 4u * (tid % RUNS_PER_ROW);  // same for every run: the workgroup size is a multiple of RUNS_PER_ROW
 
@@ -92,7 +106,7 @@ void main() {
         }
         [[unroll]] for (uint i = 0u; i < X_RUNS; ++i) {
             const uint c = (tid + i * gl_WorkGroupSize.x) / RUNS_PER_ROW;
-            const vec4 v = x_run(x_base[i], k0 + kq);
+            const vec4 v = x_run(x_base[i], k0 + kq, NORM ? col_inv[c] : 1.0);
             [[unroll]] for (uint e = 0u; e < 4u; ++e) x_tile[(kq + e) * X_STRIDE + c] = v[e];
         }
         barrier();
@@ -110,8 +124,16 @@ void main() {
     [[unroll]] for (uint j = 0u; j < TN; ++j) {
         const uint col = col0 + tc + j * (BN / TN);
         if (col >= params.cols) continue;
+        if (params.paired != 0u) {
+            // Rows i and i + TM / 2 are one output's gate and up (TM even).
+            [[unroll]] for (uint i = 0u; i < TM / 2u; ++i) {
+                const uint row = out0 + tr + i * (BM / TM);
+                if (row < params.n) store_pair(col, row, acc[i * TN + j], acc[(i + TM / 2u) * TN + j]);
+            }
+            continue;
+        }
         [[unroll]] for (uint i = 0u; i < TM; ++i) {
-            const uint row = row0 + tr + i * (BM / TM);
+            const uint row = out0 + tr + i * (BM / TM);
             if (row < params.n) store_d(col, row, acc[i * TN + j]);
         }
     }

@@ -35,25 +35,55 @@ shared float partial[((gl_WorkGroupSize.x + MIN_SUBGROUP - 1u) / MIN_SUBGROUP) *
 shared float partial[gl_WorkGroupSize.x * NUM_ROWS * NUM_COLS];
 #endif
 
-// x[col] elements p..p+3 (p a multiple of 4).
-vec4 x_run(uint base, uint p) {
-    if (X_VEC4) return x_data4[(base + p) >> 2];
-    return vec4(x_data[base + p], x_data[base + p + 1u], x_data[base + p + 2u], x_data[base + p + 3u]);
+// The workgroup's sum for row r and column c once its partial sums are in shared memory.
+float row_sum(uint r, uint c) {
+    const uint i = r * NUM_COLS + c;
+#if defined(USE_SUBGROUP)
+    float s = 0.0;
+    for (uint sg = 0u; sg < gl_NumSubgroups; ++sg) s += partial[sg * NUM_ROWS * NUM_COLS + i];
+    return s;
+#else
+    return partial[i * gl_WorkGroupSize.x];
+#endif
+}
+
+// Sum of v over the workgroup, in every invocation; `partial` is free again on return.
+float workgroup_total(float v) {
+#if defined(USE_SUBGROUP)
+    const float s = subgroupAdd(v);
+    if (subgroupElect()) partial[gl_SubgroupID] = s;
+    barrier();
+    float t = 0.0;
+    for (uint sg = 0u; sg < gl_NumSubgroups; ++sg) t += partial[sg];
+#else
+    partial[gl_LocalInvocationID.x] = v;
+    barrier();
+    for (uint s = gl_WorkGroupSize.x / 2u; s > 0u; s >>= 1u) {
+        if (gl_LocalInvocationID.x < s) partial[gl_LocalInvocationID.x] += partial[gl_LocalInvocationID.x + s];
+        barrier();
+    }
+    const float t = partial[0];
+#endif
+    barrier();
+    return t;
 }
 
 void main() {
     const uint tid = gl_LocalInvocationID.x;
-    const uint row0 = (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * NUM_ROWS;
-    if (row0 >= params.n) return;  // the whole workgroup: the grid's last line is partial
+    const uint wg = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    const uint out0 = first_out_row(wg, NUM_ROWS);
+    if (out0 >= params.n) return;  // the whole workgroup: the grid's last line is partial
     const uint col0 = gl_WorkGroupID.z * NUM_COLS;
 
     // Rows and columns past the end repeat the last one; their sums are never stored.
     uint w_base[NUM_ROWS];
-    [[unroll]] for (uint r = 0u; r < NUM_ROWS; ++r) {
-        w_base[r] = params.w_offset + min(row0 + r, params.n - 1u) * params.w_row_stride;
-    }
+    [[unroll]] for (uint r = 0u; r < NUM_ROWS; ++r) w_base[r] = weight_row_base(wg, NUM_ROWS, r);
     uint x_base[NUM_COLS];
     [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) x_base[c] = x_column_base(min(col0 + c, params.cols - 1u));
+    float inv[NUM_COLS];
+    [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) {
+        inv[c] = NORM ? inv_rms(workgroup_total(sum_sq_part(x_base[c], tid, gl_WorkGroupSize.x))) : 1.0;
+    }
 
     float acc[NUM_ROWS * NUM_COLS];
     [[unroll]] for (uint i = 0u; i < NUM_ROWS * NUM_COLS; ++i) acc[i] = 0.0;
@@ -71,7 +101,7 @@ void main() {
         }
         [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) {
             [[unroll]] for (uint e = 0u; e < 8u * UNIT_RUNS; ++e) {
-                const vec4 xv = x_run(x_base[c], runs[e >> 3] + 4u * (e & 7u));
+                const vec4 xv = x_value4(x_base[c], runs[e >> 3] + 4u * (e & 7u), inv[c], X_VEC4);
                 [[unroll]] for (uint r = 0u; r < NUM_ROWS; ++r) {
                     acc[r * NUM_COLS + c] += dot(wv[r * 8u * UNIT_RUNS + e], xv);
                 }
@@ -83,28 +113,19 @@ void main() {
     for (uint e = 32u * units + tid; e < params.k; e += gl_WorkGroupSize.x) {
         [[unroll]] for (uint r = 0u; r < NUM_ROWS; ++r) {
             const float w = weight_at(w_base[r] + e);
-            [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) acc[r * NUM_COLS + c] += w * x_data[x_base[c] + e];
+            [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) acc[r * NUM_COLS + c] += w * x_value(x_base[c], e, inv[c]);
         }
     }
 #endif
 
     // Sums of output i = r * NUM_COLS + c gathered in shared memory, then each invocation
-    // stores outputs o = tid, tid + workgroup size, ... ordered row-fastest (o = c * NUM_ROWS + r)
+    // stores outputs o = tid, tid + workgroup size, ... ordered row-fastest (o = c * rows + r)
     // so neighbouring invocations write neighbouring rows.
     const uint outputs = NUM_ROWS * NUM_COLS;
 #if defined(USE_SUBGROUP)
     [[unroll]] for (uint i = 0u; i < outputs; ++i) {
         const float s = subgroupAdd(acc[i]);
         if (subgroupElect()) partial[gl_SubgroupID * outputs + i] = s;
-    }
-    barrier();
-    for (uint o = tid; o < outputs; o += gl_WorkGroupSize.x) {
-        const uint r = o % NUM_ROWS, c = o / NUM_ROWS;
-        float s = 0.0;
-        for (uint sg = 0u; sg < gl_NumSubgroups; ++sg) s += partial[sg * outputs + r * NUM_COLS + c];
-        if (row0 + r < params.n && col0 + c < params.cols) {
-            store_d(col0 + c, row0 + r, s);
-        }
     }
 #else
     [[unroll]] for (uint i = 0u; i < outputs; ++i) partial[i * gl_WorkGroupSize.x + tid] = acc[i];
@@ -117,12 +138,17 @@ void main() {
         }
         barrier();
     }
-    for (uint o = tid; o < outputs; o += gl_WorkGroupSize.x) {
-        const uint r = o % NUM_ROWS, c = o / NUM_ROWS;
-        if (row0 + r < params.n && col0 + c < params.cols) {
-            const float s = partial[(r * NUM_COLS + c) * gl_WorkGroupSize.x];
-            store_d(col0 + c, row0 + r, s);
+#endif
+    barrier();
+    // Paired: rows r and r + NUM_ROWS / 2 are one output's gate and up (NUM_ROWS even).
+    const uint out_rows = params.paired != 0u ? NUM_ROWS / 2u : NUM_ROWS;
+    for (uint o = tid; o < out_rows * NUM_COLS; o += gl_WorkGroupSize.x) {
+        const uint r = o % out_rows, c = o / out_rows;
+        if (out0 + r >= params.n || col0 + c >= params.cols) continue;
+        if (params.paired != 0u) {
+            store_pair(col0 + c, out0 + r, row_sum(r, c), row_sum(r + NUM_ROWS / 2u, c));
+        } else {
+            store_d(col0 + c, out0 + r, row_sum(r, c));
         }
     }
-#endif
 }

@@ -24,6 +24,9 @@ enum class Barrier {
     compute_to_transfer,  // a copy reads what a kernel wrote
     to_host,              // the host reads (after wait()) what kernels or copies wrote
     any_to_compute,       // kernels read what earlier kernels or copies (e.g. a previous submit) wrote
+    // The end of a graph's step: the host (after wait()) and the kernels and copies of later
+    // submissions see what its kernels and copies wrote, and run after them.
+    step_end,
 };
 
 // Workgroups to cover `items` with `workgroup_size` invocations each, capped at `max_groups`

@@ -42,7 +42,38 @@ DeviceSlice WeightStore::get(const void* data, uint64_t bytes) const {
     return it->second;
 }
 
-DeviceSlice WeightStore::allocate(uint64_t bytes, const std::string& name) {
+uint64_t WeightStore::group_footprint(std::span<const Pending> group) const {
+    const uint64_t align = slice_alignment(device_);
+    uint64_t total = 0;
+    for (const Pending& w : group) total = round_up(total, align) + round_up(std::max<uint64_t>(w.bytes, 4), 16);
+    return total + align;  // the group's start is aligned too
+}
+
+bool WeightStore::placeable_together(std::span<const Pending> group, uint64_t max_range) const {
+    size_t placed = 0;
+    for (size_t i = 0; i < group.size(); ++i) {
+        placed += contains(group[i].data) ? 1 : 0;
+        for (size_t j = 0; j < i; ++j) {
+            if (group[j].data == group[i].data) return false;
+        }
+    }
+    if (placed == 0) {
+        const uint64_t footprint = group_footprint(group);
+        return footprint <= block_size_ && footprint <= max_range;
+    }
+    if (placed != group.size()) return false;
+    const Buffer* buffer = placed_.at(group.front().data).buffer;
+    uint64_t first = UINT64_MAX, end = 0;
+    for (const Pending& w : group) {
+        const DeviceSlice& s = placed_.at(w.data);
+        if (s.buffer != buffer) return false;
+        first = std::min<uint64_t>(first, s.offset);
+        end = std::max<uint64_t>(end, s.offset + w.bytes);
+    }
+    return end - first + slice_alignment(device_) <= max_range;
+}
+
+DeviceSlice WeightStore::allocate(uint64_t bytes, const std::string& name, uint64_t reserve) {
     const uint64_t align = slice_alignment(device_);
     const uint64_t size = round_up(std::max<uint64_t>(bytes, 4), 16);
     if (size > max_allocation(device_)) {
@@ -58,7 +89,7 @@ DeviceSlice WeightStore::allocate(uint64_t bytes, const std::string& name) {
         return {b, 0, bytes};
     }
     uint64_t offset = round_up(block_used_, align);
-    if (blocks_.empty() || offset + size > blocks_.back()->size()) {
+    if (blocks_.empty() || offset + std::max(size, reserve) > blocks_.back()->size()) {
         blocks_.push_back(std::make_unique<Buffer>(device_, block_size_, MemoryUse::device, MemoryPurpose::weights));
         offset = 0;
     }
@@ -73,7 +104,7 @@ void WeightStore::upload(const std::vector<Pending>& weights, const UploadProgre
     uint64_t done = 0;
     for (const Pending& w : weights) {
         if (contains(w.data)) continue;
-        const DeviceSlice slice = allocate(w.bytes, w.name);
+        const DeviceSlice slice = allocate(w.bytes, w.name, w.group_bytes);
         const auto* src = static_cast<const std::byte*>(w.data);
         if (slice.buffer->mapped()) {
             vk::upload(device_, *slice.buffer, std::span(src, w.bytes), slice.offset);

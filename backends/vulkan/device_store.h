@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,17 +40,27 @@ public:
     bool contains(const void* data) const { return placed_.count(data) != 0; }
 
     // Uploads every weight of `weights` not yet on the device, reporting progress over the batch.
+    // A weight whose group_bytes is nonzero starts a group: it and the weights after it, up to
+    // that footprint (group_footprint), go one after another into one block.
     struct Pending {
         const void* data;
         uint64_t bytes;
         std::string name;  // for error messages
+        uint64_t group_bytes = 0;
     };
     void upload(const std::vector<Pending>& weights, const UploadProgress& progress);
+
+    // Bytes of block a group of weights takes, alignment included.
+    uint64_t group_footprint(std::span<const Pending> group) const;
+    // Whether `group` can be bound as one range of at most `max_range` bytes: all uploaded into
+    // one buffer within it, or none uploaded yet and small enough for one block and the range.
+    bool placeable_together(std::span<const Pending> group, uint64_t max_range) const;
 
     uint64_t bytes() const { return used_; }
 
 private:
-    DeviceSlice allocate(uint64_t bytes, const std::string& name);
+    // `reserve` (>= bytes): room the current block must have left, or a new one starts.
+    DeviceSlice allocate(uint64_t bytes, const std::string& name, uint64_t reserve);
 
     const Device& device_;
     uint64_t block_size_ = 0;

@@ -17,7 +17,7 @@ enum class DeviceClass { nvidia, amd, intel, cpu, other };
 struct TileShape {
     uint32_t bm, bn, bk, tm, tn;
     uint32_t invocations() const { return (bm / tm) * (bn / tn); }
-    uint64_t shared_bytes() const { return 4ull * bk * (bm + 1 + bn + 1); }
+    uint64_t shared_bytes() const { return 4ull * (bk * (bm + 1 + bn + 1) + bn); }
 };
 
 struct KernelShapes {

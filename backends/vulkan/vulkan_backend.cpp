@@ -65,8 +65,20 @@ std::unique_ptr<Executable> VulkanBackend::compile(const Graph& g) {
 
 std::vector<KernelRun> VulkanBackend::fused_runs(const Graph& g) const {
     std::vector<KernelRun> out;
-    for (const FusedRun& r : plan_fusion(g, info_)) out.push_back({r.first, r.count, std::string(r.kernel)});
+    for (const FusedRun& r : plan_fusion(g, info_, weights_together(g))) out.push_back({r.first, r.count, r.kernel});
     return out;
+}
+
+WeightsTogether VulkanBackend::weights_together(const Graph& g) const {
+    return [this, &g](std::span<const TensorId> ids) {
+        std::vector<WeightStore::Pending> ws;
+        for (TensorId id : ids) {
+            const Tensor& t = g.tensor(id);
+            if (t.kind != TensorKind::Weight) return false;
+            ws.push_back({t.host_data, t.n_bytes(), t.name});
+        }
+        return weights_.placeable_together(ws, info_.max_storage_buffer_range);
+    };
 }
 
 }  // namespace kiln::vk

@@ -8,6 +8,7 @@
 #include "backends/backend.h"
 #include "backends/vulkan/context.h"
 #include "backends/vulkan/device_store.h"
+#include "backends/vulkan/ops/ops.h"
 #include "backends/vulkan/pipeline_cache.h"
 
 namespace kiln::vk {
@@ -40,6 +41,9 @@ public:
     // The device's info with the options ops choose kernels by (matmul_kernel).
     const DeviceInfo& info() const { return info_; }
     uint64_t weight_bytes() const { return weights_.bytes(); }
+    // Whether weights of `g` can be bound as one range: already uploaded into one buffer close
+    // enough, or not uploaded yet (compile() then places them together).
+    WeightsTogether weights_together(const Graph& g) const;
 
 private:
     friend class VulkanExecutable;

@@ -21,7 +21,7 @@ uint64_t round_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 VulkanExecutable::VulkanExecutable(VulkanBackend& backend, const Graph& g)
     : backend_(backend), graph_(g), commands_(backend.context_.device()) {
     const uint64_t align = std::max<uint64_t>(256, backend.info().min_storage_buffer_offset_alignment);
-    fused_ = plan_fusion(g, info());
+    fused_ = plan_fusion(g, info(), backend.weights_together(g));
     std::vector<NodeSpan> spans;
     for (const FusedRun& r : fused_) spans.push_back({r.first, r.count});
     plan_ = plan_memory(g, align, spans);
@@ -40,12 +40,25 @@ void VulkanExecutable::place_tensors() {
     const uint64_t align = std::max<uint64_t>(256, info().min_storage_buffer_offset_alignment);
     const auto tensors = graph_.tensors();
 
+    // Weights a fused kernel binds as one range are uploaded one after another, in one block.
     std::vector<WeightStore::Pending> weights;
+    std::vector<bool> grouped(tensors.size(), false);
+    for (const FusedRun& r : fused_) {
+        if (r.weights_together.empty()) continue;
+        std::vector<WeightStore::Pending> group;
+        for (TensorId w : r.weights_together) {
+            const Tensor& t = graph_.tensor(w);
+            group.push_back({t.host_data, t.n_bytes(), t.name});
+            grouped[static_cast<size_t>(w)] = true;
+        }
+        group.front().group_bytes = backend_.weights_.group_footprint(group);
+        weights.insert(weights.end(), group.begin(), group.end());
+    }
     uint64_t input_bytes = 0;
     std::vector<uint64_t> input_at(tensors.size(), 0);
     for (size_t i = 0; i < tensors.size(); ++i) {
         const Tensor& t = tensors[i];
-        if (t.kind == TensorKind::Weight) weights.push_back({t.host_data, t.n_bytes(), t.name});
+        if (t.kind == TensorKind::Weight && !grouped[i]) weights.push_back({t.host_data, t.n_bytes(), t.name});
         if (t.kind == TensorKind::Input) {
             input_at[i] = input_bytes;
             input_bytes = round_up(input_bytes + t.n_bytes(), align);
@@ -95,8 +108,10 @@ void VulkanExecutable::record() {
     pool_sets_ = 0;
     pool_buffers_ = 0;
     recorded_ = {};
-    // Earlier submits (the previous step, uploads, state clears) wrote what this one reads.
-    record_barrier(Barrier::any_to_compute);
+    // No barrier first: every submission before this one (the previous step, uploads, state
+    // clears) ends with a barrier ordering it before later kernels (step_end below).
+    unfenced_reads_.clear();
+    unfenced_writes_.clear();
     if (timestamps_) {
         commands_.reset_queries(*timestamps_);
         commands_.write_timestamp(*timestamps_, 0);
@@ -139,7 +154,7 @@ void VulkanExecutable::record() {
             commands_.copy(*l.buffer, *readback_, graph_.tensor(root).n_bytes(), l.offset, at);
         }
     }
-    record_barrier(Barrier::to_host);
+    record_barrier(Barrier::step_end);
     commands_.end();
 }
 
@@ -182,6 +197,32 @@ TensorBinding VulkanExecutable::bind(TensorId t) {
         source_ranges_.push_back(range);
     }
     return {range, static_cast<uint32_t>(rem)};
+}
+
+std::vector<TensorBinding> VulkanExecutable::bind_together(std::span<const TensorId> ts) {
+    const uint64_t align = info().min_storage_buffer_offset_alignment;
+    const Buffer* buffer = where_.at(static_cast<size_t>(ts.front())).buffer;
+    uint64_t first = UINT64_MAX, end = 0;
+    for (TensorId t : ts) {
+        const Location& l = where_.at(static_cast<size_t>(t));
+        if (l.buffer != buffer) throw Error("vulkan: " + graph_.tensor(t).name + " is not in the buffer of " + graph_.tensor(ts.front()).name);
+        first = std::min<uint64_t>(first, l.offset);
+        end = std::max<uint64_t>(end, l.offset + graph_.tensor(t).n_bytes());
+    }
+    const VkDeviceSize start = first - first % align;
+    const VkDeviceSize size = std::min<uint64_t>(round_up(end - start, 4), buffer->size() - start);
+    if (size > info().max_storage_buffer_range) {
+        throw Error("vulkan: " + graph_.tensor(ts.front()).name + " and the tensors bound with it span " +
+                    std::to_string(size) + " bytes, more than the device binds at once");
+    }
+    const BufferRange range{buffer->handle(), start, size};
+    // Read as one range: a source when any of them is.
+    if (std::any_of(ts.begin(), ts.end(), [&](TensorId t) { return std::find(sources_.begin(), sources_.end(), t) != sources_.end(); })) {
+        source_ranges_.push_back(range);
+    }
+    std::vector<TensorBinding> out;
+    for (TensorId t : ts) out.push_back({range, static_cast<uint32_t>(where_[static_cast<size_t>(t)].offset - start)});
+    return out;
 }
 
 TensorBinding VulkanExecutable::scratch(uint64_t bytes) {

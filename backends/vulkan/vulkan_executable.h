@@ -60,6 +60,7 @@ private:
     const Graph& graph() const override { return graph_; }
     const DeviceInfo& info() const override;
     TensorBinding bind(TensorId t) override;
+    std::vector<TensorBinding> bind_together(std::span<const TensorId> ts) override;
     TensorBinding scratch(uint64_t bytes) override;
     const ComputePipeline& pipeline(const PipelineDesc& desc) override;
     void dispatch(const ComputePipeline& p, std::span<const TensorBinding> buffers, std::span<const std::byte> push,

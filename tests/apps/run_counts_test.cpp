@@ -89,10 +89,13 @@ TEST(RunCounts, VulkanDecodeStep) {
     EXPECT_GE(step->dispatches, nodes - fused_away);
     EXPECT_EQ(step->submits, 1u);
     EXPECT_GE(step->host_waits, 1u);
-    // Barriers follow the data: one before the first node (earlier submits), one to the host,
-    // and between nodes only where one reads what another wrote, so q/k/v and gate/up share one.
-    EXPECT_LE(step->barriers, step->dispatches + 2);
-    EXPECT_LT(step->barriers, nodes + 1 - fused_away);
+    // A decoder block is six kernels (norm + q/k/v, rope + KV writes, attention, output +
+    // residual, norm + gate/up/swiglu, down + residual), and a seventh where attention splits
+    // the cache and merges the splits; plus embedding, output norm, output rows and head.
+    EXPECT_LE(step->dispatches, 7 * m.hparams().n_layer + 4);
+    // Barriers follow the data: between kernels only where one reads what another wrote, and one
+    // at the end (to the host and later submits); none at the start.
+    EXPECT_LE(step->barriers, step->dispatches);
     EXPECT_GE(step->bytes_bound_for_reading, weight_bytes(m));
     EXPECT_EQ(step->host_copies, 0u);
     EXPECT_EQ(step->host_copy_bytes, 0u);

@@ -1,5 +1,6 @@
-// RoPE + the KV-cache write (set_rows of the rotated rows) as one Vulkan kernel, against the
-// reference composition of the two nodes: both modes, partial rotation, frequency factors,
+// RoPE + the KV-cache write (set_rows of the rotated rows) as one Vulkan kernel, and a decoder
+// block's attention inputs (rope of q and k, both KV-cache writes) as one, against the reference
+// composition of the nodes: both modes, partial rotation, frequency factors,
 // strided inputs, every cache type, and the ids set_rows treats specially (padding -1, past the
 // cache, repeated: the later token wins). Where the rotated rows are read by anything else, the
 // nodes stay apart.
@@ -92,6 +93,64 @@ TEST(FusedRopeSetRows, PaddingOutOfRangeAndRepeatedIds) {
 
 TEST(FusedRopeSetRows, NotWhenTheRotatedRowsAreReadElsewhere) {
     run_rope_cache({}, true);
+}
+
+// A decoder block's attention inputs as the builders make them: rope(q), rope(k) -> K cache,
+// v -> V cache (rope_qkv, one kernel for the four nodes). q and k are views of wider
+// projections; grouped-query heads; the caches' ids as above.
+struct AttentionInputsCase {
+    int64_t d = 64, q_heads = 8, kv_heads = 2, cache_rows = 16;
+    std::vector<int32_t> pos = {3, 4, 5, 6, 7};
+    RopeMode mode = RopeMode::Normal;
+    int32_t n_dims = 0;  // 0: d
+    DType cache = DType::F16;
+};
+
+void run_attention_inputs(const AttentionInputsCase& c) {
+    OpGraph og;
+    Graph& g = og.g;
+    const auto tokens = static_cast<int64_t>(c.pos.size());
+    const uint64_t f = sizeof(float);
+    // q, k and v side by side in one projection output, as views of it.
+    const int64_t row = (c.q_heads + 2 * c.kv_heads) * c.d;
+    const TensorId qkv = og.input("qkv", DType::F32, {row, tokens, 1, 1});
+    const TensorId q = g.view(qkv, {c.d, c.q_heads, tokens, 1}, {f, f * c.d, f * row, f * row * tokens}, 0);
+    const TensorId k =
+        g.view(qkv, {c.d, c.kv_heads, tokens, 1}, {f, f * c.d, f * row, f * row * tokens}, f * c.d * c.q_heads);
+    const TensorId v = og.input("v", DType::F32, {c.d * c.kv_heads, tokens, 1, 1});
+    const TensorId pos = og.input_i32("pos", c.pos);
+    RopeParams p;
+    p.mode = c.mode;
+    p.n_dims = c.n_dims ? c.n_dims : static_cast<int32_t>(c.d);
+    const TensorId rq = g.rope(q, pos, p);
+    const TensorId rk = g.rope(k, pos, p);
+    const TensorId cache_k = g.state("cache_k", c.cache, {c.d * c.kv_heads, c.cache_rows, 1, 1});
+    const TensorId cache_v = g.state("cache_v", c.cache, {c.d * c.kv_heads, c.cache_rows, 1, 1});
+    const TensorId wk = g.set_rows(cache_k, g.reshape(rk, {c.d * c.kv_heads, tokens, 1, 1}), pos);
+    const TensorId wv = g.set_rows(cache_v, v, pos);
+    const std::string label = std::string(c.mode == RopeMode::Neox ? "neox" : "normal") + " d=" + std::to_string(c.d) +
+                              " heads " + std::to_string(c.q_heads) + "/" + std::to_string(c.kv_heads) + " tokens=" +
+                              std::to_string(tokens) + " ->" + std::string(dtype_name(c.cache));
+    expect_vulkan_fused(g, 1, label, "rope*2+set_rows*2");
+    check_ops(og, {rq, wk, wv}, {}, label);
+}
+
+TEST(FusedAttentionInputs, ModesHeadsAndCacheTypes) {
+    for (RopeMode mode : {RopeMode::Normal, RopeMode::Neox}) {
+        for (DType cache : {DType::F16, DType::F32, DType::BF16}) {
+            run_attention_inputs({.mode = mode, .cache = cache});
+            run_attention_inputs({.d = 128, .q_heads = 4, .kv_heads = 4, .pos = {0}, .mode = mode, .cache = cache});
+        }
+        run_attention_inputs({.d = 80, .q_heads = 14, .kv_heads = 2, .mode = mode, .n_dims = 32});
+        run_attention_inputs({.d = 13, .q_heads = 3, .kv_heads = 1, .mode = mode, .n_dims = 8});
+    }
+}
+
+TEST(FusedAttentionInputs, PaddingOutOfRangeAndRepeatedIds) {
+    run_attention_inputs({.cache_rows = 12, .pos = {3, -1, 11, 12, 3, 5, -1, 0}});
+    std::vector<int32_t> pos(37);
+    for (int i = 0; i < 37; ++i) pos[static_cast<size_t>(i)] = 100 + ((i * 7) % 37);
+    run_attention_inputs({.d = 64, .q_heads = 4, .kv_heads = 2, .cache_rows = 160, .pos = pos});
 }
 
 }  // namespace

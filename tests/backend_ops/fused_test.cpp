@@ -117,6 +117,7 @@ TEST(FusedMatmulEpilogue, EveryKernelFamily) {
                 run_matmul_then(next, wt, k, 65, 5, kernel);
             }
         }
+        expect_only_matmul_family_ran(kernel);
     }
     force_vulkan_matmul_kernel("auto");
     for (DType wt : {DType::F16, DType::Q4_0, DType::Q8_0, DType::Q6_K}) {

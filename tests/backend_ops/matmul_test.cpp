@@ -138,14 +138,6 @@ INSTANTIATE_TEST_SUITE_P(MatMul, MatMulTest,
 // mid-unit (F32 rows of 37 are never 16-byte aligned), odd block counts. Each family must be
 // the one that ran: lanes needs one fixed subgroup size (lavapipe, NVIDIA); vec uses subgroup
 // arithmetic where the device has it (`_sg`), vec_shared never.
-bool is_family(const std::string& shader, const std::string& family) {
-    const bool sg = shader.size() > 3 && shader.compare(shader.size() - 3, 3, "_sg") == 0;
-    if (family == "lanes") return shader.rfind("matmul_lanes_", 0) == 0;
-    if (family == "tiles") return shader.rfind("matmul_mm_", 0) == 0;
-    if (family == "vec") return shader.rfind("matmul_vec_", 0) == 0 && sg;
-    return shader.rfind("matmul_vec_", 0) == 0 && !sg;  // vec_shared
-}
-
 class MatMulKernels : public ::testing::TestWithParam<DType> {};
 
 TEST_P(MatMulKernels, EveryFamilyRuns) {
@@ -171,15 +163,7 @@ TEST_P(MatMulKernels, EveryFamilyRuns) {
             vulkan_only({k[2], 33, 5, 1, 1, XLayout::Strided, true});
             if (both) vulkan_only({k[1], 7, 1, 1, 1, XLayout::Packed, true});
         }
-        const std::set<std::string> used = testing::vulkan_shaders_used();
-        const auto matmuls = std::count_if(used.begin(), used.end(),
-                                           [](const std::string& s) { return s.rfind("matmul_", 0) == 0; });
-        EXPECT_GT(matmuls, 0) << family;
-        for (const std::string& s : used) {
-            if (s.rfind("matmul_", 0) == 0) {
-                EXPECT_TRUE(is_family(s, family)) << family << " forced, " << s << " ran";
-            }
-        }
+        testing::expect_only_matmul_family_ran(family);
     }
 }
 

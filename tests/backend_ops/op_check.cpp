@@ -1,5 +1,6 @@
 #include "op_check.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -179,6 +180,25 @@ uint32_t vulkan_subgroup_size() {
     if (VulkanHarness* h = vulkan_harness()) return h->backend->info().subgroup_size;
 #endif
     return 0;
+}
+
+void expect_only_matmul_family_ran(const std::string& family) {
+    const auto is_family = [&](const std::string& shader) {
+        const bool sg = shader.size() > 3 && shader.compare(shader.size() - 3, 3, "_sg") == 0;
+        if (family == "lanes") return shader.rfind("matmul_lanes_", 0) == 0;
+        if (family == "tiles") return shader.rfind("matmul_mm_", 0) == 0;
+        if (family == "vec") return shader.rfind("matmul_vec_", 0) == 0 && sg;
+        return shader.rfind("matmul_vec_", 0) == 0 && !sg;  // vec_shared
+    };
+    const std::set<std::string> used = vulkan_shaders_used();
+    if (!vulkan_available()) return;
+    const auto matmuls = std::count_if(used.begin(), used.end(), [](const std::string& s) { return s.rfind("matmul_", 0) == 0; });
+    EXPECT_GT(matmuls, 0) << family;
+    for (const std::string& s : used) {
+        if (s.rfind("matmul_", 0) == 0) {
+            EXPECT_TRUE(is_family(s)) << family << " forced, " << s << " ran";
+        }
+    }
 }
 
 std::vector<KernelRun> vulkan_fused_runs(const Graph& g) {

@@ -92,6 +92,9 @@ void force_vulkan_matmul_kernel(std::string_view kernel);
 // The shaders the harness's Vulkan backend has dispatched since it was made (by the last
 // force_vulkan_matmul_kernel); empty without Vulkan.
 std::set<std::string> vulkan_shaders_used();
+// Expects matmul shaders to have run since the last force_vulkan_matmul_kernel(family), all of
+// that family (lanes, vec, vec_shared, tiles).
+void expect_only_matmul_family_ran(const std::string& family);
 // The harness device's subgroup size (0 without Vulkan).
 uint32_t vulkan_subgroup_size();
 

@@ -25,6 +25,11 @@ public:
     vk::TensorBinding bind(TensorId t) override {
         return {vk::BufferRange{VK_NULL_HANDLE, 0, (graph_.tensor(t).n_bytes() + 3) / 4 * 4}, 0};
     }
+    std::vector<vk::TensorBinding> bind_together(std::span<const TensorId> ts) override {
+        std::vector<vk::TensorBinding> out;
+        for (TensorId t : ts) out.push_back(bind(t));
+        return out;
+    }
     vk::TensorBinding scratch(uint64_t bytes) override { return {vk::BufferRange{VK_NULL_HANDLE, 0, bytes}, 0}; }
     const vk::ComputePipeline& pipeline(const vk::PipelineDesc& desc) override {
         shaders.emplace_back(desc.shader);

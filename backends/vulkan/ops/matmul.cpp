@@ -10,8 +10,13 @@
 // VulkanOptions::matmul_kernel (`--vk-matmul`, reaching here as DeviceInfo::matmul_kernel)
 // forces one (vec_shared: vec reducing through shared memory only, as on devices without
 // subgroup arithmetic); tests use it to cover every kernel on any device.
+// Every kernel also computes fused work (MatmulJob, ops.h): an epilogue with an operand,
+// projections of one x (q/k/v into their outputs, gate/up into their swiglu) with weights bound
+// as one range, and an rms_norm + mul folded into x's loads (match_projections finds the runs).
 #include <algorithm>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/vulkan/ops/ops.h"
@@ -28,8 +33,17 @@ struct MatmulParams {
     uint32_t d_offset;
     uint32_t w_last_word;
     uint32_t r_offset, epilogue;  // MatmulEpilogue
+    uint32_t seg1, seg2;          // projections: first rows of the second and third
+    uint32_t w_offset1, w_offset2;
+    uint32_t d_offset1, d_offset2;
+    uint32_t paired;              // gate and up rows, swiglu of them stored
+    uint32_t nw_offset;           // NORM: the norm weight row
+    float eps;
 };
-static_assert(sizeof(MatmulParams) == 60);
+static_assert(sizeof(MatmulParams) == 96);
+
+// The spec constant of NORM (matmul_params.glsl): after each family's own, which are fewer.
+constexpr size_t kNormConstant = 8;
 
 using Kernel = MatmulKernel;  // never `automatic` once chosen
 
@@ -61,18 +75,23 @@ struct Block {
 };
 
 // lanes: rows per lane x columns, from the device class's table (kernel_shapes.cpp says why).
-Block lanes_block(const DeviceInfo& info, uint64_t cols) {
+// Paired (gate and up rows, matmul_params.glsl) needs an even number of rows per lane or
+// workgroup.
+uint32_t even_if(bool paired, uint32_t rows) { return paired ? rows + rows % 2 : rows; }
+
+Block lanes_block(const DeviceInfo& info, uint64_t cols, bool paired) {
     const KernelShapes& s = info.shapes;
-    return cols == 1 ? Block{info.subgroup_size, s.lanes_rows_decode, 1}
-                     : Block{info.subgroup_size, s.lanes_rows, s.lanes_cols};
+    return cols == 1 ? Block{info.subgroup_size, even_if(paired, s.lanes_rows_decode), 1}
+                     : Block{info.subgroup_size, even_if(paired, s.lanes_rows), s.lanes_cols};
 }
 
 // vec: a subgroup or more (the table's bounds) split k; the table's rows; 1, 2, 4 or 8 columns
 // (a partial chunk repeats its last column).
-Block vec_block(const DeviceInfo& info, uint64_t cols) {
+Block vec_block(const DeviceInfo& info, uint64_t cols, bool paired) {
     const uint32_t c = cols <= 1 ? 1 : cols <= 2 ? 2 : cols <= 4 ? 4 : 8;
     const KernelShapes& s = info.shapes;
-    return {std::clamp<uint32_t>(info.subgroup_size, s.vec_min_invocations, s.vec_max_invocations), s.vec_rows, c};
+    return {std::clamp<uint32_t>(info.subgroup_size, s.vec_min_invocations, s.vec_max_invocations),
+            even_if(paired, s.vec_rows), c};
 }
 
 uint64_t vec_shared_bytes(const Block& b) { return 4ull * b.invocations * b.rows * b.cols; }
@@ -116,7 +135,7 @@ bool supports_matmul(const Graph& g, const Node& n, const DeviceInfo& info) {
                ceil_div(rows, info.shapes.tiles.bm) <= info.max_workgroup_count[0] &&
                ceil_div(cols, info.shapes.tiles.bn) <= info.max_workgroup_count[1];
     }
-    const Block b = kernel == Kernel::lanes ? lanes_block(info, cols) : vec_block(info, cols);
+    const Block b = kernel == Kernel::lanes ? lanes_block(info, cols, false) : vec_block(info, cols, false);
     if (kernel != Kernel::lanes && vec_shared_bytes(b) > info.max_shared_memory) return false;
     const Grid2 grid = spread(ceil_div(rows, block_rows(kernel, b)), info);
     return grid.y <= info.max_workgroup_count[1] && ceil_div(cols, b.cols) <= info.max_workgroup_count[2];
@@ -145,73 +164,228 @@ bool supports_matmul_epilogue(const Graph& g, const Node& mm, const Node& next, 
            binding_fits(o.n_bytes(), info) && g.tensor(next.dst).ne == d.ne;
 }
 
-void record_matmul(OpRecorder& r, const Node& n) { record_matmul_into(r, n, n.dst, MatmulEpilogue::none, kNoTensor); }
+namespace {
+
+// The rms_norm + mul starting a run can be folded into the loads of the matmuls reading the
+// product: f32 rows the kernels read as floats, times an f32 weight row.
+bool norm_foldable(const Graph& g, const Node& norm, const Node& mul, const DeviceInfo& info) {
+    if (!supports_rms_norm_mul(g, norm, mul, info)) return false;
+    const Tensor& a = g.tensor(norm.src[0]);
+    const Tensor& w = g.tensor(mul.src[1]);
+    return a.type == DType::F32 && a.rows_contiguous() && unit_aligned(g, norm.src[0], 4) &&
+           binding_fits(a.n_bytes(), info) && w.type == DType::F32 && unit_aligned(g, mul.src[1], 4);
+}
+
+// Gate and up projections (same shape) whose swiglu the paired kernel stores.
+bool pairable(const Graph& g, const Node& a, const Node& b, const Node& swiglu, const DeviceInfo& info) {
+    if (swiglu.op != Op::SwiGLU || !supports_elementwise(g, swiglu, info)) return false;
+    const bool ab = swiglu.src[0] == a.dst && swiglu.src[1] == b.dst;
+    const bool ba = swiglu.src[0] == b.dst && swiglu.src[1] == a.dst;
+    const Tensor& d = g.tensor(a.dst);
+    if (!(ab || ba) || g.tensor(b.dst).ne != d.ne || g.tensor(swiglu.dst).ne != d.ne) return false;
+    const uint64_t cols = columns(g.tensor(a.src[1]));
+    return choose(info, cols) != Kernel::tiles || info.shapes.tiles.tm % 2 == 0;
+}
+
+}  // namespace
+
+namespace {
+
+// Weights one segment kernel reads: consecutive matmuls of one weight dtype and row stride.
+std::vector<std::vector<const Node*>> dtype_groups(const Graph& g, std::span<const Node* const> mms) {
+    std::vector<std::vector<const Node*>> groups;
+    for (const Node* m : mms) {
+        const Tensor& w = g.tensor(m->src[0]);
+        if (!groups.empty()) {
+            const Tensor& w0 = g.tensor(groups.back().front()->src[0]);
+            if (w.type == w0.type && w.nb[1] == w0.nb[1]) {
+                groups.back().push_back(m);
+                continue;
+            }
+        }
+        groups.push_back({m});
+    }
+    return groups;
+}
+
+std::vector<TensorId> weights_of(std::span<const Node* const> mms) {
+    std::vector<TensorId> ws;
+    for (const Node* m : mms) ws.push_back(m->src[0]);
+    return ws;
+}
+
+}  // namespace
+
+size_t match_projections(const Graph& g, std::span<const Node> nodes, const DeviceInfo& info,
+                         const WeightsTogether& together, const std::function<bool(size_t)>& accept) {
+    const bool norm = nodes.size() >= 3 && norm_foldable(g, nodes[0], nodes[1], info);
+    for (int with_norm = norm ? 1 : 0; with_norm >= 0; --with_norm) {
+        const size_t at = with_norm ? 2 : 0;
+        // Consecutive matmuls of one x (the norm's product when folded) and one k.
+        std::vector<const Node*> mms;
+        while (at + mms.size() < nodes.size() && mms.size() < 3) {
+            const Node& n = nodes[at + mms.size()];
+            if (n.op != Op::MatMul || !supports_matmul(g, n, info)) break;
+            const TensorId x = with_norm ? nodes[1].dst : mms.empty() ? n.src[1] : mms[0]->src[1];
+            if (n.src[1] != x || (!mms.empty() && g.tensor(n.src[0]).ne[0] != g.tensor(mms[0]->src[0]).ne[0])) break;
+            mms.push_back(&n);
+        }
+        const auto groups = dtype_groups(g, mms);
+        if (mms.size() >= 2 && groups.front().size() >= 2 && at + 2 < nodes.size() &&
+            pairable(g, *mms[0], *mms[1], nodes[at + 2], info) && together(weights_of(std::span(mms).first(2))) &&
+            accept(at + 3)) {
+            return at + 3;
+        }
+        // Each dtype's matmuls are one kernel (q and k in Q4_K, v in Q6_K: two, both reading
+        // the folded norm); without the norm, only a run where one kernel does several is worth it.
+        for (size_t count = mms.size(); count >= 1; --count) {
+            const auto gs = dtype_groups(g, std::span(mms).first(count));
+            const bool joined = std::all_of(gs.begin(), gs.end(), [&](const auto& grp) { return together(weights_of(grp)); });
+            const bool worth = with_norm || std::any_of(gs.begin(), gs.end(), [](const auto& grp) { return grp.size() > 1; });
+            if (joined && worth && accept(at + count)) return at + count;
+        }
+    }
+    return 0;
+}
+
+void record_projections(OpRecorder& r, std::span<const Node> run) {
+    const Graph& g = r.graph();
+    MatmulJob job;
+    size_t at = 0;
+    if (run[0].op == Op::RmsNorm) {
+        job.norm = &run[0];
+        job.norm_mul = &run[1];
+        at = 2;
+    }
+    std::vector<const Node*> mms;
+    for (; at < run.size() && run[at].op == Op::MatMul; ++at) mms.push_back(&run[at]);
+    if (at < run.size()) {  // the swiglu of gate (its first operand) and up
+        job.paired = true;
+        job.dst = run[at].dst;
+        job.matmuls = mms;
+        if (job.matmuls[0]->dst != run[at].src[0]) std::swap(job.matmuls[0], job.matmuls[1]);
+        record_matmul_job(r, job);
+        return;
+    }
+    // A kernel per weight dtype, each into its matmuls' outputs; independent (no barrier).
+    for (const auto& group : dtype_groups(g, mms)) {
+        job.matmuls = group;
+        job.dst = group.size() == 1 ? group.front()->dst : kNoTensor;
+        record_matmul_job(r, job);
+    }
+}
+
+void record_matmul(OpRecorder& r, const Node& n) {
+    record_matmul_job(r, {.matmuls = {&n}, .dst = n.dst});
+}
 
 void record_matmul_epilogue(OpRecorder& r, const Node& mm, const Node& next) {
     MatmulEpilogue e = MatmulEpilogue::add;
     if (next.op == Op::SwiGLU) e = next.src[0] == mm.dst ? MatmulEpilogue::swiglu_gate : MatmulEpilogue::swiglu_up;
-    record_matmul_into(r, mm, next.dst, e, other_operand(mm, next));
+    record_matmul_job(r, {.matmuls = {&mm}, .dst = next.dst, .epilogue = e, .operand = other_operand(mm, next)});
 }
 
-void record_matmul_into(OpRecorder& r, const Node& n, TensorId dst, MatmulEpilogue epilogue, TensorId operand) {
+void record_matmul_job(OpRecorder& r, const MatmulJob& job) {
     const Graph& g = r.graph();
     const DeviceInfo& dev = r.info();
-    const Tensor& w = g.tensor(n.src[0]);
-    const Tensor& x = g.tensor(n.src[1]);
+    const Node& first = *job.matmuls.front();
+    const Tensor& w = g.tensor(first.src[0]);
+    // With the norm folded in, the kernel reads the norm's input and normalises it itself.
+    const TensorId x_id = job.norm ? job.norm->src[0] : first.src[1];
+    const Tensor& x = g.tensor(x_id);
     const uint32_t unit = weight_unit_bytes(w.type);
-    const TensorBinding wb = r.bind(n.src[0]);
-    const TensorBinding xb = r.bind(n.src[1]);
-    const TensorBinding db = r.bind(dst);
-    // Without an epilogue operand, binding 3 repeats x (bound, never read).
-    const TensorBinding rb = operand != kNoTensor ? r.bind(operand) : xb;
+    std::vector<TensorId> weights;
+    for (const Node* m : job.matmuls) weights.push_back(m->src[0]);
+    const std::vector<TensorBinding> wbs = weights.size() == 1 ? std::vector{r.bind(weights[0])} : r.bind_together(weights);
+    const TensorBinding& wb = wbs.front();
+    const TensorBinding xb = r.bind(x_id);
+    // Segments write their own outputs; the paired and single kernels one.
+    std::vector<TensorBinding> dbs;
+    if (job.paired || job.matmuls.size() == 1) {
+        dbs.push_back(r.bind(job.dst));
+    } else {
+        for (const Node* m : job.matmuls) dbs.push_back(r.bind(m->dst));
+    }
+    // Bindings a kernel does not use repeat one it does (bound, never touched).
+    const TensorBinding rb = job.operand != kNoTensor ? r.bind(job.operand) : xb;
+    const TensorBinding nwb = job.norm ? r.bind(job.norm_mul->src[1]) : xb;
 
     MatmulParams p{};
     p.k = static_cast<uint32_t>(w.ne[0]);
-    p.n = static_cast<uint32_t>(w.ne[1]);
     p.cols = static_cast<uint32_t>(columns(x));
     p.m = static_cast<uint32_t>(x.ne[1]);
     p.b2 = static_cast<uint32_t>(x.ne[2]);
-    p.w_offset = wb.offset / unit;
     p.w_row_stride = static_cast<uint32_t>(w.nb[1] / unit);
     p.x_offset = xb.offset / 4;
     p.x_nb1 = static_cast<uint32_t>(unit_stride(x, 1, 4));
     p.x_nb2 = static_cast<uint32_t>(unit_stride(x, 2, 4));
     p.x_nb3 = static_cast<uint32_t>(unit_stride(x, 3, 4));
-    p.d_offset = db.offset / 4;
     p.w_last_word = static_cast<uint32_t>(wb.range.size / 4 - 1);
     p.r_offset = rb.offset / 4;
-    p.epilogue = static_cast<uint32_t>(epilogue);
+    p.epilogue = static_cast<uint32_t>(job.epilogue);
+    // Rows: one matmul's, the segments' one after another, or (paired) the outputs'.
+    uint32_t starts[3] = {};
+    for (size_t i = 0; i < weights.size(); ++i) {
+        const auto rows = static_cast<uint32_t>(g.tensor(weights[i]).ne[1]);
+        starts[i] = p.n;
+        p.n = job.paired ? rows : p.n + rows;
+    }
+    const bool segments = !job.paired && weights.size() > 1;
+    p.seg1 = segments ? starts[1] : p.n;
+    p.seg2 = segments && weights.size() > 2 ? starts[2] : p.n;
+    const uint32_t w_offsets[3] = {wbs[0].offset / unit, wbs.size() > 1 ? wbs[1].offset / unit : 0,
+                                   wbs.size() > 2 ? wbs[2].offset / unit : 0};
+    p.w_offset = w_offsets[0], p.w_offset1 = w_offsets[1], p.w_offset2 = w_offsets[2];
+    p.d_offset = dbs[0].offset / 4;
+    p.d_offset1 = dbs.size() > 1 ? dbs[1].offset / 4 : 0;
+    p.d_offset2 = dbs.size() > 2 ? dbs[2].offset / 4 : 0;
+    p.paired = job.paired ? 1 : 0;
+    p.nw_offset = nwb.offset / 4;
+    p.eps = job.norm ? job.norm->params.eps : 0.0f;
     // Runs of 4 floats of x can be read as vec4s.
     const uint32_t x_vec4 = (p.x_offset | p.x_nb1 | p.x_nb2 | p.x_nb3) % 4 == 0 ? 1 : 0;
     // dequant32.glsl's W_ALIGNED: F32 sub-blocks start on 16 bytes, other blocks on 4.
     const uint64_t align = w.type == DType::F32 ? 16 : 4;
     const bool whole_words = !info(w.type).quantized || info(w.type).block_bytes % 4 == 0;
-    const uint32_t w_aligned = whole_words && wb.offset % align == 0 && w.nb[1] % align == 0 ? 1 : 0;
+    bool offsets_aligned = w.nb[1] % align == 0;
+    for (const TensorBinding& b : wbs) offsets_aligned = offsets_aligned && b.offset % align == 0;
+    const uint32_t w_aligned = whole_words && offsets_aligned ? 1 : 0;
 
     const std::string suffix(*weight_shader_suffix(w.type));
-    const TensorBinding buffers[] = {wb, xb, db, rb};
+    const TensorBinding buffers[] = {wb, xb, dbs[0], rb, dbs.size() > 1 ? dbs[1] : dbs[0],
+                                     dbs.size() > 2 ? dbs[2] : dbs[0], nwb};
+    constexpr uint32_t kBindings = 7;
     const Kernel kernel = choose(dev, p.cols);
+    const auto with_norm = [&](std::vector<uint32_t> constants) {
+        constants.resize(kNormConstant, 0);
+        constants.push_back(job.norm ? 1 : 0);
+        return constants;
+    };
     if (kernel == Kernel::tiles) {
         const TileShape& t = dev.shapes.tiles;
         const ComputePipeline& pipe = r.pipeline(PipelineDesc{
-            "matmul_mm_" + suffix, 4, sizeof(MatmulParams), {t.invocations(), t.bm, t.bn, t.bk, t.tm, t.tn, x_vec4}});
-        r.dispatch(pipe, buffers, p, ceil_div(p.n, t.bm), ceil_div(p.cols, t.bn), 1);
+            "matmul_mm_" + suffix, kBindings, sizeof(MatmulParams),
+            with_norm({t.invocations(), t.bm, t.bn, t.bk, t.tm, t.tn, x_vec4})});
+        const uint32_t out_rows = job.paired ? t.bm / 2 : t.bm;
+        r.dispatch(pipe, buffers, p, ceil_div(p.n, out_rows), ceil_div(p.cols, t.bn), 1);
         return;
     }
     Block b;
     std::string shader;
     std::vector<uint32_t> constants;
     if (kernel == Kernel::lanes) {
-        b = lanes_block(dev, p.cols);
+        b = lanes_block(dev, p.cols, job.paired);
         shader = "matmul_lanes_" + suffix;
         constants = {b.invocations, b.rows, b.cols, w_aligned};
     } else {
-        b = vec_block(dev, p.cols);
+        b = vec_block(dev, p.cols, job.paired);
         shader = "matmul_vec_" + suffix + (kernel == Kernel::vec ? "_sg" : "");
         constants = {b.invocations, b.rows, b.cols, x_vec4, std::max(dev.min_subgroup_size, 1u), w_aligned};
     }
-    const ComputePipeline& pipe = r.pipeline(PipelineDesc{shader, 4, sizeof(MatmulParams), std::move(constants)});
-    const Grid2 grid = spread(ceil_div(p.n, block_rows(kernel, b)), dev);
+    const ComputePipeline& pipe =
+        r.pipeline(PipelineDesc{shader, kBindings, sizeof(MatmulParams), with_norm(std::move(constants))});
+    const uint32_t out_rows = block_rows(kernel, b) / (job.paired ? 2 : 1);
+    const Grid2 grid = spread(ceil_div(p.n, out_rows), dev);
     r.dispatch(pipe, buffers, p, grid.x, grid.y, ceil_div(p.cols, b.cols));
 }
 

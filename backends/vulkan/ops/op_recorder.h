@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <type_traits>
+#include <vector>
 
 #include "backends/vulkan/buffer.h"
 #include "backends/vulkan/device_info.h"
@@ -32,6 +33,9 @@ public:
 
     // The binding of any tensor of the graph (weights, inputs, state, intermediates, views).
     virtual TensorBinding bind(TensorId t) = 0;
+    // Tensors that lie in one buffer (weights the store placed together) as one range: a binding
+    // per tensor, all of the same range, each with its own offset. Throws when they do not.
+    virtual std::vector<TensorBinding> bind_together(std::span<const TensorId> ts) = 0;
     // A device buffer of at least `bytes` for this node's own temporaries (split-K partials,
     // quantized activations). Valid until the node's last dispatch; contents undefined.
     virtual TensorBinding scratch(uint64_t bytes) = 0;

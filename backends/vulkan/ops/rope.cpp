@@ -8,6 +8,7 @@
 
 #include "backends/vulkan/ops/float_layout.h"
 #include "backends/vulkan/ops/ops.h"
+#include "backends/vulkan/ops/weight_read.h"
 
 namespace kiln::vk {
 namespace {
@@ -33,6 +34,21 @@ struct RopeSetRowsPush {  // rope.comp's Params with SET_ROWS
     uint32_t dst_rows;
 };
 static_assert(sizeof(RopeSetRowsPush) == 96);
+
+struct RopeQkvPush {  // rope.comp's Params with QKV
+    uint32_t pos_off, f_off;
+    uint32_t ne0, ne2;
+    uint32_t n_dims, neox, has_factors;
+    float freq_scale, theta_scale;
+    uint32_t ids_off;
+    uint32_t q_off, q_nb1, q_nb2, q_heads;
+    uint32_t y_off;
+    uint32_t k_off, k_nb1, k_nb2, k_heads;
+    uint32_t kc_off, kc_nb1, kc_type, kc_rows;
+    uint32_t v_off, v_nb1, v_len;
+    uint32_t vc_off, vc_nb1, vc_type, vc_rows;
+};
+static_assert(sizeof(RopeQkvPush) == 120);
 
 // Work items: a rotated pair or two pass-through values per item.
 uint64_t item_count(const Tensor& x, int64_t n_dims) {
@@ -136,6 +152,79 @@ void record_rope_set_rows(OpRecorder& r, const Node& rope, const Node& set_rows)
                                               .spec_constants = {r.info().shapes.rope_workgroup}});
     const std::array bindings{bx, bpos, bf, bd, bids};
     r.dispatch(pipe, bindings, push, rope_groups(r, g, rope));
+}
+
+bool supports_rope_qkv(const Graph& g, std::span<const Node> run, const DeviceInfo& info) {
+    if (run.size() < 4) return false;
+    const Node& rq = run[0];
+    const Node& rk = run[1];
+    const Node& sk = run[2];
+    const Node& sv = run[3];
+    if (rq.op != Op::Rope || sv.op != Op::SetRows || !supports_rope(g, rq, info)) return false;
+    if (!supports_rope_set_rows(g, rk, sk, info) || !supports_rows(g, sv, info)) return false;
+    // One rotation for both: the same positions, factors, parameters and head size.
+    const RopeParams& a = rq.params.rope;
+    const RopeParams& b = rk.params.rope;
+    if (rq.src[1] != rk.src[1] || rq.src[2] != rk.src[2] || a.n_dims != b.n_dims || a.mode != b.mode ||
+        a.freq_base != b.freq_base || a.freq_scale != b.freq_scale) {
+        return false;
+    }
+    const Tensor& q = g.tensor(rq.src[0]);
+    const Tensor& k = g.tensor(rk.src[0]);
+    const Tensor& y = g.tensor(rq.dst);
+    if (q.ne[0] != k.ne[0] || q.ne[2] != k.ne[2] || q.ne[3] != 1 || !y.is_contiguous()) return false;
+    // v's rows (one per token, f32, contiguous) go to the rows k's go to.
+    const Tensor& v = g.tensor(sv.src[0]);
+    return sv.src[1] == sk.src[1] && v.type == DType::F32 && v.rows_contiguous() && v.ne[1] == q.ne[2] &&
+           v.nb[0] == 4 && unit_aligned(g, sv.src[0], 4) && binding_fits(v.n_bytes(), info);
+}
+
+void record_rope_qkv(OpRecorder& r, std::span<const Node> run) {
+    const Graph& g = r.graph();
+    const Node& rq = run[0];
+    const Node& rk = run[1];
+    const Node& sk = run[2];
+    const Node& sv = run[3];
+    const TensorBinding bq = r.bind(rq.src[0]);
+    const TensorBinding bpos = r.bind(rq.src[1]);
+    const TensorBinding bf = rq.src[2] != kNoTensor ? r.bind(rq.src[2]) : bpos;
+    const TensorBinding by = r.bind(rq.dst);
+    const TensorBinding bk = r.bind(rk.src[0]);
+    const TensorBinding bkc = r.bind(sk.dst);
+    const TensorBinding bids = r.bind(sk.src[1]);
+    const TensorBinding bv = r.bind(sv.src[0]);
+    const TensorBinding bvc = r.bind(sv.dst);
+    const Tensor& q = g.tensor(rq.src[0]);
+    const Tensor& k = g.tensor(rk.src[0]);
+    const Tensor& v = g.tensor(sv.src[0]);
+    const Tensor& kc = g.tensor(sk.dst);
+    const Tensor& vc = g.tensor(sv.dst);
+    const RopePush base = rope_push(g, rq, bq, bpos, bf, nullptr);
+    const ElementLayout kl = element_layout(kc, bkc);
+    const ElementLayout vl = element_layout(vc, bvc);
+    RopeQkvPush p{};
+    p.pos_off = base.pos_off, p.f_off = base.f_off;
+    p.ne0 = u32(q.ne[0]), p.ne2 = u32(q.ne[2]);
+    p.n_dims = base.n_dims, p.neox = base.neox, p.has_factors = base.has_factors;
+    p.freq_scale = base.freq_scale, p.theta_scale = base.theta_scale;
+    p.ids_off = bids.offset / 4;
+    p.q_off = bq.offset, p.q_nb1 = u32(q.nb[1]), p.q_nb2 = u32(q.nb[2]), p.q_heads = u32(q.ne[1]);
+    p.y_off = by.offset;
+    p.k_off = bk.offset, p.k_nb1 = u32(k.nb[1]), p.k_nb2 = u32(k.nb[2]), p.k_heads = u32(k.ne[1]);
+    p.kc_off = kl.offset, p.kc_nb1 = u32(kc.nb[1] / element_bytes(kc.type)), p.kc_type = kl.type;
+    p.kc_rows = u32(kc.ne[1]);
+    p.v_off = bv.offset, p.v_nb1 = u32(v.nb[1]), p.v_len = u32(v.ne[0]);
+    p.vc_off = vl.offset, p.vc_nb1 = u32(vc.nb[1] / element_bytes(vc.type)), p.vc_type = vl.type;
+    p.vc_rows = u32(vc.ne[1]);
+    const ComputePipeline& pipe = r.pipeline({.shader = "rope_qkv",
+                                              .storage_buffers = 9,
+                                              .push_constant_bytes = sizeof(RopeQkvPush),
+                                              .spec_constants = {r.info().shapes.rope_workgroup}});
+    const std::array bindings{bq, bpos, bf, by, bk, bkc, bids, bv, bvc};
+    const uint32_t wg = r.info().shapes.rope_workgroup;
+    const uint64_t items = item_count(q, rq.params.rope.n_dims) + item_count(k, rk.params.rope.n_dims) +
+                           static_cast<uint64_t>(v.ne[0] * v.ne[1]);
+    r.dispatch(pipe, bindings, p, u32(std::clamp<uint64_t>((items + wg - 1) / wg, 1, r.info().max_workgroup_count[0])));
 }
 
 }  // namespace kiln::vk
