@@ -42,6 +42,7 @@ struct BenchResult {
     std::vector<double> tokens_per_second;
     std::optional<RunCounts> counts;  // of one step: a decode token (tg) or the prompt batch (pp)
     int step_tokens = 0;              // real tokens of that step
+    std::optional<DeviceMemoryUse> memory;  // the backend's device memory after the test
 
     double mean() const {
         double s = 0;
@@ -201,6 +202,12 @@ void print_json(const std::vector<BenchResult>& results, std::ostream& out) {
             row["per_batch_counts"] = counts_json(*r.counts, r.bytes);
             row["per_batch_counts"]["batch_tokens"] = r.step_tokens;
         }
+        if (r.memory) {
+            const DeviceMemoryUse& m = *r.memory;
+            row["device_memory"] = {{"allocations", m.allocations}, {"allocated_bytes", m.allocated_bytes},
+                                    {"weights", m.weights},         {"kv_cache", m.kv_cache},
+                                    {"activations", m.activations}, {"io", m.io}};
+        }
         j.push_back(std::move(row));
     }
     out << j.dump(1) << "\n";
@@ -222,6 +229,11 @@ void print_counts(const std::vector<BenchResult>& results, std::ostream& out) {
             out << ", " << c.host_copies << " host copies (" << with_commas(c.host_copy_bytes) << " bytes)";
         }
         out << "\n";
+        if (const auto& m = r.memory) {
+            out << "  device memory: " << m->allocations << " allocations, " << mib(m->allocated_bytes)
+                << "; buffers: weights " << mib(m->weights) << ", KV cache " << mib(m->kv_cache) << ", activations "
+                << mib(m->activations) << ", inputs and outputs " << mib(m->io) << "\n";
+        }
     }
 }
 
@@ -294,13 +306,14 @@ int bench_command(const std::vector<std::string>& argv, std::ostream& out, std::
             const std::vector<int32_t> before = bench_tokens(depth, vocab);
             if (depth > 0) test += " @ d" + std::to_string(depth);
             run(session, before, tokens, profile);  // warm-up: graphs compiled, weights uploaded, caches hot
-            BenchResult r{name, bytes, params, std::string(backend->name()), test, depth, {}, std::nullopt, 0};
+            BenchResult r{name, bytes, params, std::string(backend->name()), test, depth, {}, std::nullopt, 0, std::nullopt};
             profile.attach(session);
             for (int i = 0; i < reps; ++i) r.tokens_per_second.push_back(run(session, before, tokens, profile));
             profile.detach(session);
             r.counts = session.last_step_counts();  // every step of a test asks the same
             r.backend = session.last_step_backend();  // "vulkan" when no node fell back to the CPU
             r.step_tokens = is_tg(r) ? 1 : static_cast<int>(tokens.size());  // n_batch holds the whole prompt
+            r.memory = backend->device_memory();
             results.push_back(std::move(r));
         };
         for (int depth : depths) {

@@ -111,6 +111,14 @@ inline bool run_stores(const Graph& g, const KernelRun& r, size_t k) {
     return true;
 }
 
+// Device memory a backend holds: memory objects allocated (blocks buffers are carved from, and
+// buffers with memory of their own) and the bytes of its live buffers by what they hold.
+struct DeviceMemoryUse {
+    uint64_t allocations = 0;
+    uint64_t allocated_bytes = 0;
+    uint64_t weights = 0, kv_cache = 0, activations = 0, io = 0;
+};
+
 // How many bytes a backend can still allocate for weights, state and arenas, and what that
 // memory is ("host memory available", "device-local heap 0 of <device>").
 struct MemoryLimit {
@@ -131,6 +139,8 @@ public:
     // What this backend can still allocate, read now (it changes as memory is used); nullopt
     // when unknown. Host backends report host memory (the default).
     virtual std::optional<MemoryLimit> memory_limit() const;
+    // What the backend holds in device memory now; nullopt for host backends.
+    virtual std::optional<DeviceMemoryUse> device_memory() const { return std::nullopt; }
     // The fused runs compile(g) would record, in node order (none unless the backend fuses).
     virtual std::vector<KernelRun> fused_runs(const Graph& g) const {
         (void)g;

@@ -28,6 +28,7 @@ public:
     // The device's: a placed graph's host part is checked against host memory separately
     // (node_backends).
     std::optional<MemoryLimit> memory_limit() const override { return device_->memory_limit(); }
+    std::optional<DeviceMemoryUse> device_memory() const override { return device_->device_memory(); }
 
     // kDeviceBackend or kHostBackend per node, as compile() places them.
     std::vector<int> placement(const Graph& g) const;

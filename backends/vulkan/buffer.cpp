@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "backends/vulkan/device.h"
+#include "backends/vulkan/memory_pool.h"
 #include "graph/error.h"
 
 namespace kiln::vk {
@@ -21,7 +22,7 @@ Buffer::Buffer(const Device& device, VkDeviceSize size, MemoryUse use, MemoryPur
     VkMemoryRequirements requirements{};
     vk.vkGetBufferMemoryRequirements(device.handle(), buffer_, &requirements);
     try {
-        allocation_ = allocate_memory(device, requirements, use, purpose);
+        allocation_ = device.memory_pool().allocate(requirements, use, purpose);
         check(vk.vkBindBufferMemory(device.handle(), buffer_, allocation_.memory, allocation_.offset),
               "vkBindBufferMemory");
     } catch (...) {
@@ -54,7 +55,7 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
 void Buffer::release() {
     if (!device_) return;
     if (buffer_ != VK_NULL_HANDLE) device_->vk().vkDestroyBuffer(device_->handle(), buffer_, nullptr);
-    free_memory(*device_, allocation_);
+    device_->memory_pool().free(allocation_);
     buffer_ = VK_NULL_HANDLE;
     device_ = nullptr;
     size_ = 0;

@@ -6,6 +6,7 @@
 
 #include "backends/vulkan/device_error.h"
 #include "backends/vulkan/instance.h"
+#include "backends/vulkan/memory_pool.h"
 #include "graph/error.h"
 
 namespace kiln::vk {
@@ -98,6 +99,7 @@ Device::Device(const Instance& instance, VkPhysicalDevice physical, DeviceInfo i
 
     volkLoadDeviceTable(&table_, device_);
     table_.vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
+    pool_ = std::make_unique<MemoryPool>(*this);
 }
 
 Device::~Device() {
@@ -105,6 +107,7 @@ Device::~Device() {
     // Objects must not be in use when destroyed. A lost device is not waited for (it may never
     // answer); every command buffer has already waited for its own work, briefly.
     if (!lost()) table_.vkDeviceWaitIdle(device_);
+    pool_.reset();  // its blocks, once every buffer is gone
     table_.vkDestroyDevice(device_, nullptr);
 }
 

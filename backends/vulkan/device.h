@@ -3,6 +3,7 @@
 // physical device has (fp16, int8, 8/16-bit storage, integer dot product) so kernels may use them.
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -12,6 +13,7 @@
 namespace kiln::vk {
 
 class Instance;
+class MemoryPool;
 
 class Device {
 public:
@@ -37,6 +39,9 @@ public:
 
     void wait_idle() const;
 
+    // Where every buffer's memory comes from (memory_pool.h); freed with the device.
+    MemoryPool& memory_pool() const { return *pool_; }
+
     // A lost device stays lost. The first VK_ERROR_DEVICE_LOST (from any call, on any thread) is
     // recorded; from then on every use of the device fails fast with the same DeviceError
     // (device_error.h) instead of touching it, and destructors wait for it only briefly.
@@ -58,6 +63,7 @@ private:
     mutable std::atomic<bool> lost_{false};
     mutable std::mutex lost_mutex_;
     mutable std::string lost_message_;  // set once, under lost_mutex_, before lost_
+    std::unique_ptr<MemoryPool> pool_;
 };
 
 }  // namespace kiln::vk

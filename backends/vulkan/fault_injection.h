@@ -1,8 +1,9 @@
 #pragma once
 // Test support: makes one chosen Vulkan call fail as a full or broken device would, so tests can
 // check what kiln does then. Nothing in kiln arms a fault, and no flag or environment variable
-// reaches this: only a test calling inject_fault(). The seams are where the backend calls
-// vkAllocateMemory (memory.cpp: VK_ERROR_OUT_OF_DEVICE_MEMORY), vkQueueSubmit and
+// reaches this: only a test calling inject_fault(). The seams are where a buffer asks for memory
+// (memory_pool.cpp, once per buffer whether it gets a new memory object or a piece of a block:
+// the out-of-memory error), vkQueueSubmit and
 // vkWaitForFences (commands.cpp: VK_ERROR_DEVICE_LOST); a fault that fires replaces the call,
 // which is then not made. Process-wide and thread-safe (kiln serve's engine thread hits it).
 #include <cstdint>

@@ -6,7 +6,6 @@
 
 #include "backends/vulkan/device.h"
 #include "backends/vulkan/device_error.h"
-#include "backends/vulkan/fault_injection.h"
 #include "graph/error.h"
 
 namespace kiln::vk {
@@ -54,6 +53,8 @@ const char* purpose_hint(MemoryPurpose purpose) {
     return "";
 }
 
+}  // namespace
+
 [[noreturn]] void throw_out_of_memory(const Device& device, uint64_t bytes, uint32_t type_index,
                                       MemoryPurpose purpose) {
     const auto& memory = device.memory_properties();
@@ -63,8 +64,6 @@ const char* purpose_hint(MemoryPurpose purpose) {
                           " (heap " + std::to_string(heap) + ": " + size_text(memory.memoryHeaps[heap].size) + ", " +
                           device.info().name + "); " + purpose_hint(purpose));
 }
-
-}  // namespace
 
 const char* purpose_name(MemoryPurpose purpose) {
     switch (purpose) {
@@ -111,9 +110,7 @@ Allocation allocate_memory(const Device& device, const VkMemoryRequirements& req
     info.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
     info.allocationSize = requirements.size;
     info.memoryTypeIndex = allocation.type_index;
-    const VkResult result = detail::fault_now(testing::FaultPoint::allocate_memory, purpose)
-                                ? VK_ERROR_OUT_OF_DEVICE_MEMORY
-                                : device.vk().vkAllocateMemory(device.handle(), &info, nullptr, &allocation.memory);
+    const VkResult result = device.vk().vkAllocateMemory(device.handle(), &info, nullptr, &allocation.memory);
     if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY) {
         throw_out_of_memory(device, requirements.size, allocation.type_index, purpose);
     }

@@ -1,7 +1,6 @@
 #pragma once
-// Device memory: which memory type each use gets, and allocation. Every buffer has a dedicated
-// allocation today; Allocation already carries an offset so that sub-allocating buffers from
-// large blocks (the model's weights, the activation arena) can replace allocate_memory alone.
+// Device memory: which memory type each use gets, and allocating memory objects. Buffers get
+// theirs through the device's MemoryPool (memory_pool.h), which carves most from large blocks.
 #include <cstdint>
 
 #include "backends/vulkan/api.h"
@@ -32,6 +31,8 @@ struct Allocation {
     uint32_t type_index = 0;
     void* mapped = nullptr;  // host address of `offset`, or null when not host-visible
     bool coherent = true;    // host writes/reads need no flush/invalidate
+    void* block = nullptr;   // MemoryPool: the block it was carved from (null: its own memory)
+    MemoryPurpose purpose = MemoryPurpose::io;
 };
 
 // The memory type for `use` among `type_bits` (VkMemoryRequirements::memoryTypeBits).
@@ -43,6 +44,10 @@ uint32_t choose_memory_type(const Device& device, uint32_t type_bits, MemoryUse 
 // heap and what to try. Throws the device's DeviceError when it is lost.
 Allocation allocate_memory(const Device& device, const VkMemoryRequirements& requirements, MemoryUse use,
                            MemoryPurpose purpose);
+
+// The out-of-memory DeviceError for `bytes` of memory type `type_index` held for `purpose`.
+[[noreturn]] void throw_out_of_memory(const Device& device, uint64_t bytes, uint32_t type_index,
+                                      MemoryPurpose purpose);
 
 // Frees `allocation` and resets it to empty; an empty allocation is ignored.
 void free_memory(const Device& device, Allocation& allocation);

@@ -1,7 +1,7 @@
 #include "backends/vulkan/vulkan_backend.h"
 
 #include "backends/vulkan/fusion.h"
-
+#include "backends/vulkan/memory_pool.h"
 #include "backends/vulkan/ops/ops.h"
 #include "backends/vulkan/vulkan_executable.h"
 #include "graph/error.h"
@@ -21,6 +21,7 @@ DeviceInfo info_with_options(const DeviceInfo& device, const VulkanOptions& o) {
     DeviceInfo info = device;
     info.matmul_kernel = o.matmul_kernel;
     info.fuse = o.fuse;
+    if (o.norm_fold_max_cols) info.shapes.norm_fold_max_cols = *o.norm_fold_max_cols;
     return info;
 }
 
@@ -67,6 +68,13 @@ std::vector<KernelRun> VulkanBackend::fused_runs(const Graph& g) const {
     std::vector<KernelRun> out;
     for (const FusedRun& r : plan_fusion(g, info_, weights_together(g))) out.push_back({r.first, r.count, r.kernel});
     return out;
+}
+
+std::optional<DeviceMemoryUse> VulkanBackend::device_memory() const {
+    const MemoryPoolUse u = context_.device().memory_pool().use();
+    const auto bytes = [&](MemoryPurpose p) { return u.buffer_bytes[static_cast<size_t>(p)]; };
+    return DeviceMemoryUse{u.allocations, u.allocated_bytes, bytes(MemoryPurpose::weights), bytes(MemoryPurpose::kv_cache),
+                           bytes(MemoryPurpose::activations), bytes(MemoryPurpose::io)};
 }
 
 WeightsTogether VulkanBackend::weights_together(const Graph& g) const {

@@ -20,6 +20,9 @@ struct VulkanOptions {
     UploadProgress upload_progress;        // weights uploaded by compile()
     MatmulKernel matmul_kernel = MatmulKernel::automatic;  // `--vk-matmul`: force one matmul kernel family
     bool fuse = true;  // `--no-fuse` turns off: every node its own dispatch (backends/vulkan/fusion.h)
+    // Replaces the device table's KernelShapes::norm_fold_max_cols (tests fold the norm into every
+    // kernel family at any column count).
+    std::optional<uint32_t> norm_fold_max_cols;
 };
 
 class VulkanBackend : public Backend {
@@ -35,6 +38,7 @@ public:
     void release_state(std::string_view prefix) override { states_.release(prefix); }
     std::vector<KernelRun> fused_runs(const Graph& g) const override;
     std::optional<MemoryLimit> memory_limit() const override { return device_memory_limit(info_); }
+    std::optional<DeviceMemoryUse> device_memory() const override;
 
     const Context& context() const { return context_; }
     const PipelineCache& pipelines() const { return pipelines_; }

@@ -111,6 +111,30 @@ TEST(RunCounts, VulkanDecodeStep) {
     EXPECT_TRUE(log.errors.empty()) << log.errors.front();
 }
 
+// A whole session on Vulkan (weights, 2 x layers KV caches, graphs' arenas, scratch, inputs) asks
+// the device for a handful of memory objects, and says what its buffers hold.
+TEST(RunCounts, VulkanSessionMakesAHandfulOfAllocations) {
+    KILN_REQUIRE_SHARED(shared);
+    KILN_REQUIRE_VULKAN();
+    const Model m = Model::load(shared / "models" / "stories260K.gguf");
+    vk::VulkanBackend vulkan;
+    Session session(m, vulkan);
+    const std::vector<int32_t> prompt = {1, 400, 300, 200, 100};
+    session.decode(prompt);
+    const int32_t token = 7;
+    session.decode({&token, 1});
+    const std::optional<DeviceMemoryUse> use = vulkan.device_memory();
+    ASSERT_TRUE(use.has_value());
+    // Weights, one block per memory type used (device-local, host-visible inputs): far fewer
+    // than the 2 * 5 KV caches, 2 graphs' arenas and inputs alone.
+    EXPECT_LE(use->allocations, 4u);
+    EXPECT_GE(use->weights, m.file().tensors().front().n_bytes);
+    EXPECT_EQ(use->kv_cache, 2u * m.hparams().n_layer * static_cast<uint64_t>(session.n_ctx()) *
+                                 m.hparams().n_head_kv * m.hparams().head_dim * 2);
+    EXPECT_GT(use->activations, 0u);
+    EXPECT_GT(use->io, 0u);
+}
+
 TEST(RunCounts, PlacedGraphAddsItsHostCopies) {
     KILN_REQUIRE_SHARED(shared);
     KILN_REQUIRE_VULKAN();

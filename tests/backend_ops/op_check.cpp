@@ -64,6 +64,8 @@ std::unique_ptr<vk::VulkanBackend> harness_backend(VulkanHarness& h, vk::MatmulK
     options.validation = true;
     options.validation_sink = h.log.sink();
     options.matmul_kernel = matmul_kernel;
+    // A forced family folds the norm at any column count, so each family's fold is covered.
+    if (matmul_kernel != vk::MatmulKernel::automatic) options.norm_fold_max_cols = UINT32_MAX;
     return std::make_unique<vk::VulkanBackend>(options);
 }
 
@@ -178,6 +180,13 @@ std::set<std::string> vulkan_shaders_used() {
 uint32_t vulkan_subgroup_size() {
 #ifdef KILN_HAVE_VULKAN
     if (VulkanHarness* h = vulkan_harness()) return h->backend->info().subgroup_size;
+#endif
+    return 0;
+}
+
+uint32_t vulkan_norm_fold_max_cols() {
+#ifdef KILN_HAVE_VULKAN
+    if (VulkanHarness* h = vulkan_harness()) return h->backend->info().shapes.norm_fold_max_cols;
 #endif
     return 0;
 }

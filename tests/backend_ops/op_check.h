@@ -87,7 +87,8 @@ OpTolerance matmul_tolerance(DType w);
 bool vulkan_available();
 
 // Recreates the Vulkan backend the checks run on with VulkanOptions::matmul_kernel set to
-// `kernel` ("auto" restores the default), so matmul tests cover every kernel on any device.
+// `kernel` ("auto" restores the default), so matmul tests cover every kernel on any device. A
+// forced kernel folds an rms_norm before it at any column count (VulkanOptions::norm_fold_max_cols).
 void force_vulkan_matmul_kernel(std::string_view kernel);
 // The shaders the harness's Vulkan backend has dispatched since it was made (by the last
 // force_vulkan_matmul_kernel); empty without Vulkan.
@@ -95,6 +96,8 @@ std::set<std::string> vulkan_shaders_used();
 // Expects matmul shaders to have run since the last force_vulkan_matmul_kernel(family), all of
 // that family (lanes, vec, vec_shared, tiles).
 void expect_only_matmul_family_ran(const std::string& family);
+// Up to how many columns the harness backend folds an rms_norm into a matmul (0 without Vulkan).
+uint32_t vulkan_norm_fold_max_cols();
 // The harness device's subgroup size (0 without Vulkan).
 uint32_t vulkan_subgroup_size();
 

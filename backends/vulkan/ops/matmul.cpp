@@ -172,8 +172,9 @@ bool norm_foldable(const Graph& g, const Node& norm, const Node& mul, const Devi
     if (!supports_rms_norm_mul(g, norm, mul, info)) return false;
     const Tensor& a = g.tensor(norm.src[0]);
     const Tensor& w = g.tensor(mul.src[1]);
-    return a.type == DType::F32 && a.rows_contiguous() && unit_aligned(g, norm.src[0], 4) &&
-           binding_fits(a.n_bytes(), info) && w.type == DType::F32 && unit_aligned(g, mul.src[1], 4);
+    return columns(a) <= info.shapes.norm_fold_max_cols && a.type == DType::F32 && a.rows_contiguous() &&
+           unit_aligned(g, norm.src[0], 4) && binding_fits(a.n_bytes(), info) && w.type == DType::F32 &&
+           unit_aligned(g, mul.src[1], 4);
 }
 
 // Gate and up projections (same shape) whose swiglu the paired kernel stores.
