@@ -90,7 +90,9 @@ DeviceSlice WeightStore::allocate(uint64_t bytes, const std::string& name, uint6
     }
     uint64_t offset = round_up(block_used_, align);
     if (blocks_.empty() || offset + std::max(size, reserve) > blocks_.back()->size()) {
-        blocks_.push_back(std::make_unique<Buffer>(device_, block_size_, MemoryUse::device, MemoryPurpose::weights));
+        // Only as large as what is left to upload needs (a small model does not take 1 GiB).
+        const uint64_t bytes = std::min(block_size_, std::max({size, reserve, pending_bytes_}));
+        blocks_.push_back(std::make_unique<Buffer>(device_, bytes, MemoryUse::device, MemoryPurpose::weights));
         offset = 0;
     }
     block_used_ = offset + size;
@@ -102,6 +104,11 @@ void WeightStore::upload(const std::vector<Pending>& weights, const UploadProgre
     for (const Pending& w : weights) total += contains(w.data) ? 0 : w.bytes;
     if (total == 0) return;
     uint64_t done = 0;
+    pending_bytes_ = 0;
+    const uint64_t align = slice_alignment(device_);
+    for (const Pending& w : weights) {
+        if (!contains(w.data)) pending_bytes_ += round_up(std::max<uint64_t>(w.bytes, 4), 16) + align;
+    }
     for (const Pending& w : weights) {
         if (contains(w.data)) continue;
         const DeviceSlice slice = allocate(w.bytes, w.name, w.group_bytes);
@@ -124,6 +131,7 @@ void WeightStore::upload(const std::vector<Pending>& weights, const UploadProgre
             }
         }
         placed_[w.data] = slice;
+        pending_bytes_ -= round_up(std::max<uint64_t>(w.bytes, 4), 16) + align;
         used_ += w.bytes;
         done += w.bytes;
         if (progress) progress(done, total);

@@ -66,6 +66,7 @@ private:
     uint64_t block_size_ = 0;
     std::vector<std::unique_ptr<Buffer>> blocks_;
     VkDeviceSize block_used_ = 0;  // of blocks_.back()
+    uint64_t pending_bytes_ = 0;   // footprint of the weights upload() has still to place
     std::map<const void*, DeviceSlice> placed_;
     std::unique_ptr<Buffer> staging_;  // reused for every upload on non-UMA devices
     uint64_t used_ = 0;
