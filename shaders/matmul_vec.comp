@@ -81,8 +81,11 @@ void main() {
     uint x_base[NUM_COLS];
     [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) x_base[c] = x_column_base(min(col0 + c, params.cols - 1u));
     float inv[NUM_COLS];
-    [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) {
-        inv[c] = NORM ? inv_rms(workgroup_total(sum_sq_part(x_base[c], tid, gl_WorkGroupSize.x))) : 1.0;
+    [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) inv[c] = 1.0;
+    if (NORM) {  // a branch, not a select: without the norm nothing of it may run
+        [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) {
+            inv[c] = inv_rms(workgroup_total(sum_sq_part(x_base[c], tid, gl_WorkGroupSize.x)));
+        }
     }
 
     float acc[NUM_ROWS * NUM_COLS];
