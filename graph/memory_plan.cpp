@@ -1,61 +1,28 @@
 #include "graph/memory_plan.h"
 
 #include <algorithm>
-#include <map>
+
+#include "graph/free_ranges.h"
 
 namespace kiln {
 namespace {
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
-// Free ranges of the arena, merged when adjacent; best fit, growing the arena at the end.
+// The arena: best fit among the free ranges, growing at the end (over a free range touching it).
 class FreeList {
 public:
     uint64_t allocate(uint64_t size) {
-        auto best = free_.end();
-        for (auto it = free_.begin(); it != free_.end(); ++it) {
-            if (it->second >= size && (best == free_.end() || it->second < best->second)) best = it;
-        }
-        if (best != free_.end()) {
-            const uint64_t at = best->first;
-            const uint64_t rest = best->second - size;
-            free_.erase(best);
-            if (rest) free_[at + size] = rest;
-            return at;
-        }
-        // Extend: reuse a free range touching the end of the arena.
-        uint64_t at = end_;
-        if (!free_.empty()) {
-            auto last = std::prev(free_.end());
-            if (last->first + last->second == end_) {
-                at = last->first;
-                free_.erase(last);
-            }
-        }
+        if (const auto at = free_.take(size)) return *at;
+        const uint64_t at = free_.take_ending_at(end_).value_or(end_);
         end_ = at + size;
         return at;
     }
-
-    void release(uint64_t at, uint64_t size) {
-        auto [it, _] = free_.emplace(at, size);
-        auto next = std::next(it);
-        if (next != free_.end() && it->first + it->second == next->first) {
-            it->second += next->second;
-            free_.erase(next);
-        }
-        if (it != free_.begin()) {
-            auto prev = std::prev(it);
-            if (prev->first + prev->second == it->first) {
-                prev->second += it->second;
-                free_.erase(it);
-            }
-        }
-    }
-
+    void release(uint64_t at, uint64_t size) { free_.release(at, size); }
     uint64_t end() const { return end_; }
 
 private:
-    std::map<uint64_t, uint64_t> free_;  // offset -> size
+    FreeRanges free_;
     uint64_t end_ = 0;
 };
 

@@ -1,53 +1,18 @@
 #include "backends/vulkan/memory_pool.h"
 
 #include <algorithm>
-#include <iterator>
-#include <map>
 
 #include "backends/vulkan/device.h"
 #include "backends/vulkan/fault_injection.h"
+#include "graph/free_ranges.h"
 
 namespace kiln::vk {
 
-// One memory object and its free ranges (offset -> size, merged when adjacent).
+// One memory object, its free ranges and how many buffers it holds.
 struct MemoryPool::Block {
     Allocation memory;
-    std::map<VkDeviceSize, VkDeviceSize> free;
+    FreeRanges free;
     uint64_t buffers = 0;
-
-    // The offset of `size` bytes aligned to `alignment` (first fit), or UINT64_MAX.
-    VkDeviceSize take(VkDeviceSize size, VkDeviceSize alignment) {
-        for (auto it = free.begin(); it != free.end(); ++it) {
-            const VkDeviceSize start = (it->first + alignment - 1) / alignment * alignment;
-            const VkDeviceSize end = it->first + it->second;
-            if (start + size > end) continue;
-            const VkDeviceSize before = start - it->first;
-            const VkDeviceSize after = end - (start + size);
-            const VkDeviceSize at = it->first;
-            free.erase(it);
-            if (before) free[at] = before;
-            if (after) free[start + size] = after;
-            ++buffers;
-            return start;
-        }
-        return UINT64_MAX;
-    }
-
-    void give_back(VkDeviceSize offset, VkDeviceSize size) {
-        auto [it, _] = free.emplace(offset, size);
-        if (auto next = std::next(it); next != free.end() && it->first + it->second == next->first) {
-            it->second += next->second;
-            free.erase(next);
-        }
-        if (it != free.begin()) {
-            auto prev = std::prev(it);
-            if (prev->first + prev->second == it->first) {
-                prev->second += it->second;
-                free.erase(it);
-            }
-        }
-        --buffers;
-    }
 };
 
 MemoryPool::MemoryPool(const Device& device) : device_(device) {
@@ -91,22 +56,22 @@ Allocation MemoryPool::allocate(const VkMemoryRequirements& requirements, Memory
         a.size = requirements.size;
         a.mapped = b.memory.mapped ? static_cast<char*>(b.memory.mapped) + at : nullptr;
         a.block = &b;
+        ++b.buffers;
         a.purpose = purpose;
         return count(a);
     };
     for (auto& b : blocks_) {
         if (b->memory.type_index != type) continue;
-        const VkDeviceSize at = b->take(requirements.size, alignment);
-        if (at != UINT64_MAX) return carve(*b, at);
+        if (const auto at = b->free.take(requirements.size, alignment)) return carve(*b, *at);
     }
     VkMemoryRequirements whole = requirements;
     whole.size = block_bytes_;
     whole.memoryTypeBits = 1u << type;
     auto block = std::make_unique<Block>();
     block->memory = fresh(whole);
-    block->free[0] = block_bytes_;
+    block->free.release(0, block_bytes_);
     Block& b = *blocks_.emplace_back(std::move(block));
-    return carve(b, b.take(requirements.size, alignment));
+    return carve(b, *b.free.take(requirements.size, alignment));
 }
 
 void MemoryPool::free(Allocation& allocation) {
@@ -120,7 +85,8 @@ void MemoryPool::free(Allocation& allocation) {
         free_memory(device_, allocation);
         return;
     }
-    block->give_back(allocation.offset, allocation.size);
+    block->free.release(allocation.offset, allocation.size);
+    --block->buffers;
     allocation = Allocation{};
     if (block->buffers == 0) {
         --use_.allocations;

@@ -47,13 +47,10 @@ void run_projections(const ProjectionCase& c, const std::string& kernel) {
         fused += "+swiglu";
     }
     const std::string label = describe(c, kernel);
-    const std::vector<KernelRun> runs = vulkan_fused_runs(g);
-    if (vulkan_available()) {
-        ASSERT_EQ(runs.size(), c.norm && !folds ? 2u : 1u) << label;
-        EXPECT_EQ(runs.back().kernel, fused) << label;
-        if (c.norm && !folds) {
-            EXPECT_EQ(runs.front().kernel, "rms_norm+mul") << label;
-        }
+    if (c.norm && !folds) {
+        expect_vulkan_runs(g, {"rms_norm+mul", fused}, label);
+    } else {
+        expect_vulkan_runs(g, {fused}, label);
     }
     check_ops(og, outs, matmul_tolerance(c.wt), label);
 }
@@ -118,11 +115,7 @@ TEST(FusedProjections, AnotherWeightTypeIsASecondKernel) {
     const TensorId a = bare.g.matmul(bare.weight("wa", DType::Q6_K, {256, 16, 1, 1}), y);
     const TensorId b = bare.g.matmul(bare.weight("wb", DType::Q4_K, {256, 16, 1, 1}), y);
     const TensorId c = bare.g.matmul(bare.weight("wc", DType::Q4_K, {256, 16, 1, 1}), y);
-    const std::vector<KernelRun> runs = vulkan_fused_runs(bare.g);
-    if (vulkan_available()) {
-        ASSERT_EQ(runs.size(), 1u);
-        EXPECT_EQ(runs[0].kernel, "matmul*3");
-    }
+    expect_vulkan_runs(bare.g, {"matmul*3"});
     check_ops(bare, {a, b, c}, matmul_tolerance(DType::Q4_K), "q6_k, then q4_k twice");
 }
 
@@ -136,12 +129,7 @@ TEST(FusedProjections, NormApartWhenItsRowsAreReadElsewhere) {
     const TensorId a = g.matmul(og.weight("wa", DType::Q8_0, {64, 32, 1, 1}), h);
     const TensorId b = g.matmul(og.weight("wb", DType::Q8_0, {64, 32, 1, 1}), h);
     const TensorId seen = g.scale(h, 2.0f);
-    const std::vector<KernelRun> runs = vulkan_fused_runs(g);
-    if (vulkan_available()) {
-        ASSERT_EQ(runs.size(), 2u);
-        EXPECT_EQ(runs[0].kernel, "rms_norm+mul");
-        EXPECT_EQ(runs[1].kernel, "matmul*2");
-    }
+    expect_vulkan_runs(g, {"rms_norm+mul", "matmul*2"});
     check_ops(og, {a, b, seen}, matmul_tolerance(DType::Q8_0), "norm read elsewhere");
 }
 
@@ -153,11 +141,7 @@ TEST(FusedProjections, NoPairWithoutBothProjections) {
     const TensorId up = g.matmul(og.weight("up", DType::F16, {64, 24, 1, 1}), x);
     const TensorId gate = g.matmul(og.weight("gate", DType::F16, {64, 24, 1, 1}), x);
     const TensorId out = g.swiglu(gate, og.input("other", DType::F32, {24, 2, 1, 1}));
-    const std::vector<KernelRun> runs = vulkan_fused_runs(g);
-    if (vulkan_available()) {
-        ASSERT_EQ(runs.size(), 1u);
-        EXPECT_EQ(runs[0].kernel, "matmul*2");
-    }
+    expect_vulkan_runs(g, {"matmul*2"});
     check_ops(og, {up, out}, matmul_tolerance(DType::F16), "swiglu of one projection");
 }
 

@@ -113,6 +113,15 @@ inline void expect_vulkan_fused(const Graph& g, size_t expected, const std::stri
     for (const KernelRun& r : runs) EXPECT_EQ(r.kernel, kernel) << label;
 }
 
+// Expects the Vulkan harness to record g's fused runs as exactly these kernels, in node order
+// (checked only where Vulkan runs).
+inline void expect_vulkan_runs(const Graph& g, const std::vector<std::string>& kernels, const std::string& label = "") {
+    if (!vulkan_available()) return;
+    std::vector<std::string> got;
+    for (const KernelRun& r : vulkan_fused_runs(g)) got.push_back(r.kernel);
+    EXPECT_EQ(got, kernels) << label;
+}
+
 // --full: large shapes for real GPUs (set by the test's main from argv or KILN_BACKEND_OPS_FULL=1).
 bool full_mode();
 
