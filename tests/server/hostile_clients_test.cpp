@@ -152,7 +152,9 @@ void expect_openai_error(const std::string& response, int status, const std::str
 }
 
 constexpr size_t kHuge = 64 << 20;  // what a hostile client streams: 64 MiB
-constexpr long kRssSlackKib = 8 << 10;
+// Growth of peak RSS a refused 64 MiB body may cause: a quarter of it, so buffering it fails the
+// test. (8 MiB was exceeded by 72 KiB once under ASan with the whole suite running beside it.)
+constexpr long kRssSlackKib = 16 << 10;
 
 TEST(HostileClients, ChunkedBodiesPastTheLimitGet413WithoutBeingBuffered) {
     TestServer s;  // --max-body 1 MiB
