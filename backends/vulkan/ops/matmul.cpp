@@ -188,10 +188,6 @@ bool pairable(const Graph& g, const Node& a, const Node& b, const Node& swiglu, 
     return choose(info, cols) != Kernel::tiles || info.shapes.tiles.tm % 2 == 0;
 }
 
-}  // namespace
-
-namespace {
-
 // Weights one segment kernel reads: consecutive matmuls of one weight dtype and row stride.
 std::vector<std::vector<const Node*>> dtype_groups(const Graph& g, std::span<const Node* const> mms) {
     std::vector<std::vector<const Node*>> groups;
