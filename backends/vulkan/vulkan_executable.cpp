@@ -181,23 +181,7 @@ void VulkanExecutable::fence_hazards(std::span<const BufferRange> reads, std::sp
     unfenced_writes_.insert(unfenced_writes_.end(), writes.begin(), writes.end());
 }
 
-TensorBinding VulkanExecutable::bind(TensorId t) {
-    const Location& l = where_.at(static_cast<size_t>(t));
-    const uint64_t align = info().min_storage_buffer_offset_alignment;
-    const VkDeviceSize start = l.offset - l.offset % align;
-    const uint64_t rem = l.offset - start;
-    VkDeviceSize size = round_up(rem + std::max<uint64_t>(graph_.tensor(t).n_bytes(), 1), 4);
-    size = std::min(size, l.buffer->size() - start);
-    if (size > info().max_storage_buffer_range) {
-        throw Error("vulkan: tensor " + graph_.tensor(t).name + " spans " + std::to_string(size) +
-                    " bytes, more than the device binds at once");
-    }
-    const BufferRange range{l.buffer->handle(), start, size};
-    if (std::find(sources_.begin(), sources_.end(), t) != sources_.end()) {
-        source_ranges_.push_back(range);
-    }
-    return {range, static_cast<uint32_t>(rem)};
-}
+TensorBinding VulkanExecutable::bind(TensorId t) { return bind_together(std::span(&t, 1)).front(); }
 
 std::vector<TensorBinding> VulkanExecutable::bind_together(std::span<const TensorId> ts) {
     const uint64_t align = info().min_storage_buffer_offset_alignment;
@@ -205,15 +189,19 @@ std::vector<TensorBinding> VulkanExecutable::bind_together(std::span<const Tenso
     uint64_t first = UINT64_MAX, end = 0;
     for (TensorId t : ts) {
         const Location& l = where_.at(static_cast<size_t>(t));
-        if (l.buffer != buffer) throw Error("vulkan: " + graph_.tensor(t).name + " is not in the buffer of " + graph_.tensor(ts.front()).name);
+        if (l.buffer != buffer) {
+            throw Error("vulkan: " + graph_.tensor(t).name + " is not in the buffer of " + graph_.tensor(ts.front()).name);
+        }
         first = std::min<uint64_t>(first, l.offset);
-        end = std::max<uint64_t>(end, l.offset + graph_.tensor(t).n_bytes());
+        end = std::max<uint64_t>(end, l.offset + std::max<uint64_t>(graph_.tensor(t).n_bytes(), 1));
     }
+    // The range starts at the offset alignment at or before the first byte.
     const VkDeviceSize start = first - first % align;
     const VkDeviceSize size = std::min<uint64_t>(round_up(end - start, 4), buffer->size() - start);
     if (size > info().max_storage_buffer_range) {
-        throw Error("vulkan: " + graph_.tensor(ts.front()).name + " and the tensors bound with it span " +
-                    std::to_string(size) + " bytes, more than the device binds at once");
+        const std::string what = ts.size() == 1 ? "tensor " + graph_.tensor(ts.front()).name
+                                                : graph_.tensor(ts.front()).name + " and the tensors bound with it";
+        throw Error("vulkan: " + what + " spans " + std::to_string(size) + " bytes, more than the device binds at once");
     }
     const BufferRange range{buffer->handle(), start, size};
     // Read as one range: a source when any of them is.

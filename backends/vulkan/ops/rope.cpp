@@ -82,10 +82,14 @@ RopePush rope_push(const Graph& g, const Node& n, const TensorBinding& bx, const
     return push;
 }
 
-uint32_t rope_groups(const OpRecorder& r, const Graph& g, const Node& n) {
+// Workgroups for `items` work items (the shader grid-strides past the device's limit).
+uint32_t rope_groups(const OpRecorder& r, uint64_t items) {
     const uint32_t wg = r.info().shapes.rope_workgroup;
-    const uint64_t groups = (item_count(g.tensor(n.src[0]), n.params.rope.n_dims) + wg - 1) / wg;
-    return u32(std::clamp<uint64_t>(groups, 1, r.info().max_workgroup_count[0]));
+    return u32(std::clamp<uint64_t>((items + wg - 1) / wg, 1, r.info().max_workgroup_count[0]));
+}
+
+uint32_t rope_groups(const OpRecorder& r, const Graph& g, const Node& n) {
+    return rope_groups(r, item_count(g.tensor(n.src[0]), n.params.rope.n_dims));
 }
 
 }  // namespace
@@ -221,10 +225,9 @@ void record_rope_qkv(OpRecorder& r, std::span<const Node> run) {
                                               .push_constant_bytes = sizeof(RopeQkvPush),
                                               .spec_constants = {r.info().shapes.rope_workgroup}});
     const std::array bindings{bq, bpos, bf, by, bk, bkc, bids, bv, bvc};
-    const uint32_t wg = r.info().shapes.rope_workgroup;
     const uint64_t items = item_count(q, rq.params.rope.n_dims) + item_count(k, rk.params.rope.n_dims) +
                            static_cast<uint64_t>(v.ne[0] * v.ne[1]);
-    r.dispatch(pipe, bindings, p, u32(std::clamp<uint64_t>((items + wg - 1) / wg, 1, r.info().max_workgroup_count[0])));
+    r.dispatch(pipe, bindings, p, rope_groups(r, items));
 }
 
 }  // namespace kiln::vk
