@@ -38,7 +38,7 @@ vk::MatmulKernel matmul_kernel(const Args& args) {
     const std::optional<std::string> name = args.get("--vk-matmul");
     if (!name) return vk::MatmulKernel::automatic;
     if (auto kernel = vk::parse_matmul_kernel(*name)) return *kernel;
-    throw Error("--vk-matmul: unknown kernel '" + *name + "' (lanes, vec, vec_shared, tiles)");
+    throw Error("--vk-matmul: unknown kernel '" + *name + "' (lanes, vec, vec_shared, tiles, idot)");
 }
 
 #if KILN_HAVE_VULKAN

@@ -9,6 +9,9 @@
 // The workgroup size must be (BM/TM) * (BN/TN). Per invocation the k loop runs k/BK times (448
 // for k = 14336); the inner loops have constant trip counts and are unrolled. Rows go along
 // x of the grid, column tiles along y. Weight type: one WEIGHT_<TYPE> define (dequant.glsl).
+// IDOT (quantized weights): x comes as quantize_q8.comp's 8-bit blocks and each step is one
+// 32-element run of rows and columns as bytes, dotted with packed integer dots
+// (dequant_int8.glsl); the tiles are then uint words, and NORM is quantize_q8.comp's.
 
 #extension GL_EXT_control_flow_attributes : require
 
@@ -29,9 +32,25 @@ const uint X_RUNS = BN * RUNS_PER_ROW / gl_WorkGroupSize.x;
 const uint W_STRIDE = BM + 1u;  // padding spreads the k-major stores over banks
 const uint X_STRIDE = BN + 1u;
 
+#if defined(IDOT)
+layout(constant_id = 7) const bool W_ALIGNED = false;  // see dequant_units.glsl
+#define DQ_LAST_WORD params.w_last_word
+#define KILN_XQ_BINDING 1
+#include "dequant_units.glsl"
+#include "dequant_int8.glsl"
+// Per step one 32-element run: each tile row's bytes (word-major) and (a, c), each tile
+// column's bytes and block meta.
+const uint Q_W_STRIDE = BM + 1u;
+const uint Q_X_STRIDE = BN + 1u;
+shared uint wq_tile[8u * Q_W_STRIDE];
+shared vec4 wab_tile[BM];
+shared uint xq_tile[8u * Q_X_STRIDE];
+shared vec4 xm_tile[BN];
+#else
 shared float w_tile[BK * W_STRIDE];
 shared float x_tile[BK * X_STRIDE];
 shared float col_inv[BN];  // NORM: each tile column's 1/rms
+#endif
 
 // Elements p..p+3 of weight row `row` (p a multiple of 4; zero from k on for float weights).
 vec4 w_run(uint row_base, uint p) {
@@ -65,6 +84,51 @@ void main() {
     const uint col0 = gl_WorkGroupID.y * BN;
     const uint tr = tid % (BM / TM);
     const uint tc = tid / (BM / TM);
+    float acc[TM * TN];
+    [[unroll]] for (uint i = 0u; i < TM * TN; ++i) acc[i] = 0.0;
+
+#if defined(IDOT)
+    // x as quantize_q8.comp's blocks, a run of 32 elements per step.
+    const uint runs = params.k / 32u;
+    for (uint run = 0u; run < runs; ++run) {
+        const uint block = run / INT8_RUNS_PER_BLOCK;
+        for (uint r = tid; r < BM; r += gl_WorkGroupSize.x) {
+            uint q[8];
+            vec4 ab;
+            int8_run(weight_row_base(gl_WorkGroupID.x, BM, r) + block * BLOCK_UNITS, run % INT8_RUNS_PER_BLOCK, q, ab);
+            [[unroll]] for (uint i = 0u; i < 8u; ++i) wq_tile[i * Q_W_STRIDE + r] = q[i];
+            wab_tile[r] = ab;
+        }
+        for (uint c = tid; c < BN; c += gl_WorkGroupSize.x) {
+            const uint xb = min(col0 + c, params.cols - 1u) * runs + run;
+            const uvec4 x0 = xq_data[params.xq_offset + 2u * xb], x1 = xq_data[params.xq_offset + 2u * xb + 1u];
+            [[unroll]] for (uint i = 0u; i < 4u; ++i) {
+                xq_tile[i * Q_X_STRIDE + c] = x0[i];
+                xq_tile[(i + 4u) * Q_X_STRIDE + c] = x1[i];
+            }
+            xm_tile[c] = xm_data[params.xm_offset + xb];
+        }
+        barrier();
+        uint xq[TN][8];
+        vec4 xm[TN];
+        [[unroll]] for (uint j = 0u; j < TN; ++j) {
+            const uint c = tc + j * (BN / TN);
+            [[unroll]] for (uint i = 0u; i < 8u; ++i) xq[j][i] = xq_tile[i * Q_X_STRIDE + c];
+            xm[j] = xm_tile[c];
+        }
+        [[unroll]] for (uint i = 0u; i < TM; ++i) {
+            const uint r = tr + i * (BM / TM);
+            uint wq[8];
+            [[unroll]] for (uint w = 0u; w < 8u; ++w) wq[w] = wq_tile[w * Q_W_STRIDE + r];
+            const vec4 ab = wab_tile[r];
+            [[unroll]] for (uint j = 0u; j < TN; ++j) {
+                acc[i * TN + j] += int8_run_dot(wq, ab, uvec4(xq[j][0], xq[j][1], xq[j][2], xq[j][3]),
+                                                uvec4(xq[j][4], xq[j][5], xq[j][6], xq[j][7]), xm[j]);
+            }
+        }
+        barrier();
+    }
+#else
 
     // The runs this invocation loads each step: run i is (row or column  r / RUNS_PER_ROW,
     // k offset 4 * (r % RUNS_PER_ROW)) with r = tid + i * workgroup size. Rows and columns past
@@ -95,9 +159,6 @@ void main() {
     }
     const uint kq = 4u * (tid % RUNS_PER_ROW);  // same for every run: the workgroup size is a multiple of RUNS_PER_ROW
 
-    float acc[TM * TN];
-    [[unroll]] for (uint i = 0u; i < TM * TN; ++i) acc[i] = 0.0;
-
     for (uint k0 = 0u; k0 < params.k; k0 += BK) {
         [[unroll]] for (uint i = 0u; i < W_RUNS; ++i) {
             const uint r = (tid + i * gl_WorkGroupSize.x) / RUNS_PER_ROW;
@@ -120,6 +181,7 @@ void main() {
         }
         barrier();
     }
+#endif
 
     [[unroll]] for (uint j = 0u; j < TN; ++j) {
         const uint col = col0 + tc + j * (BN / TN);

@@ -36,6 +36,9 @@ layout(push_constant) uniform MatmulParams {
     uint paired;
     uint nw_offset;  // NORM: floats; the norm weight row (f32, k long)
     float eps;       // NORM: the rms_norm's epsilon
+    // Integer-dot kernels: x as quantize_q8.comp's 8-bit blocks, its bytes from uvec4 xq_offset
+    // and their scales from vec4 xm_offset (16-byte units of that binding).
+    uint xq_offset, xm_offset;
 } params;
 
 // NORM: x is the input of a fused rms_norm + mul by a weight row, normalised as it is loaded:

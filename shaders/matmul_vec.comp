@@ -9,6 +9,8 @@
 // times (7 for k = 14336 and 64 invocations), far below lavapipe's loop limit. Partial sums are
 // reduced by subgroupAdd and shared memory (USE_SUBGROUP) or a shared-memory tree. Rows spread
 // over x and y of the grid, column chunks over z. Weight type: one WEIGHT_<TYPE> define.
+// IDOT (quantized weights): x comes as 8-bit blocks and rows are dotted run by run with packed
+// integer dots (dequant_int8.glsl); NORM is then quantize_q8.comp's.
 
 #extension GL_EXT_control_flow_attributes : require
 #if defined(USE_SUBGROUP)
@@ -28,6 +30,10 @@ layout(constant_id = 5) const bool W_ALIGNED = false;  // see dequant_units.glsl
 #define DQ_LAST_WORD params.w_last_word
 #include "dequant.glsl"
 #include "dequant_units.glsl"
+#if defined(IDOT)
+#define KILN_XQ_BINDING 1
+#include "dequant_int8.glsl"
+#endif
 
 #if defined(USE_SUBGROUP)
 shared float partial[((gl_WorkGroupSize.x + MIN_SUBGROUP - 1u) / MIN_SUBGROUP) * NUM_ROWS * NUM_COLS];
@@ -91,6 +97,27 @@ void main() {
     float acc[NUM_ROWS * NUM_COLS];
     [[unroll]] for (uint i = 0u; i < NUM_ROWS * NUM_COLS; ++i) acc[i] = 0.0;
 
+#if defined(IDOT)
+    // x is quantize_q8.comp's blocks: run by run, each weight row's run as bytes against each
+    // column's block (dequant_int8.glsl).
+    const uint runs = params.k / 32u;
+    for (uint run = tid; run < runs; run += gl_WorkGroupSize.x) {
+        const uint block = run / INT8_RUNS_PER_BLOCK;
+        uint wq[NUM_ROWS][8];
+        vec4 wab[NUM_ROWS];
+        [[unroll]] for (uint r = 0u; r < NUM_ROWS; ++r) {
+            int8_run(w_base[r] + block * BLOCK_UNITS, run % INT8_RUNS_PER_BLOCK, wq[r], wab[r]);
+        }
+        [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) {
+            const uint xb = min(col0 + c, params.cols - 1u) * runs + run;
+            const uvec4 x0 = xq_data[params.xq_offset + 2u * xb], x1 = xq_data[params.xq_offset + 2u * xb + 1u];
+            const vec4 xm = xm_data[params.xm_offset + xb];
+            [[unroll]] for (uint r = 0u; r < NUM_ROWS; ++r) {
+                acc[r * NUM_COLS + c] += int8_run_dot(wq[r], wab[r], x0, x1, xm);
+            }
+        }
+    }
+#else
     const uint units = params.k / (32u * UNIT_RUNS);  // whole units (quantized rows have nothing else)
     for (uint u = tid; u < units; u += gl_WorkGroupSize.x) {
         const uint block = u / UNITS_PER_BLOCK;
@@ -120,6 +147,7 @@ void main() {
         }
     }
 #endif
+#endif  // IDOT
 
     // Sums of output i = r * NUM_COLS + c gathered in shared memory, then each invocation
     // stores outputs o = tid, tid + workgroup size, ... ordered row-fastest (o = c * rows + r)

@@ -77,9 +77,12 @@ void query_extended(VkPhysicalDevice device, uint32_t api, const std::vector<std
     VkPhysicalDeviceMaintenance3Properties maintenance3{};
     maintenance3.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES;
     maintenance3.pNext = &driver;
+    VkPhysicalDeviceShaderIntegerDotProductProperties dot_props{};
+    dot_props.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES;
+    dot_props.pNext = &maintenance3;
     VkPhysicalDeviceSubgroupProperties subgroup{};
     subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
-    subgroup.pNext = &maintenance3;
+    subgroup.pNext = has_dot_product ? static_cast<void*>(&dot_props) : &maintenance3;
     VkPhysicalDeviceProperties2 props{};
     props.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
     props.pNext = &subgroup;
@@ -113,6 +116,9 @@ void query_extended(VkPhysicalDevice device, uint32_t api, const std::vector<std
     info.storage_16bit = v11.storageBuffer16BitAccess;
     info.storage_8bit = v12.storageBuffer8BitAccess;
     info.integer_dot_product = has_dot_product && dot_product.shaderIntegerDotProduct;
+    // The matmuls use signed packed 4x8-bit dots (shaders/dequant_int8.glsl).
+    info.integer_dot_accelerated =
+        info.integer_dot_product && dot_props.integerDotProduct4x8BitPackedSignedAccelerated;
 }
 
 std::string kib_or_mib(uint64_t bytes) {
@@ -218,7 +224,8 @@ std::string describe(const DeviceInfo& info) {
         {info.shader_int8, "int8"},
         {info.storage_16bit, "16-bit storage"},
         {info.storage_8bit, "8-bit storage"},
-        {info.integer_dot_product, "integer dot product"},
+        {info.integer_dot_product,
+         info.integer_dot_accelerated ? "integer dot product (accelerated)" : "integer dot product"},
         {info.cooperative_matrix, "cooperative matrix"},
         {info.subgroup_arithmetic, "subgroup arithmetic"},
         {info.subgroup_shuffle, "subgroup shuffle"},

@@ -60,6 +60,8 @@ struct DeviceInfo {
     bool storage_16bit = false;  // 16-bit types in storage buffers
     bool storage_8bit = false;
     bool integer_dot_product = false;  // VK_KHR_shader_integer_dot_product / Vulkan 1.3
+    // Signed packed 4x8-bit dots run in hardware: quantized matmuls use them (MatmulKernel::idot).
+    bool integer_dot_accelerated = false;
     bool cooperative_matrix = false;   // VK_KHR_cooperative_matrix or VK_NV_cooperative_matrix
 
     // The device's class and the kernel sizes its row of the table gives (kernel_shapes.h).

@@ -32,6 +32,7 @@ struct KernelShapes {
     uint32_t vec_min_invocations, vec_max_invocations;  // matmul vec: a subgroup or more, clamped
     uint32_t vec_rows;
     uint32_t vec_max_cols;          // beyond this many columns the tiled kernel takes over
+    uint32_t quantize_workgroup;    // integer-dot matmuls: x to 8-bit blocks, a workgroup per column (power of two)
     // Up to this many columns a matmul kernel normalises x itself (a folded rms_norm: each
     // workgroup reads its columns twice); beyond it the norm is a kernel of its own.
     uint32_t norm_fold_max_cols;

@@ -14,3 +14,12 @@ foreach(kiln_weight_type F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5
   string(TOLOWER ${kiln_weight_type} kiln_weight_name)
   kiln_add_shader(matmul_lanes_${kiln_weight_name} matmul_lanes.comp DEFINES WEIGHT_${kiln_weight_type}=1)
 endforeach()
+# Integer-dot matmuls for the quantized dtypes (IDOT: x as 8-bit blocks from quantize_q8.comp):
+# matmul_idot_vec_<t>[_sg] and matmul_idot_mm_<t>.
+foreach(kiln_weight_type Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K IQ4_NL)
+  string(TOLOWER ${kiln_weight_type} kiln_weight_name)
+  kiln_add_shader(matmul_idot_vec_${kiln_weight_name} matmul_vec.comp DEFINES WEIGHT_${kiln_weight_type}=1 IDOT=1)
+  kiln_add_shader(matmul_idot_vec_${kiln_weight_name}_sg matmul_vec.comp
+                  DEFINES WEIGHT_${kiln_weight_type}=1 IDOT=1 USE_SUBGROUP=1)
+  kiln_add_shader(matmul_idot_mm_${kiln_weight_name} matmul_mm.comp DEFINES WEIGHT_${kiln_weight_type}=1 IDOT=1)
+endforeach()

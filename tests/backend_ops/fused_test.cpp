@@ -108,9 +108,11 @@ void run_matmul_then(Next next, DType wt, int64_t k, int64_t n, int64_t cols, co
 // weight, every dtype family with the kernel the device picks.
 TEST(FusedMatmulEpilogue, EveryKernelFamily) {
     const Next all[] = {Next::AddResidualFirst, Next::AddProductFirst, Next::SwigluGate, Next::SwigluUp};
-    for (const char* kernel : {"lanes", "vec", "vec_shared", "tiles"}) {
+    for (const char* kernel : {"lanes", "vec", "vec_shared", "tiles", "idot"}) {
         force_vulkan_matmul_kernel(kernel);
-        for (DType wt : {DType::F32, DType::Q4_K}) {
+        // idot: quantized weights only; Q4_0 stands for the 32-element blocks.
+        const bool idot = std::string_view(kernel) == "idot";
+        for (DType wt : {idot ? DType::Q4_0 : DType::F32, DType::Q4_K}) {
             const int64_t k = info(wt).block_size == 256 ? 512 : 96;
             for (Next next : all) {
                 run_matmul_then(next, wt, k, 33, 1, kernel);

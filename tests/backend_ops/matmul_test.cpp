@@ -149,14 +149,20 @@ TEST_P(MatMulKernels, EveryFamilyRuns) {
     }
     const DType t = GetParam();
     const std::vector<int64_t> k = t == DType::F32 ? std::vector<int64_t>{37, 37, 288} : inner_sizes(t);
-    for (const char* family : {"lanes", "vec", "vec_shared", "tiles"}) {
+    for (const char* family : {"lanes", "vec", "vec_shared", "tiles", "idot"}) {
+        if (std::string(family) == "idot" && !info(t).quantized) continue;  // integer dots need quantized weights
         ForcedKernel forced(family);
         const auto vulkan_only = [&](const MatMulCase& c) { run_matmul(t, c, true, true); };
         // One case per family for most dtypes (each is a pipeline to compile, seconds on lavapipe):
         // an odd block count, partial blocks, a weight view and an unaligned x together; two for
         // the dtypes that stand for each way of walking a row.
         const bool both = t == DType::F32 || t == DType::Q4_0 || t == DType::Q4_K;
-        if (std::string(family) == "tiles") {
+        if (std::string(family) == "idot") {
+            // vec's layout up to 8 columns, tiles' beyond.
+            vulkan_only({k[2], 33, 5, 1, 1, XLayout::Strided, true});
+            vulkan_only({k[2], 7, 9, 3, 1, XLayout::Permuted, true});
+            if (both) vulkan_only({k[1], 65, 17, 1, 1, XLayout::Aligned});
+        } else if (std::string(family) == "tiles") {
             vulkan_only({k[2], 7, 9, 3, 1, XLayout::Permuted, true});
             if (both) vulkan_only({k[1], 65, 17, 1, 1, XLayout::Aligned});
         } else {

@@ -148,7 +148,17 @@ void OpGraph::set_values(TensorId input, std::vector<float> values) {
 }
 
 OpTolerance matmul_tolerance(DType w) {
-    return {.max_nmse = kFloatSumsNmse, .max_nmse_cpu = info(w).quantized ? kEightBitActivationsNmse : kFloatSumsNmse};
+    const bool quantized = info(w).quantized;
+    bool vulkan_int8 = false;
+#ifdef KILN_HAVE_VULKAN
+    if (VulkanHarness* h = vulkan_harness()) {
+        const vk::DeviceInfo& d = h->backend->info();
+        vulkan_int8 = d.integer_dot_product && (d.matmul_kernel == vk::MatmulKernel::idot ||
+                                                (d.matmul_kernel == vk::MatmulKernel::automatic && d.integer_dot_accelerated));
+    }
+#endif
+    return {.max_nmse = quantized && vulkan_int8 ? kEightBitActivationsNmse : kFloatSumsNmse,
+            .max_nmse_cpu = quantized ? kEightBitActivationsNmse : kFloatSumsNmse};
 }
 
 bool vulkan_available() {
@@ -168,6 +178,13 @@ void force_vulkan_matmul_kernel(std::string_view kernel) {
         h->backend = harness_backend(*h, *k);
     }
 #endif
+}
+
+bool vulkan_integer_dot() {
+#ifdef KILN_HAVE_VULKAN
+    if (VulkanHarness* h = vulkan_harness()) return h->backend->info().integer_dot_product;
+#endif
+    return false;
 }
 
 std::set<std::string> vulkan_shaders_used() {
@@ -194,6 +211,7 @@ uint32_t vulkan_norm_fold_max_cols() {
 void expect_only_matmul_family_ran(const std::string& family) {
     const auto is_family = [&](const std::string& shader) {
         const bool sg = shader.size() > 3 && shader.compare(shader.size() - 3, 3, "_sg") == 0;
+        if (family == "idot") return shader.rfind("matmul_idot_", 0) == 0;
         if (family == "lanes") return shader.rfind("matmul_lanes_", 0) == 0;
         if (family == "tiles") return shader.rfind("matmul_mm_", 0) == 0;
         if (family == "vec") return shader.rfind("matmul_vec_", 0) == 0 && sg;
@@ -201,6 +219,10 @@ void expect_only_matmul_family_ran(const std::string& family) {
     };
     const std::set<std::string> used = vulkan_shaders_used();
     if (!vulkan_available()) return;
+    if (family == "idot") {
+        if (!vulkan_integer_dot()) return;  // the device picks another family (no integer dots)
+        EXPECT_TRUE(used.count("quantize_q8")) << "idot forced, x was never quantized";
+    }
     const auto matmuls = std::count_if(used.begin(), used.end(), [](const std::string& s) { return s.rfind("matmul_", 0) == 0; });
     EXPECT_GT(matmuls, 0) << family;
     for (const std::string& s : used) {

@@ -79,8 +79,9 @@ inline void check_op(OpGraph& og, TensorId out, OpTolerance tol = {}, const std:
 inline constexpr double kFloatSumsNmse = 1e-11;
 inline constexpr double kEightBitActivationsNmse = 2e-5;
 
-// A matmul's bounds: float sums on Vulkan for every dtype and on the CPU for float weights;
-// 8-bit activations on the CPU for quantized weights.
+// A matmul's bounds: float sums for float weights; for quantized weights 8-bit activations on
+// the CPU, and on Vulkan where the harness backend multiplies with integer dots (idot forced,
+// or picked by a device whose dots are accelerated), float sums otherwise.
 OpTolerance matmul_tolerance(DType w);
 
 // Whether the Vulkan backend runs in this process (false: absent and KILN_ALLOW_NO_VULKAN=1).
@@ -93,8 +94,11 @@ void force_vulkan_matmul_kernel(std::string_view kernel);
 // The shaders the harness's Vulkan backend has dispatched since it was made (by the last
 // force_vulkan_matmul_kernel); empty without Vulkan.
 std::set<std::string> vulkan_shaders_used();
+// Whether the harness's Vulkan device has integer dot products (the idot family runs there).
+bool vulkan_integer_dot();
 // Expects matmul shaders to have run since the last force_vulkan_matmul_kernel(family), all of
-// that family (lanes, vec, vec_shared, tiles).
+// that family (lanes, vec, vec_shared, tiles, idot: and x quantized for it; on a device without
+// integer dots idot falls back and nothing is asserted).
 void expect_only_matmul_family_ran(const std::string& family);
 // Up to how many columns the harness backend folds an rms_norm into a matmul (0 without Vulkan).
 uint32_t vulkan_norm_fold_max_cols();

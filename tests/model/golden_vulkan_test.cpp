@@ -51,6 +51,39 @@ TEST(VulkanModel, GoldenLogitsAndGreedyIds) {
     EXPECT_TRUE(log.errors.empty()) << log.errors.size() << " validation messages, first: " << log.errors[0];
 }
 
+// The quantized goldens with integer-dot matmuls forced (8-bit activations, as llama.cpp's CPU
+// multiplies q8_0 weights): the same bounds and greedy ids.
+TEST(VulkanModel, QuantizedGoldensWithIntegerDots) {
+    KILN_REQUIRE_SHARED(shared);
+    KILN_REQUIRE_VULKAN();
+    ValidationLog log;
+    vk::VulkanOptions options;
+    options.validation = true;
+    options.validation_sink = log.sink();
+    options.matmul_kernel = vk::MatmulKernel::idot;
+    {
+        vk::VulkanBackend backend(options);
+        if (!backend.info().integer_dot_product) GTEST_SKIP() << "the Vulkan device has no integer dot products";
+        int runs = 0;
+        for (const GoldenCase& c : golden_cases()) {
+            if (!c.quantized) continue;
+            GoldenRun g = load_golden(shared, c.dir, c.name, c.model_dir);
+            GoldenResult r = run_token_by_token(g, backend, kVulkanQ8ModelNmse);
+            EXPECT_LT(r.worst_nmse, kVulkanQ8ModelNmse) << c.name;
+            EXPECT_EQ(r.id_mismatches, 0) << c.name;
+            EXPECT_GE(r.decisive_rows, min_decisive_rows(g)) << c.name;
+            std::printf("vulkan idot %-28s worst row NMSE %.3g, %d of %zu greedy ids decisive\n", c.name.c_str(),
+                        r.worst_nmse, r.decisive_rows, g.gen_ids.size());
+            ++runs;
+        }
+        EXPECT_GT(runs, 0) << "no quantized golden";
+        const auto shaders = backend.pipelines().shaders();
+        EXPECT_TRUE(shaders.count("quantize_q8")) << "integer dots forced, x never quantized";
+    }
+    std::lock_guard lock(log.mutex);
+    EXPECT_TRUE(log.errors.empty()) << log.errors.size() << " validation messages, first: " << log.errors[0];
+}
+
 }  // namespace
 }  // namespace kiln
 #endif

@@ -7,6 +7,9 @@
 //         register blocking with few loads beats shared-memory tiles there.
 //   vec   (GPUs, up to 8 columns: decode): invocations split k, subgroup/shared reduction.
 //   tiles (GPUs, more columns: prompts): shared-memory tiles of w and x, register tiles.
+//   idot  (quantized weights on GPUs with accelerated integer dot products): x quantized to
+//         8-bit blocks by quantize_q8.comp (which also applies a folded rms_norm), then vec's or
+//         tiles' layout with packed 4x8-bit dots (dequant_int8.glsl): two dispatches.
 // VulkanOptions::matmul_kernel (`--vk-matmul`, reaching here as DeviceInfo::matmul_kernel)
 // forces one (vec_shared: vec reducing through shared memory only, as on devices without
 // subgroup arithmetic); tests use it to cover every kernel on any device.
@@ -21,6 +24,7 @@
 
 #include "backends/vulkan/ops/ops.h"
 #include "backends/vulkan/ops/weight_read.h"
+#include "graph/error.h"
 
 namespace kiln::vk {
 namespace {
@@ -39,8 +43,9 @@ struct MatmulParams {
     uint32_t paired;              // gate and up rows, swiglu of them stored
     uint32_t nw_offset;           // NORM: the norm weight row
     float eps;
+    uint32_t xq_offset, xm_offset;  // idot: x's 8-bit blocks and their scales (16-byte units)
 };
-static_assert(sizeof(MatmulParams) == 96);
+static_assert(sizeof(MatmulParams) == 104);
 
 // The spec constant of NORM (matmul_params.glsl): after each family's own, which are fewer.
 constexpr size_t kNormConstant = 8;
@@ -56,13 +61,18 @@ bool lanes_possible(const DeviceInfo& info) {
            info.max_subgroup_size == s;
 }
 
-// lanes on a CPU device; on GPUs up to shapes.vec_max_cols columns stream the weights once (vec),
-// beyond that tiles reuse them.
-Kernel choose(const DeviceInfo& info, uint64_t cols) {
+// Integer dots need quantized weights (whole 32-element runs) and the device feature.
+bool idot_possible(const DeviceInfo& info, DType weights) { return info.integer_dot_product && kiln::info(weights).quantized; }
+
+// lanes on a CPU device; on GPUs integer dots where they are accelerated, else up to
+// shapes.vec_max_cols columns stream the weights once (vec), beyond that tiles reuse them.
+Kernel choose(const DeviceInfo& info, uint64_t cols, DType weights) {
     Kernel k = info.matmul_kernel;
     if (k == Kernel::lanes && !lanes_possible(info)) k = Kernel::automatic;
+    if (k == Kernel::idot && !idot_possible(info, weights)) k = Kernel::automatic;
     if (k == Kernel::automatic) {
         if (info.type == DeviceType::cpu && lanes_possible(info)) return Kernel::lanes;
+        if (info.integer_dot_accelerated && idot_possible(info, weights)) return Kernel::idot;
         k = cols <= info.shapes.vec_max_cols ? Kernel::vec : Kernel::tiles;
     }
     if (k == Kernel::vec && !info.subgroup_arithmetic) return Kernel::vec_shared;
@@ -96,6 +106,13 @@ Block vec_block(const DeviceInfo& info, uint64_t cols, bool paired) {
 
 uint64_t vec_shared_bytes(const Block& b) { return 4ull * b.invocations * b.rows * b.cols; }
 
+// idot takes tiles' layout beyond vec's columns.
+bool idot_tiled(const DeviceInfo& info, uint64_t cols) { return cols > info.shapes.vec_max_cols; }
+// idot tiles (matmul_mm.comp): a run's bytes and scales for each tile row and column.
+uint64_t idot_tile_bytes(const TileShape& t) { return 4ull * (8 * (t.bm + 1 + t.bn + 1) + 4 * (t.bm + t.bn)); }
+// quantize_q8.comp's output: 32 bytes and a 16-byte scale record per 32-element block.
+uint64_t quantized_x_bytes(uint64_t k, uint64_t cols) { return cols * (k / 32) * 48; }
+
 
 // A 1-D count of workgroups spread over x then y (vocabulary-sized row counts exceed x's limit
 // on some devices).
@@ -128,9 +145,14 @@ bool supports_matmul(const Graph& g, const Node& n, const DeviceInfo& info) {
     }
     const uint64_t cols = columns(x);
     const uint64_t rows = static_cast<uint64_t>(w.ne[1]);
-    const Kernel kernel = choose(info, cols);
-    if (kernel == Kernel::tiles) {
-        return info.shapes.tiles.shared_bytes() <= info.max_shared_memory &&
+    const Kernel kernel = choose(info, cols, w.type);
+    if (kernel == Kernel::idot && !binding_fits(quantized_x_bytes(static_cast<uint64_t>(w.ne[0]), cols), info)) {
+        return false;
+    }
+    const bool tiled = kernel == Kernel::tiles || (kernel == Kernel::idot && idot_tiled(info, cols));
+    if (tiled) {
+        const uint64_t shared = kernel == Kernel::idot ? idot_tile_bytes(info.shapes.tiles) : info.shapes.tiles.shared_bytes();
+        return shared <= info.max_shared_memory &&
                info.shapes.tiles.invocations() <= info.max_workgroup_invocations &&
                ceil_div(rows, info.shapes.tiles.bm) <= info.max_workgroup_count[0] &&
                ceil_div(cols, info.shapes.tiles.bn) <= info.max_workgroup_count[1];
@@ -167,12 +189,16 @@ bool supports_matmul_epilogue(const Graph& g, const Node& mm, const Node& next, 
 namespace {
 
 // The rms_norm + mul starting a run can be folded into the loads of the matmuls reading the
-// product: f32 rows the kernels read as floats, times an f32 weight row.
-bool norm_foldable(const Graph& g, const Node& norm, const Node& mul, const DeviceInfo& info) {
-    if (!supports_rms_norm_mul(g, norm, mul, info)) return false;
+// product (`first`): f32 rows the kernels read as floats, times an f32 weight row. Integer-dot
+// matmuls fold it at any width: their quantize pass normalises each column once.
+bool norm_foldable(const Graph& g, const Node& norm, const Node& mul, const Node& first, const DeviceInfo& info) {
+    if (first.op != Op::MatMul || !supports_rms_norm_mul(g, norm, mul, info)) return false;
     const Tensor& a = g.tensor(norm.src[0]);
     const Tensor& w = g.tensor(mul.src[1]);
-    return columns(a) <= info.shapes.norm_fold_max_cols && a.type == DType::F32 && a.rows_contiguous() &&
+    const uint64_t cols = columns(a);
+    const bool worth = cols <= info.shapes.norm_fold_max_cols ||
+                       choose(info, cols, g.tensor(first.src[0]).type) == Kernel::idot;
+    return worth && a.type == DType::F32 && a.rows_contiguous() &&
            unit_aligned(g, norm.src[0], 4) && binding_fits(a.n_bytes(), info) && w.type == DType::F32 &&
            unit_aligned(g, mul.src[1], 4);
 }
@@ -185,7 +211,9 @@ bool pairable(const Graph& g, const Node& a, const Node& b, const Node& swiglu, 
     const Tensor& d = g.tensor(a.dst);
     if (!(ab || ba) || g.tensor(b.dst).ne != d.ne || g.tensor(swiglu.dst).ne != d.ne) return false;
     const uint64_t cols = columns(g.tensor(a.src[1]));
-    return choose(info, cols) != Kernel::tiles || info.shapes.tiles.tm % 2 == 0;
+    const Kernel k = choose(info, cols, g.tensor(a.src[0]).type);
+    const bool tiled = k == Kernel::tiles || (k == Kernel::idot && idot_tiled(info, cols));
+    return !tiled || info.shapes.tiles.tm % 2 == 0;
 }
 
 // Weights one segment kernel reads: consecutive matmuls of one weight dtype and row stride.
@@ -215,7 +243,7 @@ std::vector<TensorId> weights_of(std::span<const Node* const> mms) {
 
 size_t match_projections(const Graph& g, std::span<const Node> nodes, const DeviceInfo& info,
                          const WeightsTogether& together, const std::function<bool(size_t)>& accept) {
-    const bool norm = nodes.size() >= 3 && norm_foldable(g, nodes[0], nodes[1], info);
+    const bool norm = nodes.size() >= 3 && norm_foldable(g, nodes[0], nodes[1], nodes[2], info);
     for (int with_norm = norm ? 1 : 0; with_norm >= 0; --with_norm) {
         const size_t at = with_norm ? 2 : 0;
         // Consecutive matmuls of one x (the norm's product when folded) and one k.
@@ -281,6 +309,57 @@ void record_matmul_epilogue(OpRecorder& r, const Node& mm, const Node& next) {
     if (next.op == Op::SwiGLU) e = next.src[0] == mm.dst ? MatmulEpilogue::swiglu_gate : MatmulEpilogue::swiglu_up;
     record_matmul_job(r, {.matmuls = {&mm}, .dst = next.dst, .epilogue = e, .operand = other_operand(mm, next)});
 }
+
+namespace {
+
+struct IdotFlags {
+    uint32_t x_vec4 = 0, w_aligned = 0;
+    bool norm = false;
+};
+
+// x (normalised when the norm is folded) into 8-bit blocks in scratch, then the integer-dot
+// kernel reading them in place of x. `buffers` are the float kernels' seven bindings.
+void record_idot(OpRecorder& r, MatmulParams p, std::span<const TensorBinding, 7> buffers, const std::string& suffix,
+                 IdotFlags flags) {
+    const DeviceInfo& dev = r.info();
+    constexpr uint32_t kBindings = 7;
+    const uint64_t blocks = uint64_t{p.cols} * (p.k / 32);
+    const TensorBinding xq = r.scratch(quantized_x_bytes(p.k, p.cols));
+    if (xq.offset % 16 != 0) throw Error("matmul: scratch for quantized x is not 16-byte aligned");
+    p.xq_offset = xq.offset / 16;
+    p.xm_offset = static_cast<uint32_t>(p.xq_offset + 2 * blocks);
+
+    std::vector<uint32_t> quantize_constants{std::min(dev.shapes.quantize_workgroup, dev.max_workgroup_invocations),
+                                             flags.x_vec4};
+    quantize_constants.resize(kNormConstant, 0);
+    quantize_constants.push_back(flags.norm ? 1 : 0);
+    const ComputePipeline& quantize =
+        r.pipeline(PipelineDesc{"quantize_q8", kBindings, sizeof(MatmulParams), std::move(quantize_constants)});
+    const TensorBinding quantize_buffers[] = {buffers[1], buffers[1], xq, buffers[1], buffers[1], buffers[1], buffers[6]};
+    r.dispatch(quantize, quantize_buffers, p, std::min(p.cols, dev.max_workgroup_count[0]));
+    r.barrier();
+
+    // The matmul: the norm is done, x's binding is the blocks.
+    const TensorBinding mm_buffers[] = {buffers[0], xq, buffers[2], buffers[3], buffers[4], buffers[5], buffers[1]};
+    if (idot_tiled(dev, p.cols)) {
+        const TileShape& t = dev.shapes.tiles;
+        const ComputePipeline& pipe = r.pipeline(PipelineDesc{
+            "matmul_idot_mm_" + suffix, kBindings, sizeof(MatmulParams),
+            {t.invocations(), t.bm, t.bn, t.bk, t.tm, t.tn, 0, flags.w_aligned}});
+        const uint32_t out_rows = p.paired ? t.bm / 2 : t.bm;
+        r.dispatch(pipe, mm_buffers, p, ceil_div(p.n, out_rows), ceil_div(p.cols, t.bn), 1);
+        return;
+    }
+    const Block b = vec_block(dev, p.cols, p.paired != 0);
+    const std::string shader = "matmul_idot_vec_" + suffix + (dev.subgroup_arithmetic ? "_sg" : "");
+    const ComputePipeline& pipe = r.pipeline(PipelineDesc{
+        shader, kBindings, sizeof(MatmulParams),
+        {b.invocations, b.rows, b.cols, 0, std::max(dev.min_subgroup_size, 1u), flags.w_aligned}});
+    const Grid2 grid = spread(ceil_div(p.n, b.rows / (p.paired ? 2 : 1)), dev);
+    r.dispatch(pipe, mm_buffers, p, grid.x, grid.y, ceil_div(p.cols, b.cols));
+}
+
+}  // namespace
 
 void record_matmul_job(OpRecorder& r, const MatmulJob& job) {
     const Graph& g = r.graph();
@@ -352,12 +431,16 @@ void record_matmul_job(OpRecorder& r, const MatmulJob& job) {
     const TensorBinding buffers[] = {wb, xb, dbs[0], rb, dbs.size() > 1 ? dbs[1] : dbs[0],
                                      dbs.size() > 2 ? dbs[2] : dbs[0], nwb};
     constexpr uint32_t kBindings = 7;
-    const Kernel kernel = choose(dev, p.cols);
+    const Kernel kernel = choose(dev, p.cols, w.type);
     const auto with_norm = [&](std::vector<uint32_t> constants) {
         constants.resize(kNormConstant, 0);
         constants.push_back(job.norm ? 1 : 0);
         return constants;
     };
+    if (kernel == Kernel::idot) {
+        record_idot(r, p, buffers, suffix, {.x_vec4 = x_vec4, .w_aligned = w_aligned, .norm = job.norm != nullptr});
+        return;
+    }
     if (kernel == Kernel::tiles) {
         const TileShape& t = dev.shapes.tiles;
         const ComputePipeline& pipe = r.pipeline(PipelineDesc{
