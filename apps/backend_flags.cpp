@@ -96,7 +96,7 @@ std::vector<FlagSpec> backend_flags() {
         {"--gpu-layers", "-ngl --n-gpu-layers", true, "layers on the Vulkan device; the rest run on the CPU (default: all)"},
         {"--threads", "-t", true, "CPU threads (default: physical cores)"},
         {"--cpu-kernels", "", true, "CPU kernel set: auto (default: the best this CPU runs), scalar, avx2, avx512 or amx (amx: prompt batches of 16+ tokens on AMX tiles, so a token's bits depend on its batch; the others give the same bits in any batch)"},
-        {"--vk-matmul", "", true, "Vulkan matmul kernel: auto (default: by device), lanes, vec, vec_shared or tiles"},
+        {"--vk-matmul", "", true, "Vulkan matmul kernel: auto (default: by device), lanes, vec, vec_shared, tiles or idot (integer dots, quantized weights)"},
         {"--no-fuse", "", false, "Vulkan: one dispatch per node, no fused kernels (kiln compare then checks every node)"},
         {"--mmap", "", false, "keep the weights in the model file's memory map (default where a GPU holds them)"},
         {"--no-mmap", "", false, "read the weights into memory with huge pages (default where the CPU runs them: faster decode)"},

@@ -26,7 +26,7 @@ TEST(BackendFlags, UnknownMatmulKernelIsAnError) {
     for (const char* backend : {"auto", "cpu", "vulkan"}) {
         Result r = run({"run", "-m", model.string(), "-p", "hi", "-n", "1", "--backend", backend, "--vk-matmul", "bogus"});
         EXPECT_EQ(r.status, 1) << backend;
-        EXPECT_EQ(r.err, "kiln: --vk-matmul: unknown kernel 'bogus' (lanes, vec, vec_shared, tiles)\n") << backend;
+        EXPECT_EQ(r.err, "kiln: --vk-matmul: unknown kernel 'bogus' (lanes, vec, vec_shared, tiles, idot)\n") << backend;
         EXPECT_EQ(r.out, "") << backend;
     }
 }
@@ -70,7 +70,7 @@ TEST(BackendFlags, HelpNamesTheMatmulKernels) {
     Result r = run({"run", "--help"});
     EXPECT_EQ(r.status, 0);
     EXPECT_NE((r.out + r.err).find("--vk-matmul VALUE"), std::string::npos) << r.out << r.err;
-    EXPECT_NE((r.out + r.err).find("lanes, vec, vec_shared or tiles"), std::string::npos) << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("lanes, vec, vec_shared, tiles or idot"), std::string::npos) << r.out << r.err;
 }
 
 #ifdef KILN_HAVE_VULKAN
@@ -83,7 +83,7 @@ TEST(BackendFlags, EveryMatmulKernelTellsTheGreedyStory) {
     const nlohmann::json j = nlohmann::json::parse(f);
     const std::string model = (shared / "models" / j["model"].get<std::string>()).string();
     const std::string prompt = j["prompt"];
-    for (const char* kernel : {"auto", "lanes", "vec", "vec_shared", "tiles"}) {
+    for (const char* kernel : {"auto", "lanes", "vec", "vec_shared", "tiles", "idot"}) {
         Result r = run({"run", "-m", model, "-p", prompt, "--temp", "0", "-n", "48", "--backend", "vulkan", "--device",
                         "0", "--vk-matmul", kernel});
         ASSERT_EQ(r.status, 0) << kernel << ": " << r.err;

@@ -64,13 +64,14 @@ vk::DeviceInfo gpu() {
     return info;
 }
 
-// The shaders an f32 matmul of `cols` columns dispatches on `info` with `kernel` forced.
-std::vector<std::string> shaders_for(vk::DeviceInfo info, MatmulKernel kernel, int64_t cols) {
+// The shaders a matmul of `cols` columns with `weights` dispatches on `info` with `kernel` forced.
+std::vector<std::string> shaders_for(vk::DeviceInfo info, MatmulKernel kernel, int64_t cols,
+                                     DType weights = DType::F32) {
     info.matmul_kernel = kernel;
-    const std::vector<float> w(64 * 16, 1.0f);
+    const std::vector<uint8_t> w(row_bytes(weights, 256).value() * 16, 0);
     Graph g;
-    const TensorId x = g.input("x", DType::F32, {64, cols, 1, 1});
-    g.matmul(g.weight("w", DType::F32, {64, 16, 1, 1}, w.data()), x);
+    const TensorId x = g.input("x", DType::F32, {256, cols, 1, 1});
+    g.matmul(g.weight("w", weights, {256, 16, 1, 1}, w.data()), x);
     const Node& n = g.nodes().back();
     const vk::VulkanOp& op = vk::vulkan_op(n.op);
     EXPECT_TRUE(op.supports(g, n, info));
@@ -106,7 +107,30 @@ TEST(MatmulKernelOption, FallsBackWhereTheDeviceCannotRunIt) {
     EXPECT_EQ(shaders_for(cpu, MatmulKernel::tiles, 64), Shaders{"matmul_mm_f32"});
 }
 
+// Integer dots: quantized weights on a device with the feature; by itself only where the
+// device says they are accelerated (and never instead of lanes on a CPU device).
+TEST(MatmulKernelOption, IntegerDotsForQuantizedWeights) {
+    vk::DeviceInfo info = gpu();
+    info.integer_dot_product = true;
+    EXPECT_EQ(shaders_for(info, MatmulKernel::idot, 1, DType::Q4_0), (Shaders{"quantize_q8", "matmul_idot_vec_q4_0_sg"}));
+    EXPECT_EQ(shaders_for(info, MatmulKernel::idot, 64, DType::Q6_K), (Shaders{"quantize_q8", "matmul_idot_mm_q6_k"}));
+    EXPECT_EQ(shaders_for(info, MatmulKernel::idot, 1, DType::F16), Shaders{"matmul_vec_f16_sg"});
+    EXPECT_EQ(shaders_for(info, MatmulKernel::automatic, 1, DType::Q4_0), Shaders{"matmul_vec_q4_0_sg"});
+    info.integer_dot_accelerated = true;
+    EXPECT_EQ(shaders_for(info, MatmulKernel::automatic, 1, DType::Q4_0), (Shaders{"quantize_q8", "matmul_idot_vec_q4_0_sg"}));
+    EXPECT_EQ(shaders_for(info, MatmulKernel::vec, 1, DType::Q4_0), Shaders{"matmul_vec_q4_0_sg"});
+    info.subgroup_arithmetic = false;
+    EXPECT_EQ(shaders_for(info, MatmulKernel::automatic, 1, DType::Q8_0), (Shaders{"quantize_q8", "matmul_idot_vec_q8_0"}));
+    vk::DeviceInfo cpu = gpu();
+    cpu.type = vk::DeviceType::cpu;
+    cpu.integer_dot_product = cpu.integer_dot_accelerated = true;
+    EXPECT_EQ(shaders_for(cpu, MatmulKernel::automatic, 1, DType::Q4_0), Shaders{"matmul_lanes_q4_0"});
+    vk::DeviceInfo without = gpu();  // no integer dots: forcing them falls back
+    EXPECT_EQ(shaders_for(without, MatmulKernel::idot, 1, DType::Q4_0), Shaders{"matmul_vec_q4_0_sg"});
+}
+
 TEST(MatmulKernelOption, ParsesTheFlagsNames) {
+    EXPECT_EQ(vk::parse_matmul_kernel("idot"), MatmulKernel::idot);
     EXPECT_EQ(vk::parse_matmul_kernel("auto"), MatmulKernel::automatic);
     EXPECT_EQ(vk::parse_matmul_kernel("vec_shared"), MatmulKernel::vec_shared);
     EXPECT_EQ(vk::parse_matmul_kernel("tiles"), MatmulKernel::tiles);
