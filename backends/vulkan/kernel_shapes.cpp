@@ -23,6 +23,7 @@ constexpr KernelShapes kDefault{
     .vec_rows = 2,
     .vec_max_cols = 8,
     .quantize_workgroup = 64,
+    .idot_min_cols = 9,
     .norm_fold_max_cols = 8,
     .tiles = {128, 128, 16, 8, 8},
 };
@@ -80,8 +81,9 @@ std::string describe(const KernelShapes& s) {
            ", get_rows " + n(s.get_rows_workgroup) + ", attention tile " + n(s.attention_tile) + " (reduce " +
            n(s.attention_reduce_workgroup) + "), matmul lanes " + n(s.lanes_rows_decode) + "x1 / " + n(s.lanes_rows) +
            "x" + n(s.lanes_cols) + ", vec " + n(s.vec_rows) + " rows x " + n(s.vec_min_invocations) + ".." +
-           n(s.vec_max_invocations) + " invocations up to " + n(s.vec_max_cols) + " columns, quantize " + n(s.quantize_workgroup) + ", norm folded up to " +
-           n(s.norm_fold_max_cols) + " columns, tiles " + n(s.tiles.bm) +
+           n(s.vec_max_invocations) + " invocations up to " + n(s.vec_max_cols) +
+           " columns, integer dots from " + n(s.idot_min_cols) + " columns (quantize " + n(s.quantize_workgroup) +
+           "), norm folded up to " + n(s.norm_fold_max_cols) + " columns, tiles " + n(s.tiles.bm) +
            "x" + n(s.tiles.bn) + "x" + n(s.tiles.bk) + " (" + n(s.tiles.tm) + "x" + n(s.tiles.tn) + " per invocation)";
 }
 

@@ -33,6 +33,10 @@ struct KernelShapes {
     uint32_t vec_rows;
     uint32_t vec_max_cols;          // beyond this many columns the tiled kernel takes over
     uint32_t quantize_workgroup;    // integer-dot matmuls: x to 8-bit blocks, a workgroup per column (power of two)
+    // From this many columns on, a device with accelerated integer dots multiplies quantized
+    // weights with them (fewer columns keep the float kernels: the quantize pass is a dispatch
+    // and a barrier more per matmul input, which decode feels most).
+    uint32_t idot_min_cols;
     // Up to this many columns a matmul kernel normalises x itself (a folded rms_norm: each
     // workgroup reads its columns twice); beyond it the norm is a kernel of its own.
     uint32_t norm_fold_max_cols;

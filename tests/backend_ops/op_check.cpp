@@ -153,6 +153,7 @@ OpTolerance matmul_tolerance(DType w) {
 #ifdef KILN_HAVE_VULKAN
     if (VulkanHarness* h = vulkan_harness()) {
         const vk::DeviceInfo& d = h->backend->info();
+        // (automatic on an accelerated device uses them from idot_min_cols columns: the looser bound)
         vulkan_int8 = d.integer_dot_product && (d.matmul_kernel == vk::MatmulKernel::idot ||
                                                 (d.matmul_kernel == vk::MatmulKernel::automatic && d.integer_dot_accelerated));
     }

@@ -116,9 +116,12 @@ TEST(MatmulKernelOption, IntegerDotsForQuantizedWeights) {
     EXPECT_EQ(shaders_for(info, MatmulKernel::idot, 64, DType::Q6_K), (Shaders{"quantize_q8", "matmul_idot_mm_q6_k"}));
     EXPECT_EQ(shaders_for(info, MatmulKernel::idot, 1, DType::F16), Shaders{"matmul_vec_f16_sg"});
     EXPECT_EQ(shaders_for(info, MatmulKernel::automatic, 1, DType::Q4_0), Shaders{"matmul_vec_q4_0_sg"});
-    info.integer_dot_accelerated = true;
-    EXPECT_EQ(shaders_for(info, MatmulKernel::automatic, 1, DType::Q4_0), (Shaders{"quantize_q8", "matmul_idot_vec_q4_0_sg"}));
-    EXPECT_EQ(shaders_for(info, MatmulKernel::vec, 1, DType::Q4_0), Shaders{"matmul_vec_q4_0_sg"});
+    info.integer_dot_accelerated = true;  // by itself from the table's idot_min_cols columns
+    info.shapes.idot_min_cols = 9;
+    EXPECT_EQ(shaders_for(info, MatmulKernel::automatic, 1, DType::Q4_0), Shaders{"matmul_vec_q4_0_sg"});
+    EXPECT_EQ(shaders_for(info, MatmulKernel::automatic, 9, DType::Q4_K), (Shaders{"quantize_q8", "matmul_idot_mm_q4_k"}));
+    EXPECT_EQ(shaders_for(info, MatmulKernel::tiles, 64, DType::Q4_0), Shaders{"matmul_mm_q4_0"});
+    info.shapes.idot_min_cols = 1;
     info.subgroup_arithmetic = false;
     EXPECT_EQ(shaders_for(info, MatmulKernel::automatic, 1, DType::Q8_0), (Shaders{"quantize_q8", "matmul_idot_vec_q8_0"}));
     vk::DeviceInfo cpu = gpu();

@@ -64,15 +64,18 @@ bool lanes_possible(const DeviceInfo& info) {
 // Integer dots need quantized weights (whole 32-element runs) and the device feature.
 bool idot_possible(const DeviceInfo& info, DType weights) { return info.integer_dot_product && kiln::info(weights).quantized; }
 
-// lanes on a CPU device; on GPUs integer dots where they are accelerated, else up to
-// shapes.vec_max_cols columns stream the weights once (vec), beyond that tiles reuse them.
+// lanes on a CPU device; on GPUs integer dots where they are accelerated (from
+// shapes.idot_min_cols columns), else up to shapes.vec_max_cols columns stream the weights once
+// (vec), beyond that tiles reuse them.
 Kernel choose(const DeviceInfo& info, uint64_t cols, DType weights) {
     Kernel k = info.matmul_kernel;
     if (k == Kernel::lanes && !lanes_possible(info)) k = Kernel::automatic;
     if (k == Kernel::idot && !idot_possible(info, weights)) k = Kernel::automatic;
     if (k == Kernel::automatic) {
         if (info.type == DeviceType::cpu && lanes_possible(info)) return Kernel::lanes;
-        if (info.integer_dot_accelerated && idot_possible(info, weights)) return Kernel::idot;
+        if (info.integer_dot_accelerated && idot_possible(info, weights) && cols >= info.shapes.idot_min_cols) {
+            return Kernel::idot;
+        }
         k = cols <= info.shapes.vec_max_cols ? Kernel::vec : Kernel::tiles;
     }
     if (k == Kernel::vec && !info.subgroup_arithmetic) return Kernel::vec_shared;
