@@ -137,10 +137,13 @@ TensorId Graph::binary_broadcast(Op op, TensorId a, TensorId b) {
 TensorId Graph::get_rows(TensorId table, TensorId ids) {
     const Tensor& t = tensor(table);
     const Tensor& i = tensor(ids);
-    if (i.type != DType::I32 || i.ne[1] * i.ne[2] * i.ne[3] != 1) fail("get_rows", describe(ids) + " must be I32 [m]");
+    // A batch of lookups: ids [m, b] picks rows of table slice b.
+    if (i.type != DType::I32 || i.ne[2] * i.ne[3] != 1 || !i.is_contiguous() || i.ne[1] != t.ne[2]) {
+        fail("get_rows", describe(ids) + " must be contiguous I32 [m, " + std::to_string(t.ne[2]) + "]");
+    }
     if (!info(t.type).computable || t.type == DType::I32) fail("get_rows", describe(table) + " has no float conversion");
-    if (t.ne[2] * t.ne[3] != 1) fail("get_rows", describe(table) + " must be 2-D");
-    return add_node(Op::GetRows, {table, ids}, packed(DType::F32, {t.ne[0], i.ne[0], 1, 1}, TensorKind::Intermediate));
+    if (t.ne[3] != 1 || !t.rows_contiguous()) fail("get_rows", describe(table) + " must be at most 3-D with contiguous rows");
+    return add_node(Op::GetRows, {table, ids}, packed(DType::F32, {t.ne[0], i.ne[0], i.ne[1], 1}, TensorKind::Intermediate));
 }
 
 TensorId Graph::add(TensorId a, TensorId b) { return binary_broadcast(Op::Add, a, b); }
@@ -175,6 +178,26 @@ TensorId Graph::matmul(TensorId w, TensorId x) {
     if (W.ne[2] * W.ne[3] != 1) fail("matmul", describe(w) + " must be 2-D");
     if (!W.rows_contiguous() || !X.rows_contiguous()) fail("matmul", "rows must be contiguous");
     return add_node(Op::MatMul, {w, x}, packed(DType::F32, {W.ne[1], X.ne[1], X.ne[2], X.ne[3]}, TensorKind::Intermediate));
+}
+
+TensorId Graph::mul_mat_id(TensorId w, TensorId x, TensorId ids) {
+    const Tensor& W = tensor(w);
+    const Tensor& X = tensor(x);
+    const Tensor& I = tensor(ids);
+    if (!info(W.type).computable || W.type == DType::I32 || W.type == DType::Q8_K) {
+        fail("mul_mat_id", describe(w) + ": dtype " + std::string(dtype_name(W.type)) + " is not supported");
+    }
+    if (!is_float(X.type)) fail("mul_mat_id", describe(x) + " must be float");
+    if (W.ne[0] != X.ne[0]) fail("mul_mat_id", describe(w) + " and " + describe(x) + " disagree on the inner dimension");
+    if (W.ne[3] != 1 || W.ne[2] < 1) fail("mul_mat_id", describe(w) + " must be [k, n, experts]");
+    if (I.type != DType::I32 || !I.is_contiguous() || I.ne[2] * I.ne[3] != 1 || I.ne[1] != X.ne[2] || I.ne[0] < 1) {
+        fail("mul_mat_id", describe(ids) + " must be contiguous I32 [used, " + std::to_string(X.ne[2]) + "]");
+    }
+    if (X.ne[1] != 1 && X.ne[1] != I.ne[0]) {
+        fail("mul_mat_id", describe(x) + " needs 1 or " + std::to_string(I.ne[0]) + " columns per token");
+    }
+    if (X.ne[3] != 1 || !W.rows_contiguous() || !X.rows_contiguous()) fail("mul_mat_id", "rows must be contiguous");
+    return add_node(Op::MulMatId, {w, x, ids}, packed(DType::F32, {W.ne[1], I.ne[0], X.ne[2], 1}, TensorKind::Intermediate));
 }
 
 TensorId Graph::rope(TensorId x, TensorId pos, const RopeParams& p, TensorId factors) {
@@ -285,6 +308,15 @@ TensorId Graph::argmax(TensorId a) {
     const Tensor& A = tensor(a);
     if (A.type != DType::F32 || !A.rows_contiguous()) fail("argmax", describe(a) + " must be f32 with contiguous rows");
     return add_node(Op::Argmax, {a}, packed(DType::I32, {1, A.ne[1], A.ne[2], A.ne[3]}, TensorKind::Intermediate));
+}
+
+TensorId Graph::top_k(TensorId a, int k) {
+    const Tensor& A = tensor(a);
+    if (A.type != DType::F32 || !A.rows_contiguous()) fail("top_k", describe(a) + " must be f32 with contiguous rows");
+    if (k < 1 || k > A.ne[0]) fail("top_k", "k = " + std::to_string(k) + " must be in 1.." + std::to_string(A.ne[0]));
+    OpParams p;
+    p.k = k;
+    return add_node(Op::TopK, {a}, packed(DType::I32, {k, A.ne[1], A.ne[2], A.ne[3]}, TensorKind::Intermediate), p);
 }
 
 TensorId Graph::elementwise(Op op, TensorId a, TensorId b, OpParams params) {

@@ -38,6 +38,9 @@ public:
     TensorId rms_norm(TensorId a, float eps);
     TensorId norm(TensorId a, float eps);
     TensorId matmul(TensorId w, TensorId x);
+    // Mixture of experts: column (i, t) of x (x's dim 1 is 1, shared by every slot, or one per
+    // slot) times the expert matrix ids[i, t] of w; ids outside [0, experts) give zero columns.
+    TensorId mul_mat_id(TensorId w, TensorId x, TensorId ids);
     // `factors` (f32 [n_dims/2], or kNoTensor) divide each pair's frequency: Llama 3.1's rope_freqs.
     TensorId rope(TensorId x, TensorId pos, const RopeParams& p, TensorId factors = kNoTensor);
     TensorId softmax(TensorId a, TensorId mask, float scale);  // mask may be kNoTensor
@@ -52,6 +55,9 @@ public:
     TensorId set_rows(TensorId dst, TensorId a, TensorId ids);
     TensorId concat(TensorId a, TensorId b, int dim);
     TensorId argmax(TensorId a);
+    // Indices of the k largest values of each row, largest first; ties go to the lower index and
+    // NaN ranks below every number (a router's expert choice).
+    TensorId top_k(TensorId a, int k);
     // Any op of the Unary or Binary family (graph/op_traits.h) by its Op (b unused for Unary;
     // params.scale for Scale): for tests and tools that cover a whole family.
     TensorId elementwise(Op op, TensorId a, TensorId b = kNoTensor, OpParams params = {});

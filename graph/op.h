@@ -13,13 +13,15 @@ namespace kiln {
 
 // Shapes below use ggml's order: [ne0, ne1, ...], ne0 contiguous.
 enum class Op : uint8_t {
-    GetRows,    // table [n, rows] any dtype, ids I32 [m]          -> f32 [n, m]
+    GetRows,    // table [n, rows, b] any dtype, ids I32 [m, b]    -> f32 [n, m, b] (b = 1: an embedding lookup)
     Add,        // a [n, ...] + b, b broadcast over a's dims         -> f32 like a
     Mul,        // a * b, b broadcast                                -> f32 like a
     Scale,      // a * params.scale                                  -> f32 like a
     RmsNorm,    // a / sqrt(mean(a^2) + eps) per row                 -> f32 like a
     Norm,       // (a - mean) / sqrt(var + eps) per row              -> f32 like a
     MatMul,     // w [k, n] any dtype, x [k, m, ...] f32             -> f32 [n, m, ...]
+    MulMatId,   // w [k, n, experts] any dtype, x [k, 1 or used, t] f32, ids I32 [used, t]
+                //   -> f32 [n, used, t]: column (i, t) times expert ids[i, t] (mixture of experts)
     Rope,       // x [d, heads, tokens], pos I32 [tokens], factors f32 [n_dims/2] optional -> f32 like x
     Softmax,    // softmax(a * scale + mask) per row, mask optional  -> f32 like a
     FlashAttn,  // q [d, hq, t], k [d, hkv, kv], v [dv, hkv, kv], pos I32 [t] -> f32 [dv, hq, t]
@@ -30,6 +32,7 @@ enum class Op : uint8_t {
     Copy,       // dst = convert(a); dst is an existing tensor (often a view)
     SetRows,    // dst[:, ids[i]] = convert(a[:, i]); writes the KV cache
     Concat,     // a and b joined along params.dim
+    TopK,       // indices of the params.k largest values per row, largest first -> I32 [k, rows...]
     Argmax,     // index of the largest value per row              -> I32 [1, rows...]
 };
 constexpr int kOpCount = static_cast<int>(Op::Argmax) + 1;  // Argmax stays last
@@ -53,6 +56,7 @@ struct OpParams {
     float eps = 0.0f;      // RmsNorm, Norm
     float scale = 1.0f;    // Scale, Softmax, FlashAttn
     int32_t dim = 0;       // Concat
+    int32_t k = 0;         // TopK
     bool causal = true;    // FlashAttn: key j is visible to query i when j <= pos[i]
     int32_t window = 0;    // FlashAttn, causal: when > 0, also only when j > pos[i] - window
     RopeParams rope;       // Rope

@@ -1,5 +1,7 @@
 #include "graph/op_traits.h"
 
+#include <algorithm>
+
 namespace kiln {
 
 std::string_view op_name(Op op) { return op_traits(op).name; }
@@ -29,9 +31,16 @@ NodeCost node_cost(const Graph& g, const Node& n) {
             break;
         case OpFamily::Concat: break;
         case OpFamily::MatMul: {
-            const Tensor& w = g.tensor(n.src[0]);  // [k, n]
+            const Tensor& w = g.tensor(n.src[0]);  // [k, n] or [k, n, experts]
             const Tensor& x = g.tensor(n.src[1]);  // [k, m, ...]
-            c.flops = 2.0 * static_cast<double>(w.ne[0]) * static_cast<double>(w.ne[1]) * static_cast<double>(x.n_rows());
+            c.flops = 2.0 * static_cast<double>(w.ne[0]) * static_cast<double>(w.ne[1]) * static_cast<double>(dst.n_rows());
+            if (n.op == Op::MulMatId) {
+                // Only the chosen experts' matrices are read: at most one per (slot, token), at
+                // most every expert.
+                const uint64_t picks = static_cast<uint64_t>(g.tensor(n.src[2]).n_elements());
+                const uint64_t read = std::min<uint64_t>(picks, static_cast<uint64_t>(w.ne[2])) * w.nb[2];
+                c.bytes = read + x.n_bytes() + g.tensor(n.src[2]).n_bytes() + dst.n_bytes();
+            }
             break;
         }
         case OpFamily::Attention: {

@@ -27,7 +27,7 @@ enum class OpFamily : uint8_t {
     Gather,     // rows of a table picked by ids
     Write,      // writes into an existing tensor (dst is not a new intermediate)
     Concat,     // two tensors joined along a dimension
-    Reduce,     // one value per row
+    Reduce,     // indices chosen per row: the largest (argmax), the k largest (top_k)
 };
 
 struct OpTraits {
@@ -49,6 +49,7 @@ constexpr OpTraits op_traits(Op op) {
         case Op::RmsNorm: return {"rms_norm", OpFamily::RowNorm, 1e-7};
         case Op::Norm: return {"norm", OpFamily::RowNorm, 1e-7};
         case Op::MatMul: return {"matmul", OpFamily::MatMul, 5e-4};
+        case Op::MulMatId: return {"mul_mat_id", OpFamily::MatMul, 5e-4};
         case Op::Rope: return {"rope", OpFamily::Rope, 1e-7};
         case Op::Softmax: return {"softmax", OpFamily::Softmax, 1e-6};
         case Op::FlashAttn: return {"flash_attn", OpFamily::Attention, 5e-4};
@@ -59,6 +60,7 @@ constexpr OpTraits op_traits(Op op) {
         case Op::Copy: return {"copy", OpFamily::Write, 1e-7};
         case Op::SetRows: return {"set_rows", OpFamily::Write, 1e-7};
         case Op::Concat: return {"concat", OpFamily::Concat, 1e-7};
+        case Op::TopK: return {"top_k", OpFamily::Reduce, 0};
         case Op::Argmax: return {"argmax", OpFamily::Reduce, 0};
     }
     return {"?", OpFamily::Unary, 0};  // not reached: every Op has a case

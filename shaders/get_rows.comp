@@ -1,7 +1,8 @@
 #version 450
 #include "common.glsl"
 
-// dst[:, i] = dequantize(table[:, ids[i]]) as f32; ids outside [0, rows) give a row of zeros
+// dst[:, i] = dequantize(table[:, ids[i], i / m]) as f32 (ids [m, b]: lookup i reads table slice
+// i / m); ids outside [0, rows) give a row of zeros
 // (the reference's rule). One invocation per 4 elements of quantized rows, per element of
 // float rows, in a grid-stride loop over every output row (trip count total / invocations:
 // a few for real embedding lookups). Table type: one WEIGHT_<TYPE> define (dequant.glsl).
@@ -17,13 +18,15 @@ layout(std430, binding = 2) writeonly buffer Dst { float d_data[]; };
 
 layout(push_constant) uniform GetRowsParams {
     uint n;             // elements per row
-    uint count;         // ids
+    uint count;         // ids (m * b)
     uint rows;          // table rows
     uint t_offset;      // first table unit (float for F32, 16-bit word otherwise)
     uint t_row_stride;  // units between table rows
     uint ids_offset;    // ints
     uint d_offset;      // floats
     uint d_row_stride;  // floats
+    uint m;             // ids per table slice
+    uint t_slice_stride;  // units between table slices
 } params;
 
 #if defined(KILN_WEIGHT_FLOAT)
@@ -44,7 +47,7 @@ void main() {
             [[unroll]] for (uint e = 0u; e < PER_INVOCATION; ++e) d_data[d + e] = 0.0;
             continue;
         }
-        const uint base = params.t_offset + uint(id) * params.t_row_stride;
+        const uint base = params.t_offset + (i / params.m) * params.t_slice_stride + uint(id) * params.t_row_stride;
 #if defined(KILN_WEIGHT_FLOAT)
         d_data[d] = weight_at(base + p);
 #else

@@ -112,7 +112,9 @@ bool cpu_supports(const Graph& g, const Node& n) {
     if (!d.rows_contiguous()) return false;
     const Tensor& a = g.tensor(n.src[0]);
     switch (n.op) {
-        case Op::MatMul: return cpu::scalar::matmul_supported(a.type) && is_float(g.tensor(n.src[1]).type);
+        case Op::MatMul: case Op::MulMatId:
+            return cpu::scalar::matmul_supported(a.type) && is_float(g.tensor(n.src[1]).type);
+        case Op::TopK: return a.type == DType::F32;
         case Op::GetRows: return info(a.type).computable && a.type != DType::I32;
         case Op::Copy: case Op::SetRows: return is_float(a.type) && info(d.type).computable;
         case Op::Concat: return is_float(a.type) && is_float(g.tensor(n.src[1]).type);

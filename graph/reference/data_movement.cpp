@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -30,13 +32,16 @@ void data_movement(const Graph& g, const Node& n, std::span<uint8_t* const> data
         case Op::GetRows: {
             const Tensor& ids = g.tensor(n.src[1]);
             const auto* id = reinterpret_cast<const int32_t*>(data[n.src[1]]);
-            for (int64_t i = 0; i < ids.ne[0]; ++i) {
-                auto* out = reinterpret_cast<float*>(row(d, data[n.dst], i));
-                if (id[i] < 0 || id[i] >= a.ne[1]) {  // the host validates ids; never read out of bounds
-                    std::memset(out, 0, static_cast<size_t>(d.ne[0]) * sizeof(float));
-                    continue;
+            for (int64_t b = 0; b < ids.ne[1]; ++b) {
+                for (int64_t i = 0; i < ids.ne[0]; ++i) {
+                    const int32_t r = id[b * ids.ne[0] + i];
+                    auto* out = reinterpret_cast<float*>(row(d, data[n.dst], i, b));
+                    if (r < 0 || r >= a.ne[1]) {  // the host validates ids; never read out of bounds
+                        std::memset(out, 0, static_cast<size_t>(d.ne[0]) * sizeof(float));
+                        continue;
+                    }
+                    dequantize_row(a.type, row(a, data[n.src[0]], r, b), out, a.ne[0]);
                 }
-                dequantize_row(a.type, row(a, data[n.src[0]], id[i]), out, a.ne[0]);
             }
             return;
         }
@@ -91,6 +96,23 @@ void data_movement(const Graph& g, const Node& n, std::span<uint8_t* const> data
                             if (x[i] > x[best]) best = static_cast<int32_t>(i);  // first maximum wins ties
                         }
                         *reinterpret_cast<int32_t*>(row(d, data[n.dst], i1, i2, i3)) = best;
+                    }
+            return;
+        }
+        case Op::TopK: {
+            const int64_t k = n.params.k;
+            std::vector<int32_t> order(static_cast<size_t>(a.ne[0]));
+            for (int64_t i3 = 0; i3 < a.ne[3]; ++i3)
+                for (int64_t i2 = 0; i2 < a.ne[2]; ++i2)
+                    for (int64_t i1 = 0; i1 < a.ne[1]; ++i1) {
+                        const auto* x = reinterpret_cast<const float*>(row(a, data[n.src[0]], i1, i2, i3));
+                        for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+                        std::stable_sort(order.begin(), order.end(), [&](int32_t l, int32_t r) {
+                            if (std::isnan(x[r])) return !std::isnan(x[l]);  // NaN ranks last
+                            return !std::isnan(x[l]) && x[l] > x[r];
+                        });
+                        auto* out = reinterpret_cast<int32_t*>(row(d, data[n.dst], i1, i2, i3));
+                        std::copy(order.begin(), order.begin() + k, out);
                     }
             return;
         }

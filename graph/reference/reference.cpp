@@ -31,7 +31,7 @@ void reference_execute(const Graph& g, const Node& n, std::span<uint8_t* const> 
     switch (op_traits(n.op).family) {
         case OpFamily::Unary: case OpFamily::Binary: return reference::elementwise(g, n, data);
         case OpFamily::RowNorm: case OpFamily::Softmax: return reference::norms(g, n, data);
-        case OpFamily::MatMul: return reference::matmul(g, n, data);
+        case OpFamily::MatMul: return n.op == Op::MulMatId ? reference::mul_mat_id(g, n, data) : reference::matmul(g, n, data);
         case OpFamily::Rope: return reference::rope(g, n, data);
         case OpFamily::Attention: return reference::flash_attn(g, n, data);
         case OpFamily::Gather: case OpFamily::Write: case OpFamily::Concat: case OpFamily::Reduce:

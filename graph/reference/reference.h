@@ -27,6 +27,7 @@ float load(DType type, const uint8_t* row, int64_t i0);
 void elementwise(const Graph& g, const Node& n, std::span<uint8_t* const> data);  // add mul scale silu gelu swiglu
 void norms(const Graph& g, const Node& n, std::span<uint8_t* const> data);        // rms_norm norm softmax
 void matmul(const Graph& g, const Node& n, std::span<uint8_t* const> data);
+void mul_mat_id(const Graph& g, const Node& n, std::span<uint8_t* const> data);
 void rope(const Graph& g, const Node& n, std::span<uint8_t* const> data);
 void flash_attn(const Graph& g, const Node& n, std::span<uint8_t* const> data);
 void data_movement(const Graph& g, const Node& n, std::span<uint8_t* const> data);  // get_rows copy set_rows concat argmax

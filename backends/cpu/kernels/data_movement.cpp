@@ -34,15 +34,16 @@ void get_rows(const CpuKernelArgs& a) {
     const Tensor& A = src(a, 0);
     const Tensor& D = dst(a);
     const auto* ids = reinterpret_cast<const int32_t*>(src_data(a, 1));
-    const int64_t n = A.ne[0];
-    const Range r = share(src(a, 1).ne[0], a.ith, a.nth);
+    const int64_t n = A.ne[0], m = src(a, 1).ne[0];
+    // Lookup i of the flattened [m, b] ids reads table slice i / m.
+    const Range r = share(src(a, 1).n_elements(), a.ith, a.nth);
     for (int64_t i = r.begin; i < r.end; ++i) {
-        auto* out = reinterpret_cast<float*>(row_ptr(D, dst_data(a), i));
+        auto* out = reinterpret_cast<float*>(row_ptr(D, dst_data(a), i % m, i / m));
         if (ids[i] < 0 || ids[i] >= A.ne[1]) {  // the host validates ids; never read out of bounds
             for (int64_t j = 0; j < n; ++j) out[j] = 0.0f;
             continue;
         }
-        const uint8_t* row = row_ptr(A, src_data(a, 0), ids[i]);
+        const uint8_t* row = row_ptr(A, src_data(a, 0), ids[i], i / m);
         switch (A.type) {
             case DType::F32: case DType::F16: case DType::BF16: to_f32(A.type, row, 0, n, out); break;
             default: dequantize_row(A.type, row, out, n); break;
@@ -109,6 +110,28 @@ void concat(const CpuKernelArgs& a) {
         if (!from_a) idx[dim] -= A.ne[dim];
         const Tensor& S = from_a ? A : B;
         to_f32(S.type, row_ptr(S, src_data(a, from_a ? 0 : 1), idx[1], idx[2], idx[3]), 0, S.ne[0], out);
+    }
+}
+
+// The k largest of each row by insertion into a sorted list of k (k is a handful: a router's
+// experts): largest first, the lower index on ties, NaN below every number.
+void top_k(const CpuKernelArgs& a) {
+    const Tensor& A = src(a, 0);
+    const Tensor& D = dst(a);
+    const int64_t k = a.node->params.k;
+    const Range r = share(A.n_rows(), a.ith, a.nth);
+    for (int64_t row = r.begin; row < r.end; ++row) {
+        const auto* x = reinterpret_cast<const float*>(flat_row(A, src_data(a, 0), row));
+        auto* out = reinterpret_cast<int32_t*>(flat_row(D, dst_data(a), row));
+        // x[i] goes before x[j] (i > j: a later index never wins a tie).
+        const auto before = [x](int64_t i, int64_t j) { return !std::isnan(x[i]) && (std::isnan(x[j]) || x[i] > x[j]); };
+        int64_t filled = 0;
+        for (int64_t i = 0; i < A.ne[0]; ++i) {
+            if (filled == k && !before(i, out[k - 1])) continue;
+            int64_t p = filled < k ? filled++ : k - 1;
+            for (; p > 0 && before(i, out[p - 1]); --p) out[p] = out[p - 1];
+            out[p] = static_cast<int32_t>(i);
+        }
     }
 }
 

@@ -18,6 +18,8 @@ void copy(const CpuKernelArgs& a);
 void set_rows(const CpuKernelArgs& a);
 void concat(const CpuKernelArgs& a);
 void argmax(const CpuKernelArgs& a);
+void top_k(const CpuKernelArgs& a);
+void mul_mat_id(const CpuKernelArgs& a);
 
 // y[i] = e^x[i] with this ISA's fv_exp (simd.h); for tests.
 void exp_floats(const float* x, float* y, int64_t n);

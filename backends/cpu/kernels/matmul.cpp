@@ -109,26 +109,35 @@ int matmul_staged_format(const Tensor& W, const Tensor& X) {
     return X.type == DType::F32 ? 0 : 1;  // float weights: f16/bf16 x widened to f32, f32 x read in place
 }
 
-void stage_matmul_x(const CpuKernelArgs& a, bool interleaved) {
-    const Tensor& W = src(a, 0);
-    const Tensor& X = src(a, 1);
+namespace {
+
+// Phase 1 into `dest` (every column of X), then the node's threads meet; false (and no barrier)
+// when x is read in place (f32 x, float weights).
+bool stage_x(const CpuKernelArgs& a, const Tensor& W, const Tensor& X, uint8_t* dest, bool interleaved) {
     const int64_t k = W.ne[0], cols = X.n_rows();
-    uint8_t* xbase = src_data(a, 1);
+    uint8_t* xbase = a.data[a.node->src[1]];
     const bool kq = is_kquant(W.type), quant = kq || is_legacy_quant(W.type);
     const size_t col_bytes = matmul_act_col_bytes(W.type, k);
-    if (!(quant || X.type != DType::F32) || a.staged_x_ready) return;
+    if (!(quant || X.type != DType::F32)) return false;
     if (quant) {
         const int64_t nblk = k / (kq ? kQK_K : kQK);
-        quantize_x(X, xbase, W.type, kq, interleaved, nblk, col_bytes, a.staged_x, share(cols * nblk, a.ith, a.nth));
+        quantize_x(X, xbase, W.type, kq, interleaved, nblk, col_bytes, dest, share(cols * nblk, a.ith, a.nth));
     } else {
         const Range r = share(cols, a.ith, a.nth);
         for (int64_t c = r.begin; c < r.end; ++c) {
-            auto* out = reinterpret_cast<float*>(a.staged_x + static_cast<size_t>(c) * col_bytes);
+            auto* out = reinterpret_cast<float*>(dest + static_cast<size_t>(c) * col_bytes);
             const float* f = floats(X.type, flat_row(X, xbase, c), k, out);
             if (f != out) std::memcpy(out, f, static_cast<size_t>(k) * sizeof(float));
         }
     }
     a.barrier->wait();
+    return true;
+}
+
+}  // namespace
+
+void stage_matmul_x(const CpuKernelArgs& a, bool interleaved) {
+    if (!a.staged_x_ready) stage_x(a, src(a, 0), src(a, 1), a.staged_x, interleaved);
 }
 
 void matmul(const CpuKernelArgs& a) {
@@ -185,6 +194,79 @@ void matmul(const CpuKernelArgs& a) {
                 float o[kMaxCols];
                 dot.f[nc - 1](wbase + static_cast<uint64_t>(r) * W.nb[1], nblk, xs, o);
                 for (int q = 0; q < nc; ++q) y[(c0 + q) * n + r] = o[q];
+            }
+        }
+    }
+}
+
+// MulMatId: y[:, i, t] = W_e^T x[:, i or 0, t] with e = ids[i, t]. x is staged once (phase 1, in
+// the node's scratch); then the (slot, token) columns are grouped by expert and every thread
+// computes its share of the weight rows of each chosen expert for all of that expert's columns,
+// so each chosen expert's rows are read once per step and unchosen experts not at all.
+void mul_mat_id(const CpuKernelArgs& a) {
+    const Tensor& W = src(a, 0);
+    const Tensor& X = src(a, 1);
+    const Tensor& I = src(a, 2);
+    const int64_t k = W.ne[0], n = W.ne[1], experts = W.ne[2], used = I.ne[0], columns = I.n_elements();
+    const auto* ids = reinterpret_cast<const int32_t*>(src_data(a, 2));
+    auto* y = reinterpret_cast<float*>(dst_data(a));
+    const MulMatIdScratch lay = mul_mat_id_scratch(W, X, I);
+    auto* tmp = reinterpret_cast<float*>(a.scratch + lay.staged + static_cast<size_t>(a.ith) * lay.per_thread);
+    int32_t* order = reinterpret_cast<int32_t*>(tmp + kMaxCols * kMulMatIdRows);
+    int32_t* start = order + columns;  // experts + 2 bucket starts (the last bucket: ids out of range)
+
+    const Tiles* tiles = tiles_of(W.type);
+    const bool staged = stage_x(a, W, X, a.scratch, tiles != nullptr);
+    const bool quant = is_kquant(W.type) || is_legacy_quant(W.type);
+    const int64_t nblk = quant ? k / (is_kquant(W.type) ? kQK_K : kQK) : k;
+    const size_t col_bytes = matmul_act_col_bytes(W.type, k);
+
+    // Columns by expert (a counting sort every thread does alike: a handful per token).
+    const auto bucket = [&](int64_t c) { return ids[c] >= 0 && ids[c] < experts ? ids[c] : experts; };
+    for (int64_t e = 0; e <= experts + 1; ++e) start[e] = 0;
+    for (int64_t c = 0; c < columns; ++c) ++start[bucket(c) + 1];
+    for (int64_t e = 0; e <= experts; ++e) start[e + 1] += start[e];
+    for (int64_t c = 0; c < columns; ++c) order[start[bucket(c)]++] = static_cast<int32_t>(c);
+    for (int64_t e = experts; e > 0; --e) start[e] = start[e - 1];
+    start[0] = 0;
+
+    const Range rr = share(n, a.ith, a.nth);
+    for (int64_t j = start[experts]; j < columns; ++j) {  // no such expert: zeros
+        for (int64_t r = rr.begin; r < rr.end; ++r) y[order[j] * n + r] = 0.0f;
+    }
+    const int64_t tile = imax(1, imin(kMulMatIdRows, static_cast<int64_t>(kRowTileBytes / W.nb[1])));
+    const void* xs[kMaxCols];
+    for (int64_t e = 0; e < experts; ++e) {
+        const int64_t first = start[e], count = start[e + 1] - first;
+        if (count == 0) continue;
+        const uint8_t* we = src_data(a, 0) + static_cast<uint64_t>(e) * W.nb[2];
+        for (int64_t r0 = rr.begin; r0 < rr.end; r0 += tile) {
+            const int64_t r1 = imin(r0 + tile, rr.end);
+            for (int64_t j0 = first; j0 < first + count; j0 += kMaxCols) {
+                const int nc = static_cast<int>(imin(kMaxCols, first + count - j0));
+                for (int q = 0; q < nc; ++q) {
+                    const int64_t c = order[j0 + q];
+                    const int64_t xcol = (X.ne[1] == 1 ? 0 : c % used) + (c / used) * X.ne[1];
+                    xs[q] = staged ? a.scratch + static_cast<size_t>(xcol) * col_bytes : flat_row(X, src_data(a, 1), xcol);
+                }
+                if (tiles) {
+                    const int rows_max = count == 1 ? 1 : tiles->rows;
+                    for (int64_t r = r0; r < r1; r += rows_max) {
+                        const int nr = static_cast<int>(imin(rows_max, r1 - r));
+                        tiles->f[nr - 1][nc - 1](we + static_cast<uint64_t>(r) * W.nb[1], W.nb[1], nblk, xs, tmp + (r - r0), tile);
+                    }
+                } else {
+                    const RowDot& dot = *row_dot(W.type);
+                    for (int64_t r = r0; r < r1; ++r) {
+                        float o[kMaxCols];
+                        dot.f[nc - 1](we + static_cast<uint64_t>(r) * W.nb[1], nblk, xs, o);
+                        for (int q = 0; q < nc; ++q) tmp[q * tile + (r - r0)] = o[q];
+                    }
+                }
+                for (int q = 0; q < nc; ++q) {
+                    float* out = y + static_cast<int64_t>(order[j0 + q]) * n;
+                    for (int64_t r = r0; r < r1; ++r) out[r] = tmp[q * tile + (r - r0)];
+                }
             }
         }
     }

@@ -121,10 +121,26 @@ inline size_t per_thread_floats(const Graph& g, const Node& n) {
 // Bytes of one thread's private slice.
 inline size_t node_thread_bytes(const Graph& g, const Node& n) { return per_thread_floats(g, n) * sizeof(float); }
 
+// MulMatId's scratch: every column of x staged (shared by the node's threads), then per thread
+// an output tile of up to kMulMatIdRows rows x 4 columns and the columns sorted by expert.
+constexpr int64_t kMulMatIdRows = 256;
+struct MulMatIdScratch {
+    size_t staged, per_thread;
+};
+inline MulMatIdScratch mul_mat_id_scratch(const Tensor& w, const Tensor& x, const Tensor& ids) {
+    const size_t staged = scratch_align(matmul_act_col_bytes(w.type, w.ne[0]) * static_cast<size_t>(x.n_rows()));
+    const auto ints = static_cast<size_t>(ids.n_elements() + w.ne[2] + 2);
+    return {staged, scratch_align(4 * static_cast<size_t>(kMulMatIdRows) * sizeof(float) + ints * sizeof(int32_t))};
+}
+
 // Bytes of a node's ops scratch (a matmul has none: its staged x is in its own region, sized by
 // cpu_scratch_layout from the kernel table's staging format).
 inline size_t node_scratch_bytes(const Graph& g, const Node& n, int nth) {
     if (n.op == Op::MatMul) return 0;
+    if (n.op == Op::MulMatId) {
+        const MulMatIdScratch s = mul_mat_id_scratch(g.tensor(n.src[0]), g.tensor(n.src[1]), g.tensor(n.src[2]));
+        return s.staged + s.per_thread * static_cast<size_t>(nth);
+    }
     return scratch_align(node_thread_bytes(g, n)) * static_cast<size_t>(nth);
 }
 

@@ -24,6 +24,8 @@ CpuKernelTable make_table() {
     set(Op::SetRows, set_rows);
     set(Op::Concat, concat);
     set(Op::Argmax, argmax);
+    set(Op::TopK, top_k);
+    set(Op::MulMatId, mul_mat_id);
     t.matmul_staged_format = matmul_staged_format;
     t.exp_floats = exp_floats;
     return t;

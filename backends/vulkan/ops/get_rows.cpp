@@ -1,5 +1,6 @@
-// GetRows: dst[n, m] f32 = rows ids[0..m) of table [n, rows] of any dtype dequant.glsl reads
-// (shader get_rows_<dtype>); ids outside the table give zero rows, as in the reference.
+// GetRows: dst[n, m, b] f32 = rows ids[:, j] of table slice j of [n, rows, b], any dtype
+// dequant.glsl reads (shader get_rows_<dtype>); ids outside the table give zero rows, as in the
+// reference.
 #include <algorithm>
 #include <string>
 
@@ -15,8 +16,9 @@ struct GetRowsParams {
     uint32_t t_offset, t_row_stride;
     uint32_t ids_offset;
     uint32_t d_offset, d_row_stride;
+    uint32_t m, t_slice_stride;
 };
-static_assert(sizeof(GetRowsParams) == 32);
+static_assert(sizeof(GetRowsParams) == 40);
 
 
 // Output elements one invocation writes per step: a run of 4 for quantized rows.
@@ -31,6 +33,7 @@ bool supports_get_rows(const Graph& g, const Node& n, const DeviceInfo& info) {
     if (!info.storage_16bit || !weight_shader_suffix(t.type)) return false;
     if (ids.type != DType::I32 || !ids.is_contiguous() || d.type != DType::F32 || !d.is_contiguous()) return false;
     if (!t.rows_contiguous() || !unit_aligned(g, n.src[0], weight_unit_bytes(t.type))) return false;
+    if (t.nb[2] % weight_unit_bytes(t.type) != 0) return false;
     if (storage_offset(g, n.src[1]) % 4 != 0) return false;
     return binding_fits(t.n_bytes(), info) && binding_fits(ids.n_bytes(), info) && binding_fits(d.n_bytes(), info) &&
            static_cast<uint64_t>(t.ne[1]) <= UINT32_MAX;
@@ -48,7 +51,9 @@ void record_get_rows(OpRecorder& r, const Node& n) {
 
     GetRowsParams p{};
     p.n = static_cast<uint32_t>(t.ne[0]);
-    p.count = static_cast<uint32_t>(ids.ne[0]);
+    p.count = static_cast<uint32_t>(ids.n_elements());
+    p.m = static_cast<uint32_t>(ids.ne[0]);
+    p.t_slice_stride = static_cast<uint32_t>(unit_stride(t, 2, unit));
     p.rows = static_cast<uint32_t>(t.ne[1]);
     p.t_offset = tb.offset / unit;
     p.t_row_stride = static_cast<uint32_t>(unit_stride(t, 1, unit));
