@@ -106,7 +106,22 @@ ModelHparams read_hparams(const GgufFile& file) {
     if (h.head_dim_v == 0 || h.head_dim_v > 1024) {
         k.fail(k.key("attention.value_length"), std::to_string(h.head_dim_v) + " is out of range (1..1024)");
     }
-    h.n_ff = k.required_count("feed_forward_length");
+    h.n_expert = k.count("expert_count").value_or(0);
+    if (h.n_expert > kMaxExperts) {
+        k.fail(k.key("expert_count"), std::to_string(h.n_expert) + " experts exceed kiln's limit of " + std::to_string(kMaxExperts));
+    }
+    // A mixture of experts may have no dense FFN width (its experts have their own).
+    h.n_ff = h.n_expert > 0 ? k.count("feed_forward_length").value_or(0) : k.required_count("feed_forward_length");
+    if (h.n_expert > 0) {
+        h.n_expert_used = k.required_count("expert_used_count");
+        if (h.n_expert_used > h.n_expert) {
+            k.fail(k.key("expert_used_count"), std::to_string(h.n_expert_used) + " is more than the " +
+                                                   std::to_string(h.n_expert) + " experts");
+        }
+        h.n_ff_exp = k.count("expert_feed_forward_length").value_or(h.n_ff);
+        if (h.n_ff_exp == 0) k.fail(k.key("expert_feed_forward_length"), "missing (and no feed_forward_length)");
+        h.n_ff_shexp = k.count("expert_shared_feed_forward_length").value_or(0);
+    }
     h.context_length = k.required_count("context_length");
 
     h.rope_dims = k.count("rope.dimension_count").value_or(h.head_dim);

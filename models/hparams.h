@@ -19,7 +19,14 @@ struct ModelHparams {
     uint32_t n_head_kv = 0;
     uint32_t head_dim = 0;     // <arch>.attention.key_length, else n_embd / n_head
     uint32_t head_dim_v = 0;   // <arch>.attention.value_length, else head_dim
-    uint32_t n_ff = 0;
+    uint32_t n_ff = 0;         // the dense FFN's width (0 for a mixture-of-experts model that has none)
+    // Mixture of experts (0 experts: a dense model). Each token's FFN is the weighted sum of
+    // n_expert_used of n_expert expert FFNs of width n_ff_exp (<arch>.expert_feed_forward_length,
+    // else feed_forward_length: Mixtral), plus a shared expert of width n_ff_shexp (Qwen2-MoE).
+    uint32_t n_expert = 0;
+    uint32_t n_expert_used = 0;
+    uint32_t n_ff_exp = 0;
+    uint32_t n_ff_shexp = 0;
     uint32_t rope_dims = 0;    // <arch>.rope.dimension_count, else head_dim
     float rope_freq_base = 10000.0f;
     std::string rope_scaling;  // "none", "linear", "yarn", ...
@@ -53,6 +60,8 @@ struct TokenizerSummary {
 
 // Largest layer count kiln accepts; per-layer tables elsewhere are sized from n_layer.
 constexpr uint32_t kMaxLayers = 1024;
+// Largest expert count kiln accepts (the largest open models have 256-384).
+constexpr uint32_t kMaxExperts = 1024;
 
 // Throws kiln::Error naming the key when a value is missing, of the wrong type or out of
 // range (zero heads, heads that do not divide, eps <= 0, zero context, ...).

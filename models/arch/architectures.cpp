@@ -18,6 +18,8 @@ const Architecture kArchitectures[] = {
     {"llama", build_llama},
     {"qwen2", build_qwen2},
     {"qwen3", build_qwen3},
+    {"qwen2moe", build_qwen2moe},
+    {"qwen3moe", build_qwen3},  // experts from the hyperparameters
     {"smollm3", build_smollm3},
 };
 

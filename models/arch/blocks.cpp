@@ -88,4 +88,36 @@ TensorId swiglu_ffn(Graph& g, TensorId x, TensorId gate, TensorId up, TensorId d
     return g.matmul(down, g.swiglu(g.matmul(gate, x), g.matmul(up, x)));
 }
 
+TensorId moe_ffn(Graph& g, TensorId x, const MoeWeights& w, int used, bool renormalize) {
+    const int64_t E = g.tensor(x).ne[0], T = g.tensor(x).ne[1];
+    const int64_t experts = g.tensor(w.router).ne[1];
+    const TensorId logits = g.matmul(w.router, x);  // [experts, T]
+    const TensorId probs = g.softmax(logits, kNoTensor, 1.0f);
+    const TensorId ids = g.top_k(probs, used);  // [used, T]
+    // Each token's chosen weights, gathered from its own row: [1, used, T].
+    TensorId weights;
+    if (renormalize) {
+        const TensorId chosen = g.get_rows(g.reshape(logits, {1, experts, T, 1}), ids);
+        weights = g.reshape(g.softmax(g.reshape(chosen, {used, T, 1, 1}), kNoTensor, 1.0f), {1, used, T, 1});
+    } else {
+        weights = g.get_rows(g.reshape(probs, {1, experts, T, 1}), ids);
+    }
+    const TensorId x3 = g.reshape(x, {E, 1, T, 1});
+    const TensorId h = g.swiglu(g.mul_mat_id(w.gate_exps, x3, ids), g.mul_mat_id(w.up_exps, x3, ids));  // [F, used, T]
+    const TensorId y = g.mul(g.mul_mat_id(w.down_exps, h, ids), weights);  // [E, used, T]
+    // The sum over the chosen experts: slot views [E, T] added up.
+    const Tensor Y = g.tensor(y);
+    const auto slot = [&](int64_t i) {
+        return g.view(y, {E, T, 1, 1}, {Y.nb[0], Y.nb[2], Y.nb[2] * static_cast<uint64_t>(T), Y.nb[2] * static_cast<uint64_t>(T)},
+                      Y.nb[1] * static_cast<uint64_t>(i));
+    };
+    TensorId out = slot(0);
+    for (int64_t i = 1; i < used; ++i) out = g.add(out, slot(i));
+    if (w.shared_gate != kNoTensor) {
+        const TensorId shared = swiglu_ffn(g, x, w.shared_gate, w.shared_up, w.shared_down);
+        out = g.add(out, g.mul(shared, g.sigmoid(g.matmul(w.shared_router, x))));
+    }
+    return out;
+}
+
 }  // namespace kiln

@@ -8,6 +8,7 @@ class Model;
 
 ModelGraph build_llama(const Model& m, const GraphShape& shape);
 ModelGraph build_qwen2(const Model& m, const GraphShape& shape);
+ModelGraph build_qwen2moe(const Model& m, const GraphShape& shape);
 ModelGraph build_qwen3(const Model& m, const GraphShape& shape);
 ModelGraph build_smollm3(const Model& m, const GraphShape& shape);
 

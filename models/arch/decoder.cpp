@@ -55,16 +55,34 @@ ModelGraph build_decoder(const Model& m, const GraphShape& shape, const DecoderS
         }
         TensorId attn_norm = m.weight(g, m.require(p + "attn_norm.weight", {E}));
         TensorId ffn_norm = m.weight(g, m.require(p + "ffn_norm.weight", {E}));
-        TensorId gate = m.weight(g, m.require(p + "ffn_gate.weight", {E, F}));
-        TensorId up = m.weight(g, m.require(p + "ffn_up.weight", {E, F}));
-        TensorId down = m.weight(g, m.require(p + "ffn_down.weight", {F, E}));
+        MoeWeights moe;
+        TensorId gate = kNoTensor, up = kNoTensor, down = kNoTensor;
+        if (hp.n_expert > 0) {
+            const int64_t X = hp.n_expert, Fe = hp.n_ff_exp;
+            moe.router = m.weight(g, m.require(p + "ffn_gate_inp.weight", {E, X}));
+            moe.gate_exps = m.weight(g, m.require(p + "ffn_gate_exps.weight", {E, Fe, X}));
+            moe.up_exps = m.weight(g, m.require(p + "ffn_up_exps.weight", {E, Fe, X}));
+            moe.down_exps = m.weight(g, m.require(p + "ffn_down_exps.weight", {Fe, E, X}));
+            if (style.moe_shared_expert) {
+                const int64_t Fs = hp.n_ff_shexp;
+                moe.shared_router = m.weight(g, m.require(p + "ffn_gate_inp_shexp.weight", {E}));
+                moe.shared_gate = m.weight(g, m.require(p + "ffn_gate_shexp.weight", {E, Fs}));
+                moe.shared_up = m.weight(g, m.require(p + "ffn_up_shexp.weight", {E, Fs}));
+                moe.shared_down = m.weight(g, m.require(p + "ffn_down_shexp.weight", {Fs, E}));
+            }
+        } else {
+            gate = m.weight(g, m.require(p + "ffn_gate.weight", {E, F}));
+            up = m.weight(g, m.require(p + "ffn_up.weight", {E, F}));
+            down = m.weight(g, m.require(p + "ffn_down.weight", {F, E}));
+        }
 
         g.set_layer(l);
         TensorId h = rms_norm_weighted(g, x, attn_norm, hp.norm_eps);
         const bool no_rope = style.nope_every > 0 && (l + 1) % style.nope_every == 0;
         x = g.add(x, attention_block(c, l, h, w, no_rope ? nullptr : &rope));
         h = rms_norm_weighted(g, x, ffn_norm, hp.norm_eps);
-        x = g.add(x, swiglu_ffn(g, h, gate, up, down));
+        x = g.add(x, hp.n_expert > 0 ? moe_ffn(g, h, moe, static_cast<int>(hp.n_expert_used), style.moe_renormalize)
+                                     : swiglu_ffn(g, h, gate, up, down));
     }
 
     g.set_layer(kNoLayer);

@@ -1,4 +1,6 @@
 // LLaMA 1/2/3, Mistral, TinyLlama, SmolLM2 (all "llama" in GGUF): RoPE on neighbouring pairs.
+// Mixtral is "llama" with experts (llama.expert_count): mixture-of-experts FFNs, weights
+// renormalized.
 #include "models/arch/builders.h"
 #include "models/arch/decoder.h"
 

@@ -28,8 +28,11 @@ TEST(CpuModel, GoldenLogitsAndGreedyIds) {
             EXPECT_LT(r.worst_nmse, c.max_nmse) << c.name;
             EXPECT_GE(r.decisive_rows, min_decisive_rows(g)) << c.name;
             // The 8-bit activation path is ggml's: q8_0 rows match llama.cpp bit for bit until
-            // the first activation on a rounding edge, never later than the first token.
-            if (c.quantized) {
+            // the first activation on a rounding edge, never later than the first token. A
+            // mixture of experts has more sums in another order than llama.cpp's (the experts'
+            // and the shared expert's), so there the scalar kernels, which sum in ggml's order,
+            // are held to it.
+            if (c.quantized && (!c.experts || isa == CpuIsa::Scalar)) {
                 EXPECT_GE(r.leading_identical_rows(), 1u) << c.name;
             }
             std::printf("%-7s %-28s worst row NMSE %.3g, %d of %zu greedy ids decisive, %zu of %zu rows bit-identical first\n",

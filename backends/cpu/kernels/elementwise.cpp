@@ -1,6 +1,7 @@
 // The Unary and Binary families (graph/op_traits.h): add, mul and swiglu (b broadcast over a),
 // scale, silu, gelu, sigmoid. Threads split the rows; f16/bf16 inputs are widened a row at a
-// time into the thread's scratch. The activations run in float vectors through fv_exp (simd.h).
+// time into the thread's scratch. silu and gelu run in float vectors through fv_exp (simd.h);
+// sigmoid through libm's expf, as ggml's.
 
 #include "backends/cpu/kernels/common.h"
 #include "backends/cpu/kernels/kernels_isa.h"
@@ -12,9 +13,6 @@ enum class Bin { Add, Mul, SwiGLU };
 
 // silu(x) = x / (1 + e^-x) = x * sigmoid(x).
 inline FV fv_silu(FV x) { return fv_div(x, fv_add(fv_set(1.0f), fv_exp(fv_sub(fv_zero(), x)))); }
-
-// sigmoid(x) = 1 / (1 + e^-x).
-inline FV fv_sigmoid(FV x) { return fv_div(fv_set(1.0f), fv_add(fv_set(1.0f), fv_exp(fv_sub(fv_zero(), x)))); }
 
 // gelu (tanh form) = 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3):
 // one exp and no cancellation near tanh(u) = -1.
@@ -98,7 +96,9 @@ void unary(const CpuKernelArgs& a) {
         } else if constexpr (op == Un::Gelu) {
             map_row(x, out, n, fv_gelu);
         } else {
-            map_row(x, out, n, fv_sigmoid);
+            // libm's expf per element, as ggml computes it: sigmoid gates (Qwen2-MoE's shared
+            // expert) are a value per token, and matching llama.cpp's bits is worth more there.
+            for (int64_t i = 0; i < n; ++i) out[i] = 1.0f / (1.0f + std::exp(-x[i]));
         }
     }
 }
