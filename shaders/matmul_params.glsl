@@ -39,6 +39,10 @@ layout(push_constant) uniform MatmulParams {
     // Integer-dot kernels: x as quantize_q8.comp's 8-bit blocks, its bytes from uvec4 xq_offset
     // and their scales from vec4 xm_offset (16-byte units of that binding).
     uint xq_offset, xm_offset;
+    // mul_mat_id (MUL_MAT_ID): output column c is slot c % used of token c / used, multiplied
+    // by expert ids[ids_offset + c], whose rows start expert * expert_stride units after
+    // w_offset; x's dim 1 (m) is 1 (every slot reads the token's column) or `used`.
+    uint ids_offset, used, experts, expert_stride;
 } params;
 
 // NORM: x is the input of a fused rms_norm + mul by a weight row, normalised as it is loaded:

@@ -34,6 +34,9 @@ layout(constant_id = 5) const bool W_ALIGNED = false;  // see dequant_units.glsl
 #define KILN_XQ_BINDING 1
 #include "dequant_int8.glsl"
 #endif
+#if defined(MUL_MAT_ID)
+layout(std430, binding = 7) readonly buffer Ids { int ids_data[]; };
+#endif
 
 #if defined(USE_SUBGROUP)
 shared float partial[((gl_WorkGroupSize.x + MIN_SUBGROUP - 1u) / MIN_SUBGROUP) * NUM_ROWS * NUM_COLS];
@@ -85,7 +88,16 @@ void main() {
     uint w_base[NUM_ROWS];
     [[unroll]] for (uint r = 0u; r < NUM_ROWS; ++r) w_base[r] = weight_row_base(wg, NUM_ROWS, r);
     uint x_base[NUM_COLS];
+#if defined(MUL_MAT_ID)
+    // One column per workgroup (NUM_COLS = 1): its expert's rows, its token's x; an expert
+    // outside the weights gives a zero column.
+    const int expert = ids_data[params.ids_offset + col0];
+    const bool known_expert = expert >= 0 && uint(expert) < params.experts;
+    [[unroll]] for (uint r = 0u; r < NUM_ROWS; ++r) w_base[r] += (known_expert ? uint(expert) : 0u) * params.expert_stride;
+    x_base[0] = x_column_base((params.m == 1u ? 0u : col0 % params.used) + (col0 / params.used) * params.m);
+#else
     [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) x_base[c] = x_column_base(min(col0 + c, params.cols - 1u));
+#endif
     float inv[NUM_COLS];
     [[unroll]] for (uint c = 0u; c < NUM_COLS; ++c) inv[c] = 1.0;
     if (NORM) {  // a branch, not a select: without the norm nothing of it may run
@@ -179,7 +191,11 @@ void main() {
         if (params.paired != 0u) {
             store_pair(col0 + c, out0 + r, row_sum(r, c), row_sum(r + NUM_ROWS / 2u, c));
         } else {
+#if defined(MUL_MAT_ID)
+            store_d(col0 + c, out0 + r, known_expert ? row_sum(r, c) : 0.0);
+#else
             store_d(col0 + c, out0 + r, row_sum(r, c));
+#endif
         }
     }
 }

@@ -34,12 +34,22 @@ WeightStore::WeightStore(const Device& device) : device_(device) {
 
 WeightStore::~WeightStore() = default;
 
-DeviceSlice WeightStore::get(const void* data, uint64_t bytes) const {
+std::optional<DeviceSlice> WeightStore::slice_of(const void* data) const {
+    std::lock_guard lock(placed_mutex_);
     const auto it = placed_.find(data);
-    if (it == placed_.end() || it->second.size < bytes) {
-        throw Error("Vulkan: a weight of " + std::to_string(bytes) + " bytes was not uploaded");
-    }
+    if (it == placed_.end()) return std::nullopt;
     return it->second;
+}
+
+DeviceSlice WeightStore::get(const void* data, uint64_t bytes) const {
+    const std::optional<DeviceSlice> s = slice_of(data);
+    if (!s || s->size < bytes) throw Error("Vulkan: a weight of " + std::to_string(bytes) + " bytes was not uploaded");
+    return *s;
+}
+
+void WeightStore::forget(const void* begin, const void* end) {
+    std::lock_guard lock(placed_mutex_);
+    placed_.erase(placed_.lower_bound(begin), placed_.lower_bound(end));
 }
 
 uint64_t WeightStore::group_footprint(std::span<const Pending> group) const {
@@ -62,10 +72,10 @@ bool WeightStore::placeable_together(std::span<const Pending> group, uint64_t ma
         return footprint <= block_size_ && footprint <= max_range;
     }
     if (placed != group.size()) return false;
-    const Buffer* buffer = placed_.at(group.front().data).buffer;
+    const Buffer* buffer = get(group.front().data, 0).buffer;
     uint64_t first = UINT64_MAX, end = 0;
     for (const Pending& w : group) {
-        const DeviceSlice& s = placed_.at(w.data);
+        const DeviceSlice s = get(w.data, 0);
         if (s.buffer != buffer) return false;
         first = std::min<uint64_t>(first, s.offset);
         end = std::max<uint64_t>(end, s.offset + w.bytes);
@@ -130,7 +140,10 @@ void WeightStore::upload(const std::vector<Pending>& weights, const UploadProgre
                 if (progress) progress(done + at + n, total);
             }
         }
-        placed_[w.data] = slice;
+        {
+            std::lock_guard lock(placed_mutex_);
+            placed_[w.data] = slice;
+        }
         pending_bytes_ -= round_up(std::max<uint64_t>(w.bytes, 4), 16) + align;
         used_ += w.bytes;
         done += w.bytes;

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <span>
 #include <memory>
 #include <string>
@@ -37,7 +39,11 @@ public:
     // The weight at host address `data` (`bytes` long), uploading it on first use. The same host
     // bytes are uploaded once however many graphs use them.
     DeviceSlice get(const void* data, uint64_t bytes) const;
-    bool contains(const void* data) const { return placed_.count(data) != 0; }
+    bool contains(const void* data) const { return slice_of(data).has_value(); }
+    // The host bytes [begin, end) are being freed: their uploads no longer stand for what a later
+    // allocation at those addresses holds (graph/host_release.h). The device memory stays with
+    // the store until it is destroyed.
+    void forget(const void* begin, const void* end);
 
     // Uploads every weight of `weights` not yet on the device, reporting progress over the batch.
     // A weight whose group_bytes is nonzero starts a group: it and the weights after it, up to
@@ -59,6 +65,7 @@ public:
     uint64_t bytes() const { return used_; }
 
 private:
+    std::optional<DeviceSlice> slice_of(const void* data) const;
     // `reserve` (>= bytes): room the current block must have left, or a new one starts.
     DeviceSlice allocate(uint64_t bytes, const std::string& name, uint64_t reserve);
 
@@ -68,6 +75,7 @@ private:
     VkDeviceSize block_used_ = 0;  // of blocks_.back()
     uint64_t pending_bytes_ = 0;   // footprint of the weights upload() has still to place
     std::map<const void*, DeviceSlice> placed_;
+    mutable std::mutex placed_mutex_;  // forget() runs on whichever thread frees a model
     std::unique_ptr<Buffer> staging_;  // reused for every upload on non-UMA devices
     uint64_t used_ = 0;
 };

@@ -5,6 +5,7 @@
 #include "backends/vulkan/ops/ops.h"
 #include "backends/vulkan/vulkan_executable.h"
 #include "graph/error.h"
+#include "graph/host_release.h"
 
 namespace kiln::vk {
 namespace {
@@ -37,9 +38,11 @@ VulkanBackend::VulkanBackend(const VulkanOptions& options)
     if (!info().storage_16bit) {
         throw Error("Vulkan device " + info().name + " lacks 16-bit storage buffers, which kiln's shaders need");
     }
+    // Weights are uploaded once per host address: a freed model's addresses may come back.
+    release_listener_ = add_host_release_listener([this](const void* begin, const void* end) { weights_.forget(begin, end); });
 }
 
-VulkanBackend::~VulkanBackend() = default;
+VulkanBackend::~VulkanBackend() { remove_host_release_listener(release_listener_); }
 
 bool VulkanBackend::supports(const Graph& g, const Node& n) const {
     const VulkanOp& op = vulkan_op(n.op);

@@ -58,6 +58,7 @@ private:
     PipelineCache pipelines_;
     WeightStore weights_;
     StateBuffers states_;
+    uint64_t release_listener_ = 0;  // graph/host_release.h: forgets uploads of freed host bytes
 };
 
 }  // namespace kiln::vk

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "backends/host_memory.h"
+#include "graph/host_release.h"
 #include "graph/error.h"
 
 namespace kiln {
@@ -84,8 +85,13 @@ MappedFile::MappedFile(const std::filesystem::path& path, WeightMemory memory) {
     ::close(fd);  // the mapping keeps the file alive
 }
 
-MappedFile::~MappedFile() {
-    if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+MappedFile::~MappedFile() { release(); }
+
+void MappedFile::release() {
+    if (!data_) return;
+    announce_host_release(data_, data_ + size_);  // backends drop their copies of these bytes
+    ::munmap(const_cast<uint8_t*>(data_), size_);
+    data_ = nullptr;
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
@@ -93,7 +99,7 @@ MappedFile::MappedFile(MappedFile&& other) noexcept
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     if (this != &other) {
-        if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+        release();
         data_ = std::exchange(other.data_, nullptr);
         size_ = std::exchange(other.size_, 0);
         memory_ = other.memory_;

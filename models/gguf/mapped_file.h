@@ -37,6 +37,8 @@ public:
     WeightMemory memory() const { return memory_; }
 
 private:
+    void release();  // announces (graph/host_release.h) and unmaps the bytes
+
     const uint8_t* data_ = nullptr;
     uint64_t size_ = 0;
     WeightMemory memory_ = WeightMemory::mapped;

@@ -1,8 +1,6 @@
 // The mixture-of-experts ops against the reference on every backend: top_k (a router's choice of
 // experts per token), get_rows over a batch of tables (each token's chosen router weights), and
-// mul_mat_id (each token's columns times its chosen experts) for every weight dtype. Vulkan
-// has no top_k or mul_mat_id kernel yet: its supports() must say so (the nodes then run on the
-// CPU).
+// mul_mat_id (each token's columns times its chosen experts) for every weight dtype.
 #include <cmath>
 #include <limits>
 #include <string>
@@ -12,8 +10,6 @@
 
 namespace kiln::testing {
 namespace {
-
-constexpr OpTolerance kHostOnly{.vulkan_supported = false};
 
 TensorId ids_input(OpGraph& og, const std::string& name, std::vector<int32_t> values, int64_t per_token) {
     const auto tokens = static_cast<int64_t>(values.size()) / per_token;
@@ -27,7 +23,7 @@ TEST(TopK, RowLengthsAndK) {
             if (k > n) continue;
             OpGraph og;
             const TensorId a = og.input("router", DType::F32, {n, 5, 2, 1}, 4.0f);
-            check_op(og, og.g.top_k(a, k), kHostOnly, "n=" + std::to_string(n) + " k=" + std::to_string(k));
+            check_op(og, og.g.top_k(a, k), {}, "n=" + std::to_string(n) + " k=" + std::to_string(k));
         }
     }
 }
@@ -52,7 +48,7 @@ TEST(TopK, TiesNanAndInf) {
     for (int64_t i = 0; i < n; ++i) v[3 * n + i] = nan;
     for (int64_t i = 0; i < n; ++i) v[4 * n + i] = 0.25f;
     og.set_values(a, v);
-    for (int k : {1, 3, 12}) check_op(og, og.g.top_k(a, k), kHostOnly, "k=" + std::to_string(k));
+    for (int k : {1, 3, 12}) check_op(og, og.g.top_k(a, k), {}, "k=" + std::to_string(k));
 }
 
 // get_rows with ids [m, b]: lookup j of token b reads table slice b (a router's probabilities
@@ -84,9 +80,7 @@ void run_mul_mat_id(DType wt, const MulMatIdCase& c) {
     const TensorId w = og.weight("experts", wt, {c.k, c.n, c.experts, 1}, 0.5f);
     const TensorId x = og.input("x", DType::F32, {c.k, c.x_per_slot ? c.used : 1, tokens, 1});
     const TensorId ids = ids_input(og, "ids", c.ids, c.used);
-    OpTolerance tol = matmul_tolerance(wt);
-    tol.vulkan_supported = false;
-    check_op(og, og.g.mul_mat_id(w, x, ids), tol,
+    check_op(og, og.g.mul_mat_id(w, x, ids), matmul_tolerance(wt),
              std::string(dtype_name(wt)) + " k=" + std::to_string(c.k) + " n=" + std::to_string(c.n) + " experts=" +
                  std::to_string(c.experts) + " used=" + std::to_string(c.used) + " tokens=" + std::to_string(tokens) +
                  (c.x_per_slot ? " x per slot" : " x shared"));

@@ -20,6 +20,12 @@ using namespace kiln::testing;
 
 constexpr double kVulkanFloatModelNmse = 1e-4;
 constexpr double kVulkanQ8ModelNmse = 5e-3;
+// The q8_0 mixture-of-experts goldens are held on the CPU only (golden_cpu_test.cpp), whose
+// 8-bit activations follow llama.cpp's: with f32 activations (or integer dots with their own
+// rounding) the routers here pick other experts at a few near-ties, and one picked in an early
+// layer changes that token's KV cache, so later rows sit 1-3% (NMSE 1e-2) from llama.cpp's.
+// The f32 MoE goldens are held here like every other model; the op suite cross-checks top_k
+// and mul_mat_id on Vulkan for every dtype.
 
 TEST(VulkanModel, GoldenLogitsAndGreedyIds) {
     KILN_REQUIRE_SHARED(shared);
@@ -34,7 +40,7 @@ TEST(VulkanModel, GoldenLogitsAndGreedyIds) {
         vk::VulkanBackend backend(options);
         vk::VulkanBackend node_by_node(unfused);  // `--no-fuse`
         for (const GoldenCase& c : golden_cases()) {
-            if (c.experts) continue;  // top_k and mul_mat_id have no Vulkan kernels yet
+            if (c.quantized && c.experts) continue;  // see kVulkanQ8ModelNmse
             GoldenRun g = load_golden(shared, c.dir, c.name, c.model_dir);
             const double bound = c.quantized ? kVulkanQ8ModelNmse : kVulkanFloatModelNmse;
             GoldenResult r = run_token_by_token(g, backend, bound);

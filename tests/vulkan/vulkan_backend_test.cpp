@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "graph/host_release.h"
 #include "validated_backend.h"
 
 namespace kiln {
@@ -45,6 +46,25 @@ TEST_F(VulkanBackendTest, WeightsAreUploadedOnceAndInputsChangePerRun) {
         const auto got = read_floats(*e1, g1, out);
         for (size_t i = 0; i < got.size(); i += 97) EXPECT_EQ(got[i], w[i] + step);
     }
+}
+
+// A model freed and another loaded may put other weights at the same host addresses: the
+// release announced for the freed bytes (graph/host_release.h) makes the backend upload again.
+TEST_F(VulkanBackendTest, ReleasedHostBytesAreUploadedAgain) {
+    std::vector<float> w(256, 1.0f);
+    const auto run_once = [&] {
+        Graph g;
+        TensorId wt = g.weight("w", DType::F32, {256, 1, 1, 1}, w.data());
+        g.mark_output(g.scale(wt, 2.0f));
+        auto e = backend_->compile(g);
+        e->run();
+        return read_floats(*e, g, g.nodes().back().dst);
+    };
+    EXPECT_EQ(run_once()[7], 2.0f);
+    std::fill(w.begin(), w.end(), 5.0f);  // same address, other bytes, not announced: the upload stands
+    EXPECT_EQ(run_once()[7], 2.0f);
+    announce_host_release(w.data(), w.data() + w.size());
+    EXPECT_EQ(run_once()[7], 10.0f);
 }
 
 TEST_F(VulkanBackendTest, StateIsSharedByNameAndStartsAtZero) {

@@ -22,33 +22,13 @@
 #include <utility>
 #include <vector>
 
+#include "backends/vulkan/ops/matmul_layout.h"
 #include "backends/vulkan/ops/ops.h"
 #include "backends/vulkan/ops/weight_read.h"
 #include "graph/error.h"
 
 namespace kiln::vk {
 namespace {
-
-// shaders/matmul_params.glsl
-struct MatmulParams {
-    uint32_t k, n, cols, m, b2;
-    uint32_t w_offset, w_row_stride;
-    uint32_t x_offset, x_nb1, x_nb2, x_nb3;
-    uint32_t d_offset;
-    uint32_t w_last_word;
-    uint32_t r_offset, epilogue;  // MatmulEpilogue
-    uint32_t seg1, seg2;          // projections: first rows of the second and third
-    uint32_t w_offset1, w_offset2;
-    uint32_t d_offset1, d_offset2;
-    uint32_t paired;              // gate and up rows, swiglu of them stored
-    uint32_t nw_offset;           // NORM: the norm weight row
-    float eps;
-    uint32_t xq_offset, xm_offset;  // idot: x's 8-bit blocks and their scales (16-byte units)
-};
-static_assert(sizeof(MatmulParams) == 104);
-
-// The spec constant of NORM (matmul_params.glsl): after each family's own, which are fewer.
-constexpr size_t kNormConstant = 8;
 
 using Kernel = MatmulKernel;  // never `automatic` once chosen
 
@@ -82,32 +62,13 @@ Kernel choose(const DeviceInfo& info, uint64_t cols, DType weights) {
     return k;
 }
 
-// Rows and columns a workgroup computes, and its size.
-struct Block {
-    uint32_t invocations, rows, cols;
-};
-
 // lanes: rows per lane x columns, from the device class's table (kernel_shapes.cpp says why).
-// Paired (gate and up rows, matmul_params.glsl) needs an even number of rows per lane or
-// workgroup.
-uint32_t even_if(bool paired, uint32_t rows) { return paired ? rows + rows % 2 : rows; }
-
 Block lanes_block(const DeviceInfo& info, uint64_t cols, bool paired) {
     const KernelShapes& s = info.shapes;
     return cols == 1 ? Block{info.subgroup_size, even_if(paired, s.lanes_rows_decode), 1}
                      : Block{info.subgroup_size, even_if(paired, s.lanes_rows), s.lanes_cols};
 }
 
-// vec: a subgroup or more (the table's bounds) split k; the table's rows; 1, 2, 4 or 8 columns
-// (a partial chunk repeats its last column).
-Block vec_block(const DeviceInfo& info, uint64_t cols, bool paired) {
-    const uint32_t c = cols <= 1 ? 1 : cols <= 2 ? 2 : cols <= 4 ? 4 : 8;
-    const KernelShapes& s = info.shapes;
-    return {std::clamp<uint32_t>(info.subgroup_size, s.vec_min_invocations, s.vec_max_invocations),
-            even_if(paired, s.vec_rows), c};
-}
-
-uint64_t vec_shared_bytes(const Block& b) { return 4ull * b.invocations * b.rows * b.cols; }
 
 // idot takes tiles' layout beyond vec's columns.
 bool idot_tiled(const DeviceInfo& info, uint64_t cols) { return cols > info.shapes.vec_max_cols; }
@@ -116,16 +77,6 @@ uint64_t idot_tile_bytes(const TileShape& t) { return 4ull * (8 * (t.bm + 1 + t.
 // quantize_q8.comp's output: 32 bytes and a 16-byte scale record per 32-element block.
 uint64_t quantized_x_bytes(uint64_t k, uint64_t cols) { return cols * (k / 32) * 48; }
 
-
-// A 1-D count of workgroups spread over x then y (vocabulary-sized row counts exceed x's limit
-// on some devices).
-struct Grid2 {
-    uint32_t x, y;
-};
-Grid2 spread(uint64_t groups, const DeviceInfo& info) {
-    const uint64_t x = std::min<uint64_t>(groups, info.max_workgroup_count[0]);
-    return {static_cast<uint32_t>(x), ceil_div(groups, x)};
-}
 
 uint64_t columns(const Tensor& x) { return static_cast<uint64_t>(x.ne[1] * x.ne[2] * x.ne[3]); }
 

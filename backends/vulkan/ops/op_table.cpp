@@ -21,6 +21,8 @@ const VulkanOp& vulkan_op(Op op) {
         for (Op o : {Op::Copy, Op::SetRows, Op::Concat}) set(o, rows);
         set(Op::GetRows, {supports_get_rows, record_get_rows});
         set(Op::Argmax, {supports_argmax, record_argmax});
+        set(Op::TopK, {supports_top_k, record_top_k});
+        set(Op::MulMatId, {supports_mul_mat_id, record_mul_mat_id});
         set(Op::MatMul, {supports_matmul, record_matmul});
         set(Op::Rope, {supports_rope, record_rope});
         set(Op::Softmax, {supports_softmax, record_softmax});

@@ -38,6 +38,12 @@ void record_rows(OpRecorder& r, const Node& n);
 // argmax.cpp: Argmax
 bool supports_argmax(const Graph& g, const Node& n, const DeviceInfo& info);
 void record_argmax(OpRecorder& r, const Node& n);
+// mul_mat_id.cpp: MulMatId (mixture of experts)
+bool supports_mul_mat_id(const Graph& g, const Node& n, const DeviceInfo& info);
+void record_mul_mat_id(OpRecorder& r, const Node& n);
+// top_k.cpp: TopK
+bool supports_top_k(const Graph& g, const Node& n, const DeviceInfo& info);
+void record_top_k(OpRecorder& r, const Node& n);
 // matmul.cpp: MatMul
 bool supports_matmul(const Graph& g, const Node& n, const DeviceInfo& info);
 void record_matmul(OpRecorder& r, const Node& n);

@@ -1,0 +1,67 @@
+#pragma once
+// What the matmul kernels' host code shares (ops/matmul.cpp, ops/mul_mat_id.cpp): the push
+// constants of shaders/matmul_params.glsl, and how the vec kernel's workgroups are shaped and
+// spread over the grid.
+#include <algorithm>
+#include <cstdint>
+
+#include "backends/vulkan/device_info.h"
+#include "backends/vulkan/ops/float_layout.h"
+
+namespace kiln::vk {
+
+// shaders/matmul_params.glsl
+struct MatmulParams {
+    uint32_t k, n, cols, m, b2;
+    uint32_t w_offset, w_row_stride;
+    uint32_t x_offset, x_nb1, x_nb2, x_nb3;
+    uint32_t d_offset;
+    uint32_t w_last_word;
+    uint32_t r_offset, epilogue;  // MatmulEpilogue
+    uint32_t seg1, seg2;          // projections: first rows of the second and third
+    uint32_t w_offset1, w_offset2;
+    uint32_t d_offset1, d_offset2;
+    uint32_t paired;              // gate and up rows, swiglu of them stored
+    uint32_t nw_offset;           // NORM: the norm weight row
+    float eps;
+    uint32_t xq_offset, xm_offset;  // idot: x's 8-bit blocks and their scales (16-byte units)
+    // mul_mat_id: ids from int ids_offset, `used` per token; expert e's rows start
+    // e * expert_stride units after w_offset.
+    uint32_t ids_offset, used, experts, expert_stride;
+};
+static_assert(sizeof(MatmulParams) == 120);
+
+// The spec constant of NORM (matmul_params.glsl): after each family's own, which are fewer.
+constexpr size_t kNormConstant = 8;
+
+// Rows and columns a workgroup computes, and its size.
+struct Block {
+    uint32_t invocations, rows, cols;
+};
+
+// Paired (gate and up rows, matmul_params.glsl) needs an even number of rows per lane or
+// workgroup.
+inline uint32_t even_if(bool paired, uint32_t rows) { return paired ? rows + rows % 2 : rows; }
+
+// vec: a subgroup or more (the table's bounds) split k; the table's rows; 1, 2, 4 or 8 columns
+// (a partial chunk repeats its last column).
+inline Block vec_block(const DeviceInfo& info, uint64_t cols, bool paired) {
+    const uint32_t c = cols <= 1 ? 1 : cols <= 2 ? 2 : cols <= 4 ? 4 : 8;
+    const KernelShapes& s = info.shapes;
+    return {std::clamp<uint32_t>(info.subgroup_size, s.vec_min_invocations, s.vec_max_invocations),
+            even_if(paired, s.vec_rows), c};
+}
+
+inline uint64_t vec_shared_bytes(const Block& b) { return 4ull * b.invocations * b.rows * b.cols; }
+
+// A 1-D count of workgroups spread over x then y (vocabulary-sized row counts exceed x's limit
+// on some devices).
+struct Grid2 {
+    uint32_t x, y;
+};
+inline Grid2 spread(uint64_t groups, const DeviceInfo& info) {
+    const uint64_t x = std::min<uint64_t>(groups, info.max_workgroup_count[0]);
+    return {static_cast<uint32_t>(x), static_cast<uint32_t>((groups + x - 1) / x)};
+}
+
+}  // namespace kiln::vk
