@@ -48,8 +48,14 @@ struct ModelInfo {
     std::optional<ModelHparams> hparams;
     std::optional<TokenizerSummary> tokenizer;
     uint64_t parameters = 0;
+    // A mixture of experts: parameters a token uses (every expert tensor counts used / experts).
+    uint64_t active_parameters = 0;
     std::map<std::string, DTypeTotal> by_dtype;
 };
+
+// Expert tensors (`blk.N.ffn_{gate,up,down}_exps.weight`, [in, out, experts]): a token reads
+// expert_used_count of their expert_count slices.
+bool is_expert_tensor(const std::string& name) { return name.find("_exps.") != std::string::npos; }
 
 ModelInfo gather(const GgufFile& f) {
     ModelInfo m;
@@ -63,6 +69,8 @@ ModelInfo gather(const GgufFile& f) {
         d.elements += t.n_elements;
         d.bytes += t.n_bytes;
         m.parameters += t.n_elements;
+        const bool experts = m.hparams && m.hparams->n_expert > 0 && is_expert_tensor(t.name);
+        m.active_parameters += experts ? t.n_elements / m.hparams->n_expert * m.hparams->n_expert_used : t.n_elements;
     }
     return m;
 }
@@ -107,7 +115,14 @@ void print_text(const ModelInfo& m, bool list_tensors, std::ostream& out) {
         row("heads", heads + ")");
         row("head dim", h.head_dim == h.head_dim_v ? std::to_string(h.head_dim)
                                                    : "k " + std::to_string(h.head_dim) + ", v " + std::to_string(h.head_dim_v));
-        row("feed-forward", std::to_string(h.n_ff));
+        if (h.n_expert > 0) {
+            std::string experts = std::to_string(h.n_expert) + " (" + std::to_string(h.n_expert_used) +
+                                  " per token), feed-forward " + std::to_string(h.n_ff_exp);
+            if (h.n_ff_shexp > 0) experts += ", shared expert " + std::to_string(h.n_ff_shexp);
+            row("experts", experts);
+        } else {
+            row("feed-forward", std::to_string(h.n_ff));
+        }
         std::string rope = "dims " + std::to_string(h.rope_dims) + ", base " + format_number(h.rope_freq_base) +
                            ", scaling " + h.rope_scaling;
         if (h.rope_scaling != "none") {
@@ -142,7 +157,11 @@ void print_text(const ModelInfo& m, bool list_tensors, std::ostream& out) {
         row("chat template", t.has_chat_template ? "yes" : "no");
     }
 
-    out << "parameters " << with_commas(m.parameters) << " (" << human_count(m.parameters) << ")\n";
+    out << "parameters " << with_commas(m.parameters) << " (" << human_count(m.parameters) << ")";
+    if (m.active_parameters != m.parameters) {
+        out << ", " << with_commas(m.active_parameters) << " (" << human_count(m.active_parameters) << ") active per token";
+    }
+    out << "\n";
     out << "tensors " << f.tensors().size() << "\n";
     for (const auto& [name, d] : m.by_dtype) {
         row(name, std::to_string(d.tensors) + " tensors, " + with_commas(d.elements) + " elements, " +
@@ -210,6 +229,12 @@ nlohmann::json to_json(const ModelInfo& m, bool list_tensors) {
             {"norm_epsilon", h.norm_eps}, {"norm", h.norm_is_rms ? "rms" : "layer"}, {"vocab_size", h.vocab_size},
             {"tied_output", h.tied_output},
         };
+        if (h.n_expert > 0) {
+            j["hparams"]["expert_count"] = h.n_expert;
+            j["hparams"]["expert_used_count"] = h.n_expert_used;
+            j["hparams"]["expert_feed_forward_length"] = h.n_ff_exp;
+            j["hparams"]["expert_shared_feed_forward_length"] = h.n_ff_shexp;
+        }
     } else if (auto arch = f.get_string("general.architecture")) {
         j["architecture"] = *arch;
     }
@@ -225,6 +250,7 @@ nlohmann::json to_json(const ModelInfo& m, bool list_tensors) {
                           {"chat_template", t.has_chat_template}};
     }
     j["parameters"] = m.parameters;
+    j["active_parameters"] = m.active_parameters;
     j["tensor_count"] = f.tensors().size();
     nlohmann::json by_dtype = nlohmann::json::object();
     for (const auto& [name, d] : m.by_dtype) {

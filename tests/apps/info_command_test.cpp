@@ -55,6 +55,24 @@ TEST(InfoCommand, Stories260KJson) {
     EXPECT_EQ(j["metadata"]["tokenizer.ggml.tokens"]["length"], 512);
 }
 
+// A mixture of experts: its experts, how many a token uses, and the parameters a token reads
+// (the expert tensors count 4 of 8 here; the shared expert and everything else in full).
+TEST(InfoCommand, MixtureOfExpertsCountsActiveParameters) {
+    KILN_REQUIRE_SHARED_FILE(path, "models/synthetic/qwen2moe-q8_0.gguf");
+    Result r = run({"info", path.string()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    for (const char* fact : {"experts           8 (4 per token), feed-forward 64, shared expert 256",
+                             "parameters 1,215,872 (1.22 M), 1,019,264 (1.02 M) active per token"}) {
+        EXPECT_NE(r.out.find(fact), std::string::npos) << "missing '" << fact << "' in:\n" << r.out;
+    }
+    Result j = run({"info", "--json", path.string()});
+    ASSERT_EQ(j.status, 0) << j.err;
+    const nlohmann::json info = nlohmann::json::parse(j.out);
+    EXPECT_EQ(info["hparams"]["expert_count"], 8);
+    EXPECT_EQ(info["hparams"]["expert_used_count"], 4);
+    EXPECT_EQ(info["active_parameters"], 1019264);
+}
+
 TEST(InfoCommand, GraphShowsNodesAndMemoryPlan) {
     KILN_REQUIRE_SHARED_FILE(path, "models/stories260K.gguf");
     Result r = run({"info", path.string(), "--graph", "-c", "64"});
