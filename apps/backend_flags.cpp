@@ -59,6 +59,8 @@ std::unique_ptr<Backend> make_vulkan(const Args& args, vk::MatmulKernel kernel, 
     auto vulkan = std::make_unique<vk::VulkanBackend>(o);
     PlacementPolicy policy;
     policy.device_layers = static_cast<int>(args.get_int("--gpu-layers", 0, 1 << 20).value_or(-1));
+    // Experts on the CPU: every layer's (--cpu-moe) or the first N layers' (--n-cpu-moe N).
+    policy.host_expert_layers = args.has("--cpu-moe") ? -1 : static_cast<int>(args.get_int("--n-cpu-moe", 0, 1 << 20).value_or(0));
     return std::make_unique<PlacedBackend>(std::move(vulkan), make_cpu(args), policy);
 }
 
@@ -94,6 +96,8 @@ std::vector<FlagSpec> backend_flags() {
         {"--backend", "", true, "auto (default: Vulkan on a GPU, else CPU), cpu, vulkan, or reference (scalar, slow)"},
         {"--device", "", true, "Vulkan device index, as `kiln devices` lists them (default: the best)"},
         {"--gpu-layers", "-ngl --n-gpu-layers", true, "layers on the Vulkan device; the rest run on the CPU (default: all)"},
+        {"--cpu-moe", "-cmoe", false, "mixture of experts: every layer's experts stay on the CPU (attention and routing on the GPU)"},
+        {"--n-cpu-moe", "-ncmoe", true, "mixture of experts: the experts of the first N layers stay on the CPU"},
         {"--threads", "-t", true, "CPU threads (default: physical cores)"},
         {"--cpu-kernels", "", true, "CPU kernel set: auto (default: the best this CPU runs), scalar, avx2, avx512 or amx (amx: prompt batches of 16+ tokens on AMX tiles, so a token's bits depend on its batch; the others give the same bits in any batch)"},
         {"--vk-matmul", "", true, "Vulkan matmul kernel: auto (default: by device), lanes, vec, vec_shared, tiles or idot (integer dots, quantized weights)"},

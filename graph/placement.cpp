@@ -36,6 +36,22 @@ std::vector<int> place_graph(const Graph& g, const PlacementPolicy& policy,
         where[i] = device && device_supports(n) ? kDeviceBackend : kHostBackend;
     }
 
+    // Experts kept on the host: their matmuls, and a swiglu of two of them (no round trip).
+    const auto host_experts = [&](int layer) {
+        return layer != kNoLayer && (policy.host_expert_layers < 0 || layer < policy.host_expert_layers);
+    };
+    std::map<TensorId, bool> host_expert_output;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        const Node& n = nodes[i];
+        if (!host_experts(n.layer)) continue;
+        const bool expert_matmul = n.op == Op::MulMatId;
+        const bool expert_swiglu = n.op == Op::SwiGLU && host_expert_output.count(n.src[0]) && host_expert_output.count(n.src[1]);
+        if (expert_matmul || expert_swiglu) {
+            where[i] = kHostBackend;
+            host_expert_output[n.dst] = true;
+        }
+    }
+
     // State lives in one backend: if any node touching a state runs on the host, all do.
     std::map<TensorId, std::vector<size_t>> users;  // state root -> nodes reading or writing it
     for (size_t i = 0; i < nodes.size(); ++i) {

@@ -19,6 +19,11 @@ struct PlacementPolicy {
     // Layers [0, device_layers) go to the device; the input embedding goes with them when
     // device_layers > 0 and the output head when all layers are on the device. < 0: all.
     int device_layers = -1;
+    // Mixture-of-experts layers [0, host_expert_layers) keep their experts on the host (< 0:
+    // every layer): the expert matmuls (mul_mat_id) and the swiglu between them run on the CPU,
+    // so the experts' weights never go to the device while attention and routing do (llama.cpp's
+    // --cpu-moe / --n-cpu-moe, for large MoE models on small GPUs).
+    int host_expert_layers = 0;
 };
 
 // Per node, kDeviceBackend or kHostBackend. Nodes the device cannot run fall back to the host;

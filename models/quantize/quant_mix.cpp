@@ -124,6 +124,9 @@ TensorChoice choose_tensor_type(const QuantMix& mix, const TensorFacts& t, uint3
     TensorChoice c;
     // Vectors (norms, biases) are tiny and sensitive; rope_freqs are factors, not weights.
     if (effective_dims(t.dims) < 2 || t.name.starts_with("rope_freqs")) return c;
+    // A mixture of experts' router stays f32, as llama-quantize keeps it: a token's choice of
+    // experts turns on small differences of its logits.
+    if (auto b = block_tensor(t.name); b && b->role.starts_with("ffn_gate_inp")) return c;
     c.quantize = true;
     c.wanted = mix.base;
     if (t.name == "output.weight" || (tied_output && t.name == "token_embd.weight")) {

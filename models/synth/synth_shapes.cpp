@@ -38,6 +38,15 @@ SynthShape llama3(SynthShape s, float rope_base, float eps, bool tied) {
     return s;
 }
 
+// Experts per layer, used per token, their width, and a shared expert's (0: none).
+SynthShape experts(SynthShape s, uint32_t n, uint32_t used, uint32_t ff, uint32_t shared = 0) {
+    s.n_expert = n;
+    s.n_expert_used = used;
+    s.n_ff_exp = ff;
+    s.n_ff_shexp = shared;
+    return s;
+}
+
 std::vector<SynthShape> make_shapes() {
     std::vector<SynthShape> v;
     // Small shapes for tests: every matrix row a multiple of 256, so every dtype fits.
@@ -45,6 +54,9 @@ std::vector<SynthShape> make_shapes() {
     v.push_back(qwen(shape("qwen2-tiny", "qwen2", 256, 2, 4, 2, 512, 1024, 4096), true));
     v.push_back(qwen(shape("qwen3-tiny", "qwen3", 256, 2, 4, 2, 512, 1024, 4096), false, 128));
     v.push_back(llama3(shape("smollm3-tiny", "smollm3", 256, 4, 4, 2, 512, 1024, 4096), 5000000.0f, 1e-6f, true));
+    v.push_back(experts(shape("mixtral-tiny", "llama", 256, 2, 4, 2, 256, 512, 4096), 8, 2, 256));
+    v.push_back(experts(qwen(shape("qwen3moe-tiny", "qwen3moe", 256, 2, 4, 2, 512, 1024, 4096), false, 64), 8, 2, 256));
+    v.push_back(experts(qwen(shape("qwen2moe-tiny", "qwen2moe", 256, 2, 4, 2, 512, 1024, 4096), false), 8, 4, 256, 512));
     // Real models' shapes.
     v.push_back(shape("tinyllama", "llama", 2048, 22, 32, 4, 5632, 32000, 2048));
     v.push_back(shape("llama2-7b", "llama", 4096, 32, 32, 32, 11008, 32000, 4096));
@@ -59,6 +71,13 @@ std::vector<SynthShape> make_shapes() {
     v.push_back(qwen(shape("qwen3-0.6b", "qwen3", 1024, 28, 16, 8, 3072, 151936, 40960), true, 128));
     v.push_back(qwen(shape("qwen3-8b", "qwen3", 4096, 36, 32, 8, 12288, 151936, 40960), false, 128));
     v.push_back(llama3(shape("smollm3-3b", "smollm3", 2048, 36, 16, 4, 11008, 128256, 65536), 5000000.0f, 1e-6f, true));
+    SynthShape mixtral = experts(shape("mixtral-8x7b", "llama", 4096, 32, 32, 8, 14336, 32000, 32768), 8, 2, 14336);
+    mixtral.rope_base = 1000000.0f;
+    v.push_back(mixtral);
+    v.push_back(experts(qwen(shape("qwen3-30b-a3b", "qwen3moe", 2048, 48, 32, 4, 6144, 151936, 40960), false, 128), 128, 8, 768));
+    // A Qwen3-MoE shape for benchmarks on a 24 GiB machine: 4.9B parameters, 0.9B active (64
+    // experts of 768, 8 per token, 16 layers).
+    v.push_back(experts(qwen(shape("qwen3moe-5b", "qwen3moe", 2048, 16, 32, 4, 6144, 151936, 40960), false, 128), 64, 8, 768));
     return v;
 }
 

@@ -43,10 +43,12 @@ public:
         threads_ = o.threads ? o.threads : default_offline_threads();
     }
 
-    // A [cols, rows] matrix (cols contiguous), weights ~ N(0, 1/cols), in the matrix's dtype.
-    void matrix(const std::string& name, uint32_t cols, uint32_t rows) {
-        const DType type = o_.matrix_type ? o_.matrix_type(name, cols, rows) : fitting_type(o_.dtype, cols);
-        if (!o_.matrix_type && type != o_.dtype) ++summary_.fallbacks;
+    // A [cols, rows] matrix (cols contiguous), or `experts` of them stacked as [cols, rows,
+    // experts], weights ~ N(0, 1/cols), in the matrix's dtype (`f32`: always f32, a router).
+    void matrix(const std::string& name, uint32_t cols, uint32_t rows, uint32_t experts = 0, bool f32 = false) {
+        DType type = o_.matrix_type ? o_.matrix_type(name, cols, rows) : fitting_type(o_.dtype, cols);
+        if (f32) type = DType::F32;
+        if (!o_.matrix_type && !f32 && type != o_.dtype) ++summary_.fallbacks;
         const std::optional<uint64_t> row = row_bytes(type, cols);
         if (!row) {
             throw Error("synth: tensor '" + name + "': rows of " + std::to_string(cols) + " are not a multiple of " +
@@ -54,7 +56,10 @@ public:
         }
         const uint64_t id = index_++;
         const float scale = 1.0f / std::sqrt(static_cast<float>(cols));
-        add(name, type, {cols, rows}, *row * rows, [this, id, type, cols, scale, row = *row](std::span<uint8_t> out) {
+        const uint64_t all_rows = uint64_t{rows} * std::max(experts, 1u);
+        std::vector<uint64_t> dims{cols, rows};
+        if (experts) dims.push_back(experts);
+        add(name, type, std::move(dims), *row * all_rows, [this, id, type, cols, scale, row = *row](std::span<uint8_t> out) {
             parallel_rows(out.size() / row, threads_, [&](uint64_t begin, uint64_t end) {
                 std::vector<float> x(cols);
                 for (uint64_t r = begin; r < end; ++r) {
@@ -121,6 +126,13 @@ void write_hparams(GgufWriter& w, const SynthShape& s, uint32_t n_vocab) {
     w.set(a + "rope.dimension_count", s.head_size());
     w.set(a + "rope.freq_base", s.rope_base);
     w.set(a + "attention.layer_norm_rms_epsilon", s.norm_eps);
+    if (s.n_expert) {
+        w.set(a + "expert_count", s.n_expert);
+        w.set(a + "expert_used_count", s.n_expert_used);
+        // Mixtral (llama) has no key of its own for the experts' width: feed_forward_length is it.
+        if (s.arch != "llama") w.set(a + "expert_feed_forward_length", s.n_ff_exp);
+        if (s.n_ff_shexp) w.set(a + "expert_shared_feed_forward_length", s.n_ff_shexp);
+    }
 }
 
 }  // namespace
@@ -130,7 +142,8 @@ SynthSummary write_synthetic_model(const std::filesystem::path& path, const Synt
     if (!info(o.dtype).computable || o.dtype == DType::I32 || o.dtype == DType::Q8_K) {
         throw Error("synth: dtype " + std::string(dtype_name(o.dtype)) + " cannot hold weights");
     }
-    if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "smollm3") {
+    if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "smollm3" && s.arch != "qwen2moe" &&
+        s.arch != "qwen3moe") {
         throw Error("synth: shape '" + s.name + "' has architecture '" + s.arch + "', which synth cannot write");
     }
     GgufWriter w;
@@ -155,17 +168,30 @@ SynthSummary write_synthetic_model(const std::filesystem::path& path, const Synt
         t.matrix(p + "attn_q.weight", s.n_embd, q_dim);
         t.matrix(p + "attn_k.weight", s.n_embd, kv_dim);
         t.matrix(p + "attn_v.weight", s.n_embd, kv_dim);
-        if (s.arch == "qwen2") {
+        if (s.arch == "qwen2" || s.arch == "qwen2moe") {
             t.vector(p + "attn_q.bias", q_dim, 0.0f, 0.02f);
             t.vector(p + "attn_k.bias", kv_dim, 0.0f, 0.02f);
             t.vector(p + "attn_v.bias", kv_dim, 0.0f, 0.02f);
         }
-        if (s.arch == "qwen3") {
+        if (s.arch == "qwen3" || s.arch == "qwen3moe") {
             t.vector(p + "attn_q_norm.weight", hd, 1.0f, 0.1f);
             t.vector(p + "attn_k_norm.weight", hd, 1.0f, 0.1f);
         }
         t.matrix(p + "attn_output.weight", q_dim, s.n_embd);
         t.vector(p + "ffn_norm.weight", s.n_embd, 1.0f, 0.1f);
+        if (s.n_expert) {
+            t.matrix(p + "ffn_gate_inp.weight", s.n_embd, s.n_expert, 0, true);
+            t.matrix(p + "ffn_gate_exps.weight", s.n_embd, s.n_ff_exp, s.n_expert);
+            t.matrix(p + "ffn_up_exps.weight", s.n_embd, s.n_ff_exp, s.n_expert);
+            t.matrix(p + "ffn_down_exps.weight", s.n_ff_exp, s.n_embd, s.n_expert);
+            if (s.n_ff_shexp) {
+                t.vector(p + "ffn_gate_inp_shexp.weight", s.n_embd, 0.0f, 1.0f / std::sqrt(static_cast<float>(s.n_embd)));
+                t.matrix(p + "ffn_gate_shexp.weight", s.n_embd, s.n_ff_shexp);
+                t.matrix(p + "ffn_up_shexp.weight", s.n_embd, s.n_ff_shexp);
+                t.matrix(p + "ffn_down_shexp.weight", s.n_ff_shexp, s.n_embd);
+            }
+            continue;
+        }
         t.matrix(p + "ffn_gate.weight", s.n_embd, s.n_ff);
         t.matrix(p + "ffn_up.weight", s.n_embd, s.n_ff);
         t.matrix(p + "ffn_down.weight", s.n_ff, s.n_embd);

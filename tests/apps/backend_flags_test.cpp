@@ -74,6 +74,29 @@ TEST(BackendFlags, HelpNamesTheMatmulKernels) {
 }
 
 #ifdef KILN_HAVE_VULKAN
+// Experts on the CPU, the rest on Vulkan: llama.cpp's greedy story of a mixture of experts.
+TEST(BackendFlags, ExpertsOnTheCpuTellTheGreedyStory) {
+    KILN_REQUIRE_SHARED(shared);
+    KILN_REQUIRE_VULKAN();
+    std::ifstream f(shared / "golden" / "synthetic" / "mixtral-f32.p1.json");
+    const nlohmann::json j = nlohmann::json::parse(f);
+    const std::string model = (shared / "models" / "synthetic" / j["model"].get<std::string>()).string();
+    const std::string prompt = j["prompt"];
+    for (std::vector<std::string> flags : {std::vector<std::string>{"--cpu-moe"}, {"--n-cpu-moe", "1"}}) {
+        std::vector<std::string> cmd = {"run", "-m", model, "-p", prompt, "--temp", "0", "-n", "16", "--backend", "vulkan",
+                                        "--device", "0"};
+        cmd.insert(cmd.end(), flags.begin(), flags.end());
+        Result r = run(cmd);
+        ASSERT_EQ(r.status, 0) << flags[0] << ": " << r.err;
+        // 16 generated tokens: the start of the golden's 32.
+        std::string got = r.out;
+        if (!got.empty() && got.back() == '\n') got.pop_back();
+        const std::string want = prompt + j["text"].get<std::string>();
+        EXPECT_GT(got.size(), prompt.size() + 16) << flags[0];
+        EXPECT_EQ(want.compare(0, got.size(), got), 0) << flags[0] << ": " << got << "\nwant: " << want;
+    }
+}
+
 // Every kernel, forced, tells llama.cpp's greedy story (f32 weights: lavapipe runs lanes by
 // itself, so this is where vec, vec_shared and tiles meet a whole model).
 TEST(BackendFlags, EveryMatmulKernelTellsTheGreedyStory) {

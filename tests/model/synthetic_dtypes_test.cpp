@@ -13,6 +13,8 @@
 #include "support/shared_dir.h"
 #include "models/model.h"
 #include "models/session/session.h"
+#include "models/quantize/quant_mix.h"
+#include "models/quantize/quantize_model.h"
 #include "models/synth/synthetic.h"
 #include "models/tokenizer/tokenizer.h"
 
@@ -100,6 +102,45 @@ TEST_F(SyntheticModels, EveryArchitectureMatchesTheReference) {
             std::printf("%-13s %-5s CPU vs reference NMSE %.3g\n", shape.c_str(), std::string(dtype_name(t)).c_str(), e);
             EXPECT_LT(e, info(t).quantized ? 2e-3 : 1e-5) << shape << " " << dtype_name(t);
         }
+    }
+}
+
+// The mixture-of-experts shapes: experts stacked [in, out, experts] in the matrices' dtype, the
+// router f32 whatever the dtype (as llama-quantize leaves it), the hyperparameters llama.cpp
+// reads, and f32 logits that match the reference (quantized MoE differs from the float reference
+// at routing near-ties: tests/model/routing_margins.h); kiln quantize keeps 3-D experts and the
+// f32 router.
+TEST_F(SyntheticModels, MixturesOfExperts) {
+    CpuBackend cpu(CpuOptions{2, std::nullopt});
+    ReferenceBackend ref;
+    const std::vector<int32_t> prompt = {1, 300, 301, 302, 420, 7, 288, 299, 500, 2, 3};
+    for (const std::string shape : {"mixtral-tiny", "qwen3moe-tiny", "qwen2moe-tiny"}) {
+        const SynthShape s = *synth_shape(shape);
+        const auto q4 = write(DType::Q4_K, shape);
+        Model mq = Model::load(q4);
+        EXPECT_EQ(mq.hparams().n_expert, s.n_expert) << shape;
+        EXPECT_EQ(mq.hparams().n_expert_used, s.n_expert_used) << shape;
+        EXPECT_EQ(mq.hparams().n_ff_exp, s.n_ff_exp) << shape;
+        EXPECT_EQ(mq.hparams().n_ff_shexp, s.n_ff_shexp) << shape;
+        const GgufTensorInfo* experts = mq.file().find_tensor("blk.1.ffn_down_exps.weight");
+        ASSERT_NE(experts, nullptr) << shape;
+        EXPECT_EQ(experts->dims, (std::vector<uint64_t>{s.n_ff_exp, s.n_embd, s.n_expert})) << shape;
+        EXPECT_EQ(experts->type, DType::Q4_K) << shape;
+        EXPECT_EQ(mq.file().find_tensor("blk.0.ffn_gate_inp.weight")->type, DType::F32) << shape;
+        EXPECT_EQ(logits(mq, cpu, prompt).size(), prompt.size() * s.n_vocab) << shape;
+
+        Model mf = Model::load(write(DType::F32, shape));
+        const double e = nmse(logits(mf, cpu, prompt), logits(mf, ref, prompt));
+        std::printf("%-13s f32   CPU vs reference NMSE %.3g\n", shape.c_str(), e);
+        EXPECT_LT(e, 1e-5) << shape;
+
+        const auto requantized = dir_ / (shape + "-q4_k_m.gguf");
+        quantize_model(write(DType::F32, shape), requantized, quant_mix("Q4_K_M"), {});
+        Model mk = Model::load(requantized);
+        EXPECT_EQ(mk.file().find_tensor("blk.0.ffn_gate_inp.weight")->type, DType::F32) << shape;
+        EXPECT_EQ(mk.file().find_tensor("blk.0.ffn_up_exps.weight")->dims.size(), 3u) << shape;
+        EXPECT_TRUE(info(mk.file().find_tensor("blk.0.ffn_up_exps.weight")->type).quantized) << shape;
+        EXPECT_EQ(logits(mk, cpu, prompt).size(), prompt.size() * s.n_vocab) << shape;
     }
 }
 

@@ -114,10 +114,53 @@ TEST_F(TinyModel, SplitGenerationMatchesOneBackendExactly) {
     const std::vector<float> want = generate_logits(m, single);
     for (int layers : {0, 1, 3, -1}) {
         SCOPED_TRACE("device layers " + std::to_string(layers));
+        PlacementPolicy policy;
+        policy.device_layers = layers;
         PlacedBackend placed(std::make_unique<CpuBackend>(CpuOptions{2, std::nullopt}),
-                             std::make_unique<CpuBackend>(CpuOptions{2, std::nullopt}), PlacementPolicy{layers});
+                             std::make_unique<CpuBackend>(CpuOptions{2, std::nullopt}), policy);
         EXPECT_EQ(generate_logits(m, placed), want);
     }
+}
+
+// --cpu-moe / --n-cpu-moe: the expert matmuls of the chosen layers, and the swiglu between
+// them, go to the host while everything else of those layers (attention, the router, top_k,
+// the weighting and sum) stays on the device; generation is bit-identical to one backend.
+TEST(MixtureOfExpertsPlacement, ExpertsStayOnTheHost) {
+    const auto path = std::filesystem::temp_directory_path() / ("kiln-placement-moe-" + std::to_string(::getpid()) + ".gguf");
+    SynthOptions o;
+    o.shape = *synth_shape("mixtral-tiny");
+    o.dtype = DType::Q8_0;
+    write_synthetic_model(path, o);
+    {
+        const Model m = Model::load(path);
+        const ModelGraph mg = prompt_graph(m, 4);
+        const auto all = [](const Node&) { return true; };
+        for (int experts_on_host : {1, -1}) {
+            PlacementPolicy p;
+            p.host_expert_layers = experts_on_host;
+            const std::vector<int> where = place_graph(mg.graph, p, all);
+            const auto nodes = mg.graph.nodes();
+            int host_matmuls = 0;
+            for (size_t i = 0; i < nodes.size(); ++i) {
+                const Node& n = nodes[i];
+                const bool layer_on_host = n.layer != kNoLayer && (experts_on_host < 0 || n.layer < experts_on_host);
+                const bool expert_node =
+                    n.op == Op::MulMatId || (n.op == Op::SwiGLU && mg.graph.tensor(n.src[0]).name.starts_with("mul_mat_id"));
+                EXPECT_EQ(where[i], layer_on_host && expert_node ? kHostBackend : kDeviceBackend)
+                    << mg.graph.tensor(n.dst).name << " with experts of " << experts_on_host << " layers on the host";
+                host_matmuls += where[i] == kHostBackend && n.op == Op::MulMatId;
+            }
+            EXPECT_EQ(host_matmuls, 3 * (experts_on_host < 0 ? 2 : 1));
+        }
+        CpuBackend single(CpuOptions{2, std::nullopt});
+        const std::vector<float> want = generate_logits(m, single);
+        PlacementPolicy policy;
+        policy.host_expert_layers = 1;
+        PlacedBackend placed(std::make_unique<CpuBackend>(CpuOptions{2, std::nullopt}),
+                             std::make_unique<CpuBackend>(CpuOptions{2, std::nullopt}), policy);
+        EXPECT_EQ(generate_logits(m, placed), want);
+    }
+    std::filesystem::remove(path);
 }
 
 }  // namespace
