@@ -28,6 +28,12 @@ const std::filesystem::path& model_path() {
     return file.path();
 }
 
+// A mixture of experts: the tokens of one step are routed each to its own experts.
+const std::filesystem::path& moe_model_path() {
+    static const TempModel file("batch-moe", "qwen3moe-tiny", DType::Q8_0, 11);
+    return file.path();
+}
+
 struct Request {
     std::vector<int32_t> prompt;
     int start_step;  // the batch step at which the request arrives
@@ -62,8 +68,8 @@ void generate(BatchSession& b, std::vector<Request>& reqs, int n) {
     }
 }
 
-void expect_same_alone_and_together(Backend& backend) {
-    const Model m = Model::load(model_path());
+void expect_same_alone_and_together(Backend& backend, const std::filesystem::path& path = model_path()) {
+    const Model m = Model::load(path);
     BatchOptions o;
     o.n_slots = 4;
     o.n_ctx = 64;
@@ -89,6 +95,7 @@ void expect_same_alone_and_together(Backend& backend) {
 TEST(BatchSession, GreedyOutputIsTheSameAloneOrBesideOthersCpu) {
     CpuBackend cpu(CpuOptions{2, detect_batch_invariant_cpu_isa()});
     expect_same_alone_and_together(cpu);
+    expect_same_alone_and_together(cpu, moe_model_path());
 }
 
 #ifdef KILN_HAVE_VULKAN
@@ -96,6 +103,7 @@ TEST(BatchSession, GreedyOutputIsTheSameAloneOrBesideOthersVulkan) {
     KILN_REQUIRE_VULKAN();
     vk::VulkanBackend vulkan{vk::VulkanOptions{}};
     expect_same_alone_and_together(vulkan);
+    expect_same_alone_and_together(vulkan, moe_model_path());
 }
 #endif
 
