@@ -34,7 +34,13 @@ std::string shape_list() {
     for (const std::string& name : synth_shape_names()) {
         const SynthShape s = *synth_shape(name);
         o << "  " << std::left << std::setw(14) << name << s.arch << ", " << s.n_layer << " layers, embedding "
-          << s.n_embd << ", heads " << s.n_head << "/" << s.n_head_kv << ", ff " << s.n_ff << ", vocab " << s.n_vocab
+          << s.n_embd << ", heads " << s.n_head << "/" << s.n_head_kv << ", ff " << s.n_ff;
+        if (s.n_expert) {
+            o << " (experts " << s.n_expert << ", " << s.n_expert_used << " per token, ff " << s.n_ff_exp;
+            if (s.n_ff_shexp) o << ", shared " << s.n_ff_shexp;
+            o << ")";
+        }
+        o << ", vocab " << s.n_vocab
           << (s.vocab == SynthVocab::ByteLevelBpe ? " (BPE)" : " (SPM)") << (s.tied_output ? ", tied" : "") << "\n";
     }
     return o.str();

@@ -75,8 +75,8 @@ std::vector<SynthShape> make_shapes() {
     mixtral.rope_base = 1000000.0f;
     v.push_back(mixtral);
     v.push_back(experts(qwen(shape("qwen3-30b-a3b", "qwen3moe", 2048, 48, 32, 4, 6144, 151936, 40960), false, 128), 128, 8, 768));
-    // A Qwen3-MoE shape for benchmarks on a 24 GiB machine: 4.9B parameters, 0.9B active (64
-    // experts of 768, 8 per token, 16 layers).
+    // A Qwen3-MoE shape for benchmarks on a 24 GiB machine: 5.8B parameters, 1.5B active (64
+    // experts of 768, 8 per token, 16 layers; the embedding and head count in full).
     v.push_back(experts(qwen(shape("qwen3moe-5b", "qwen3moe", 2048, 16, 32, 4, 6144, 151936, 40960), false, 128), 64, 8, 768));
     return v;
 }
