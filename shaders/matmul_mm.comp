@@ -32,6 +32,17 @@ const uint X_RUNS = BN * RUNS_PER_ROW / gl_WorkGroupSize.x;
 const uint W_STRIDE = BM + 1u;  // padding spreads the k-major stores over banks
 const uint X_STRIDE = BN + 1u;
 
+#if defined(MUL_MAT_ID)
+// Mixture of experts, prompts: the workgroup computes expert gl_WorkGroupID.z's rows for BN of
+// that expert's columns (tile gl_WorkGroupID.y), as moe_group.comp listed them in binding 7;
+// group `experts` holds the columns whose id names no expert, which get zeros.
+layout(std430, binding = 7) readonly buffer Groups { uint group_data[]; };
+uint group_start(uint e) { return group_data[params.groups_offset + e]; }
+uint group_column(uint i) { return group_data[params.groups_offset + params.experts + 2u + i]; }
+// x's column for output column c (slot c % used of token c / used).
+uint expert_x_column(uint c) { return (params.m == 1u ? 0u : c % params.used) + (c / params.used) * params.m; }
+#endif
+
 #if defined(IDOT)
 layout(constant_id = 7) const bool W_ALIGNED = false;  // see dequant_units.glsl
 #define DQ_LAST_WORD params.w_last_word
@@ -129,6 +140,11 @@ void main() {
         barrier();
     }
 #else
+#if defined(MUL_MAT_ID)
+    const uint expert = gl_WorkGroupID.z;
+    const uint first = group_start(expert), count = group_start(expert + 1u) - first;
+    if (col0 >= count) return;  // the whole workgroup: this expert has fewer columns
+#endif
 
     // The runs this invocation loads each step: run i is (row or column  r / RUNS_PER_ROW,
     // k offset 4 * (r % RUNS_PER_ROW)) with r = tid + i * workgroup size. Rows and columns past
@@ -136,11 +152,19 @@ void main() {
     uint w_base[W_RUNS];
     [[unroll]] for (uint i = 0u; i < W_RUNS; ++i) {
         w_base[i] = weight_row_base(gl_WorkGroupID.x, BM, (tid + i * gl_WorkGroupSize.x) / RUNS_PER_ROW);
+#if defined(MUL_MAT_ID)
+        w_base[i] += min(expert, params.experts - 1u) * params.expert_stride;
+#endif
     }
     uint x_base[X_RUNS];
     [[unroll]] for (uint i = 0u; i < X_RUNS; ++i) {
+#if defined(MUL_MAT_ID)
+        const uint local = min(col0 + (tid + i * gl_WorkGroupSize.x) / RUNS_PER_ROW, count - 1u);
+        x_base[i] = x_column_base(expert_x_column(group_column(first + local)));
+#else
         const uint col = min(col0 + (tid + i * gl_WorkGroupSize.x) / RUNS_PER_ROW, params.cols - 1u);
         x_base[i] = x_column_base(col);
+#endif
     }
     if (NORM) {
         // `parts` invocations sum each column's squares; x_tile holds their partial sums.
@@ -184,8 +208,17 @@ void main() {
 #endif
 
     [[unroll]] for (uint j = 0u; j < TN; ++j) {
+#if defined(MUL_MAT_ID)
+        // This expert's column: zeros for the group of unknown experts.
+        if (col0 + tc + j * (BN / TN) >= count) continue;
+        const uint col = group_column(first + col0 + tc + j * (BN / TN));
+        if (expert == params.experts) {
+            [[unroll]] for (uint i = 0u; i < TM; ++i) acc[i * TN + j] = 0.0;
+        }
+#else
         const uint col = col0 + tc + j * (BN / TN);
         if (col >= params.cols) continue;
+#endif
         if (params.paired != 0u) {
             // Rows i and i + TM / 2 are one output's gate and up (TM even).
             [[unroll]] for (uint i = 0u; i < TM / 2u; ++i) {

@@ -43,6 +43,7 @@ layout(push_constant) uniform MatmulParams {
     // by expert ids[ids_offset + c], whose rows start expert * expert_stride units after
     // w_offset; x's dim 1 (m) is 1 (every slot reads the token's column) or `used`.
     uint ids_offset, used, experts, expert_stride;
+    uint groups_offset;  // tiled mul_mat_id: moe_group.comp's output, uints into binding 7
 } params;
 
 // NORM: x is the input of a fused rms_norm + mul by a weight row, normalised as it is loaded:

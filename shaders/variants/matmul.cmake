@@ -23,11 +23,13 @@ foreach(kiln_weight_type Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K IQ4_N
                   DEFINES WEIGHT_${kiln_weight_type}=1 IDOT=1 USE_SUBGROUP=1)
   kiln_add_shader(matmul_idot_mm_${kiln_weight_name} matmul_mm.comp DEFINES WEIGHT_${kiln_weight_type}=1 IDOT=1)
 endforeach()
-# Mixture-of-experts matmuls (MUL_MAT_ID: each column times the expert its id names, one column
-# per workgroup): matmul_id_vec_<t>[_sg] for every weight dtype.
+# Mixture-of-experts matmuls (MUL_MAT_ID: each column times the expert its id names):
+# matmul_id_vec_<t>[_sg] (one column per workgroup: decode) and matmul_id_mm_<t> (tiles over an
+# expert's columns, grouped by moe_group.comp: prompts) for every weight dtype.
 foreach(kiln_weight_type F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K IQ4_NL)
   string(TOLOWER ${kiln_weight_type} kiln_weight_name)
   kiln_add_shader(matmul_id_vec_${kiln_weight_name} matmul_vec.comp DEFINES WEIGHT_${kiln_weight_type}=1 MUL_MAT_ID=1)
   kiln_add_shader(matmul_id_vec_${kiln_weight_name}_sg matmul_vec.comp
                   DEFINES WEIGHT_${kiln_weight_type}=1 MUL_MAT_ID=1 USE_SUBGROUP=1)
+  kiln_add_shader(matmul_id_mm_${kiln_weight_name} matmul_mm.comp DEFINES WEIGHT_${kiln_weight_type}=1 MUL_MAT_ID=1)
 endforeach()

@@ -1,7 +1,9 @@
 // The mixture-of-experts ops against the reference on every backend: top_k (a router's choice of
 // experts per token), get_rows over a batch of tables (each token's chosen router weights), and
 // mul_mat_id (each token's columns times its chosen experts) for every weight dtype.
+#include <algorithm>
 #include <cmath>
+#include <set>
 #include <limits>
 #include <string>
 #include <vector>
@@ -97,6 +99,26 @@ TEST_P(MulMatIdTest, Routing) {
     run_mul_mat_id(t, {k, 33, 4, {2, 0}, 2, true});
     run_mul_mat_id(t, {k, 9, 6, {1, 4, 4, 1, 0, 5, 1, 3, 5, 4, 1, -1, 2, 6, 0, 4}, 2, true});
     run_mul_mat_id(t, {k, 65, 8, {7, 1, 3, 0, 7, 2, 5, 3, 1, 7, 0, 6}, 4, false});
+}
+
+// Prompts on a GPU (here forced with the tiles family, which lavapipe does not pick): the columns
+// grouped by expert (moe_group.comp), then tiles over each expert's columns, an unknown expert's
+// columns zero. One dtype for each way of walking a row (each is a pipeline to compile, seconds
+// on lavapipe).
+TEST(MulMatIdTiles, ColumnsGroupedByExpert) {
+    force_vulkan_matmul_kernel("tiles");
+    for (DType t : {DType::F32, DType::Q4_0, DType::Q4_K}) {
+        const int64_t k = info(t).block_size == 256 ? 512 : info(t).quantized ? 96 : 37;
+        run_mul_mat_id(t, {k, 9, 6, {1, 4, 4, 1, 0, 5, 1, 3, 5, 4, 1, -1, 2, 6, 0, 4}, 2, true});
+        run_mul_mat_id(t, {k, 130, 8, {7, 1, 3, 0, 7, 2, 5, 3, 1, 7, 0, 6}, 4, false});
+    }
+    const std::set<std::string> used = vulkan_shaders_used();
+    force_vulkan_matmul_kernel("auto");
+    if (!vulkan_available()) return;
+    EXPECT_TRUE(used.count("moe_group")) << "no prompt grouped its columns by expert";
+    for (const char* shader : {"matmul_id_mm_f32", "matmul_id_mm_q4_0", "matmul_id_mm_q4_k"}) {
+        EXPECT_TRUE(used.count(shader)) << shader << " did not run";
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(MulMatId, MulMatIdTest,

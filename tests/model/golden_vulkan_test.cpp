@@ -27,13 +27,24 @@ constexpr double kVulkanQ8ModelNmse = 5e-3;
 // The f32 MoE goldens are held here like every other model; the op suite cross-checks top_k
 // and mul_mat_id on Vulkan for every dtype.
 
+// Options with the validation layer on, its messages going to `log`.
+vk::VulkanOptions validated(ValidationLog& log) {
+    vk::VulkanOptions options;
+    options.validation = true;
+    options.validation_sink = log.sink();
+    return options;
+}
+
+void expect_no_messages(ValidationLog& log) {
+    std::lock_guard lock(log.mutex);
+    EXPECT_TRUE(log.errors.empty()) << log.errors.size() << " validation messages, first: " << log.errors[0];
+}
+
 TEST(VulkanModel, GoldenLogitsAndGreedyIds) {
     KILN_REQUIRE_SHARED(shared);
     KILN_REQUIRE_VULKAN();
     ValidationLog log;
-    vk::VulkanOptions options;
-    options.validation = true;
-    options.validation_sink = log.sink();
+    const vk::VulkanOptions options = validated(log);
     vk::VulkanOptions unfused = options;
     unfused.fuse = false;
     {
@@ -54,8 +65,7 @@ TEST(VulkanModel, GoldenLogitsAndGreedyIds) {
                         c.name.c_str(), r.worst_nmse, n.worst_nmse, r.decisive_rows, g.gen_ids.size());
         }
     }
-    std::lock_guard lock(log.mutex);
-    EXPECT_TRUE(log.errors.empty()) << log.errors.size() << " validation messages, first: " << log.errors[0];
+    expect_no_messages(log);
 }
 
 // The quantized goldens with integer-dot matmuls forced (8-bit activations, as llama.cpp's CPU
@@ -64,9 +74,7 @@ TEST(VulkanModel, QuantizedGoldensWithIntegerDots) {
     KILN_REQUIRE_SHARED(shared);
     KILN_REQUIRE_VULKAN();
     ValidationLog log;
-    vk::VulkanOptions options;
-    options.validation = true;
-    options.validation_sink = log.sink();
+    vk::VulkanOptions options = validated(log);
     options.matmul_kernel = vk::MatmulKernel::idot;
     {
         vk::VulkanBackend backend(options);
@@ -87,8 +95,7 @@ TEST(VulkanModel, QuantizedGoldensWithIntegerDots) {
         const auto shaders = backend.pipelines().shaders();
         EXPECT_TRUE(shaders.count("quantize_q8")) << "integer dots forced, x never quantized";
     }
-    std::lock_guard lock(log.mutex);
-    EXPECT_TRUE(log.errors.empty()) << log.errors.size() << " validation messages, first: " << log.errors[0];
+    expect_no_messages(log);
 }
 
 }  // namespace

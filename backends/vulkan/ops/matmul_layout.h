@@ -28,8 +28,9 @@ struct MatmulParams {
     // mul_mat_id: ids from int ids_offset, `used` per token; expert e's rows start
     // e * expert_stride units after w_offset.
     uint32_t ids_offset, used, experts, expert_stride;
+    uint32_t groups_offset;  // tiled mul_mat_id: moe_group.comp's output (uints)
 };
-static_assert(sizeof(MatmulParams) == 120);
+static_assert(sizeof(MatmulParams) == 124);
 
 // The spec constant of NORM (matmul_params.glsl): after each family's own, which are fewer.
 constexpr size_t kNormConstant = 8;

@@ -1,8 +1,10 @@
 // MulMatId (mixture of experts): dst[:, i, t] = W_e^T x[:, i or 0, t] with e = ids[i, t], for
-// every weight dtype dequant.glsl reads. The vec kernel (shaders/matmul_vec.comp with
-// MUL_MAT_ID) takes one output column per workgroup column and offsets its weight rows to that
-// column's expert, so a step reads only the chosen experts' rows: in decode, `used` experts per
-// layer. Prompt columns that share an expert read its rows once each (not grouped yet).
+// every weight dtype dequant.glsl reads. Only the chosen experts' rows are read:
+//   few columns (decode): the vec kernel (shaders/matmul_vec.comp with MUL_MAT_ID) takes one
+//     output column per workgroup column and offsets its weight rows to that column's expert;
+//   more (prompts): moe_group.comp lists the columns expert by expert, then the tiled kernel
+//     (matmul_mm.comp with MUL_MAT_ID) runs a grid over (row tile, column tile, expert), so each
+//     chosen expert's tiles of rows are read once per tile of its columns, not once per column.
 #include <string>
 
 #include "backends/vulkan/ops/matmul_layout.h"
@@ -15,6 +17,23 @@ namespace {
 constexpr uint32_t kBindings = 8;  // matmul_params.glsl's seven, then the ids
 
 Block block_of(const DeviceInfo& info) { return vec_block(info, 1, false); }
+
+struct GroupPush {  // moe_group.comp's Params
+    uint32_t ids_offset, columns, experts, g_offset;
+};
+
+// Prompts take the tiles on GPUs (as matmul does: on a CPU device, lavapipe, shared-memory tiles
+// lose to register blocking and take seconds to compile) or when `--vk-matmul tiles` forces
+// them, where the device can run them.
+bool tiled(const DeviceInfo& info, uint64_t columns, uint64_t rows, uint64_t experts) {
+    const bool wanted = info.matmul_kernel == MatmulKernel::tiles ||
+                        (info.matmul_kernel == MatmulKernel::automatic && info.type != DeviceType::cpu);
+    const TileShape& t = info.shapes.tiles;
+    return wanted && columns > info.shapes.vec_max_cols && t.shared_bytes() <= info.max_shared_memory &&
+           t.invocations() <= info.max_workgroup_invocations && ceil_div(rows, t.bm) <= info.max_workgroup_count[0] &&
+           ceil_div(columns, t.bn) <= info.max_workgroup_count[1] && experts + 1 <= info.max_workgroup_count[2] &&
+           experts <= 1024 && info.max_workgroup_invocations >= 256;
+}
 
 }  // namespace
 
@@ -34,10 +53,12 @@ bool supports_mul_mat_id(const Graph& g, const Node& n, const DeviceInfo& info) 
     for (const Tensor* t : {&w, &x, &ids, &d}) {
         if (!binding_fits(t->n_bytes(), info)) return false;
     }
+    const auto columns = static_cast<uint64_t>(ids.n_elements()), rows = static_cast<uint64_t>(w.ne[1]);
+    if (tiled(info, columns, rows, static_cast<uint64_t>(w.ne[2]))) return binding_fits(4 * (w.ne[2] + 2 + columns), info);
     const Block b = block_of(info);
     if (vec_shared_bytes(b) > info.max_shared_memory) return false;
-    const Grid2 grid = spread(ceil_div(static_cast<uint64_t>(w.ne[1]), b.rows), info);
-    return grid.y <= info.max_workgroup_count[1] && static_cast<uint64_t>(ids.n_elements()) <= info.max_workgroup_count[2];
+    const Grid2 grid = spread(ceil_div(rows, b.rows), info);
+    return grid.y <= info.max_workgroup_count[1] && columns <= info.max_workgroup_count[2];
 }
 
 void record_mul_mat_id(OpRecorder& r, const Node& n) {
@@ -76,6 +97,25 @@ void record_mul_mat_id(OpRecorder& r, const Node& n) {
     const bool whole_words = !info(w.type).quantized || info(w.type).block_bytes % 4 == 0;
     const uint32_t w_aligned = whole_words && (w.nb[1] | w.nb[2] | wb.offset) % align == 0 ? 1 : 0;
 
+    const std::string suffix(*weight_shader_suffix(w.type));
+    if (tiled(dev, p.cols, p.n, p.experts)) {
+        // The columns grouped by expert: start[experts + 2] then order[columns], in scratch.
+        const TensorBinding groups = r.scratch(4ull * (p.experts + 2 + p.cols));
+        const GroupPush gp{p.ids_offset, p.cols, p.experts, groups.offset / 4};
+        const ComputePipeline& group = r.pipeline(PipelineDesc{"moe_group", 2, sizeof(GroupPush), {std::min(256u, dev.max_workgroup_invocations)}});
+        const TensorBinding group_buffers[] = {ib, groups};
+        r.dispatch(group, group_buffers, gp, 1);
+        r.barrier();
+        p.groups_offset = groups.offset / 4;
+        const TileShape& t = dev.shapes.tiles;
+        std::vector<uint32_t> tile_constants{t.invocations(), t.bm, t.bn, t.bk, t.tm, t.tn, x_vec4};
+        tile_constants.resize(kNormConstant + 1, 0);
+        const ComputePipeline& pipe =
+            r.pipeline(PipelineDesc{"matmul_id_mm_" + suffix, kBindings, sizeof(MatmulParams), std::move(tile_constants)});
+        const TensorBinding buffers[] = {wb, xb, db, xb, db, db, xb, groups};
+        r.dispatch(pipe, buffers, p, ceil_div(p.n, t.bm), ceil_div(p.cols, t.bn), p.experts + 1);
+        return;
+    }
     const Block b = block_of(dev);
     const std::string shader =
         "matmul_id_vec_" + std::string(*weight_shader_suffix(w.type)) + (dev.subgroup_arithmetic ? "_sg" : "");
