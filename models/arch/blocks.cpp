@@ -103,7 +103,10 @@ TensorId moe_ffn(Graph& g, TensorId x, const MoeWeights& w, int used, bool renor
         weights = g.get_rows(g.reshape(probs, {1, experts, T, 1}), ids);
     }
     const TensorId x3 = g.reshape(x, {E, 1, T, 1});
-    const TensorId h = g.swiglu(g.mul_mat_id(w.gate_exps, x3, ids), g.mul_mat_id(w.up_exps, x3, ids));  // [F, used, T]
+    // Gate before up, in this order whatever the compiler's argument order (nodes are added in order).
+    const TensorId gate = g.mul_mat_id(w.gate_exps, x3, ids);
+    const TensorId up = g.mul_mat_id(w.up_exps, x3, ids);
+    const TensorId h = g.swiglu(gate, up);  // [F, used, T]
     const TensorId y = g.mul(g.mul_mat_id(w.down_exps, h, ids), weights);  // [E, used, T]
     // The sum over the chosen experts: slot views [E, T] added up.
     const Tensor Y = g.tensor(y);
