@@ -372,14 +372,9 @@ void record_matmul_job(OpRecorder& r, const MatmulJob& job) {
     p.paired = job.paired ? 1 : 0;
     p.nw_offset = nwb.offset / 4;
     p.eps = job.norm ? job.norm->params.eps : 0.0f;
-    // Runs of 4 floats of x can be read as vec4s.
-    const uint32_t x_vec4 = (p.x_offset | p.x_nb1 | p.x_nb2 | p.x_nb3) % 4 == 0 ? 1 : 0;
-    // dequant32.glsl's W_ALIGNED: F32 sub-blocks start on 16 bytes, other blocks on 4.
-    const uint64_t align = w.type == DType::F32 ? 16 : 4;
-    const bool whole_words = !info(w.type).quantized || info(w.type).block_bytes % 4 == 0;
-    bool offsets_aligned = w.nb[1] % align == 0;
-    for (const TensorBinding& b : wbs) offsets_aligned = offsets_aligned && b.offset % align == 0;
-    const uint32_t w_aligned = whole_words && offsets_aligned ? 1 : 0;
+    const uint32_t x_vec4 = vk::x_vec4(p);
+    const uint32_t w_aligned = weights_aligned(w.type, {w.nb[1], wbs[0].offset, wbs.size() > 1 ? wbs[1].offset : 0u,
+                                                        wbs.size() > 2 ? wbs[2].offset : 0u});
 
     const std::string suffix(*weight_shader_suffix(w.type));
     const TensorBinding buffers[] = {wb, xb, dbs[0], rb, dbs.size() > 1 ? dbs[1] : dbs[0],

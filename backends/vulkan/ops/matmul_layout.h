@@ -4,9 +4,11 @@
 // spread over the grid.
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 
 #include "backends/vulkan/device_info.h"
 #include "backends/vulkan/ops/float_layout.h"
+#include "graph/dtype.h"
 
 namespace kiln::vk {
 
@@ -34,6 +36,19 @@ static_assert(sizeof(MatmulParams) == 124);
 
 // The spec constant of NORM (matmul_params.glsl): after each family's own, which are fewer.
 constexpr size_t kNormConstant = 8;
+
+// matmul_params.glsl's X_VEC4: runs of 4 floats of x can be read as vec4s.
+inline uint32_t x_vec4(const MatmulParams& p) { return (p.x_offset | p.x_nb1 | p.x_nb2 | p.x_nb3) % 4 == 0 ? 1 : 0; }
+
+// dequant_units.glsl's W_ALIGNED for weights of type `t` whose rows (and experts, bindings)
+// start at `starts` bytes: F32 blocks on 16 bytes, other blocks on a word.
+inline uint32_t weights_aligned(DType t, std::initializer_list<uint64_t> starts) {
+    const uint64_t align = t == DType::F32 ? 16 : 4;
+    const bool whole_words = !info(t).quantized || info(t).block_bytes % 4 == 0;
+    bool aligned = whole_words;
+    for (uint64_t s : starts) aligned = aligned && s % align == 0;
+    return aligned ? 1 : 0;
+}
 
 // Rows and columns a workgroup computes, and its size.
 struct Block {

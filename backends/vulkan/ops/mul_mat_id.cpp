@@ -92,10 +92,8 @@ void record_mul_mat_id(OpRecorder& r, const Node& n) {
     p.used = u32(ids.ne[0]);
     p.experts = u32(w.ne[2]);
     p.expert_stride = u32(w.nb[2] / unit);
-    const uint32_t x_vec4 = (p.x_offset | p.x_nb1 | p.x_nb2 | p.x_nb3) % 4 == 0 ? 1 : 0;
-    const uint64_t align = w.type == DType::F32 ? 16 : 4;  // dequant_units.glsl's W_ALIGNED
-    const bool whole_words = !info(w.type).quantized || info(w.type).block_bytes % 4 == 0;
-    const uint32_t w_aligned = whole_words && (w.nb[1] | w.nb[2] | wb.offset) % align == 0 ? 1 : 0;
+    const uint32_t x_vec4 = vk::x_vec4(p);
+    const uint32_t w_aligned = weights_aligned(w.type, {w.nb[1], w.nb[2], wb.offset});
 
     const std::string suffix(*weight_shader_suffix(w.type));
     if (tiled(dev, p.cols, p.n, p.experts)) {
